@@ -1,0 +1,51 @@
+package dev.sculpt.model;
+
+import java.util.List;
+
+/**
+ * What the trainer, the continual runner and the mistake loop need of a model (LLaMA or T5).
+ * Implementations keep forward and backward explicit, layer by layer (no tape).
+ */
+public interface LanguageModel extends AutoCloseable {
+    /** "llama" or "t5". */
+    String architecture();
+
+    /** All parameters under their Hugging Face names, in a stable order. */
+    List<Parameter> parameters();
+
+    /** Vocabulary size of the output layer. */
+    int vocabSize();
+
+    /**
+     * Forward and backward over a micro-batch: adds {@code gradScale * d(sum of target-token losses)/d(theta)}
+     * into every trainable parameter's gradient and returns the summed loss.
+     */
+    LossSum forwardBackward(List<Example> batch, float gradScale);
+
+    /** Forward only: the summed target-token loss. */
+    LossSum loss(List<Example> batch);
+
+    /**
+     * Logits [positions][vocab]. Causal models: for {@code ids}; encoder-decoder models: the decoder's logits for
+     * {@code decoderIds} given encoder input {@code ids}.
+     */
+    float[][] logits(int[] ids, int[] decoderIds);
+
+    /** New tokens after {@code prompt} (KV-cached), stopping as the options say. */
+    int[] generate(int[] prompt, GenerationOptions options);
+
+    /**
+     * Layer importance input: for each transformer block (in order; T5: encoder blocks then decoder blocks),
+     * the mean over tokens of cos(block input, block output) on the given sample.
+     */
+    double[] blockInputOutputCosine(List<Example> sample);
+
+    /** Index of the block a parameter belongs to (for rank allocation), or -1 when it is in none. */
+    int blockOf(String parameterName);
+
+    /** Parameter names the OSFT constraint applies to (LLaMA q/k/v/o/gate/up/down; T5 q/k/v/o/wi/wo). */
+    List<String> targetMatrixNames();
+
+    @Override
+    void close();
+}

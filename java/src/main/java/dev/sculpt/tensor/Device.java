@@ -1,0 +1,7 @@
+package dev.sculpt.tensor;
+
+/** Where a buffer's floats live. */
+public enum Device {
+    HOST,
+    CUDA
+}
