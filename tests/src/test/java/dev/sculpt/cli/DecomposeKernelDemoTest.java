@@ -36,7 +36,8 @@ class DecomposeKernelDemoTest {
     @Test
     void demoCommandRunsTheKernelDemo() {
         DecomposeCommandTest.assumeCpuSvd();
-        DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--kernels", "--layers", "1", "--device", "cpu");
+        DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--kernels", "--size", "tiny", "--layers", "1",
+                "--device", "cpu");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("mlp.gate_proj") || r.out().contains("gate_proj"), r.out());
         assertTrue(r.out().contains("speedup") && r.out().contains("total"), r.out());
@@ -46,6 +47,8 @@ class DecomposeKernelDemoTest {
     void demoRejectsBadFlags() {
         DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--layers", "0");
         assertTrue(r.code() != 0 && r.err().contains("--layers"), r.err());
+        r = DecomposeCommandTest.sculpt("demo", "--size", "huge");
+        assertTrue(r.code() != 0 && r.err().contains("--size"), r.err());
         r = DecomposeCommandTest.sculpt("demo", "--device", "tpu");
         assertTrue(r.code() != 0 && r.err().contains("tpu"), r.err());
     }
