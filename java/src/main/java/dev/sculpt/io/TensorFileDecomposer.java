@@ -55,7 +55,7 @@ public final class TensorFileDecomposer {
             if (k < 1 || k > min) {
                 throw new SculptException("tensor '" + name + "' [" + m + ", " + n + "]: "
                         + (rank != null ? "--rank " + rank : "--ratio " + ratio + " gives k = " + k)
-                        + ", impossible: k must be between 1 and min(m, n) = " + min);
+                        + " is impossible: k must be between 1 and min(m, n) = " + min);
             }
             return (int) k;
         }
