@@ -85,7 +85,7 @@ public final class ClBenchmark {
         TaskCatalog catalog = TaskCatalog.scan(dir);
         List<TaskCatalog.TaskRef> refs = resolve(catalog, names, dir);
         Map<String, String> instructions = readInstructions(dir.resolve("instruction_config.json"));
-        for (TaskCatalog.TaskRef ref : refs) checkFormable(ref);
+        for (TaskCatalog.TaskRef ref : refs) checkFormable(ref, trimmed);
 
         List<TaskData> tasks = new ArrayList<>();
         for (TaskCatalog.TaskRef ref : refs) tasks.add(formTask(ref, instructions, options));
@@ -93,7 +93,7 @@ public final class ClBenchmark {
     }
 
     /**
-     * One task that holds the training data of every task, shuffled together with {@code seed}, and their test
+     * One task named {@code multitask} that holds the training data of every task, shuffled together with {@code seed}, and their test
      * data one task after another: training once on it gives the multitask upper bound of a sequence. With the
      * same test cap for every task its test accuracy is the mean of the per-task accuracies.
      */
@@ -109,10 +109,10 @@ public final class ClBenchmark {
             test.addAll(t.test());
             notes.addAll(t.notes());
         }
-        String name = "multitask(" + String.join("+", names) + ")";
-        notes.add(name + ": " + train.size() + " training examples of " + tasks.size()
-                + " tasks shuffled together (seed " + seed + "); test = the tasks' test sets, " + test.size() + " examples");
-        return new TaskData(name, Sampling.permuted(train, Sampling.seedFor(seed, name, "multitask")), test, notes);
+        String name = "multitask";
+        notes.add("multitask: the training examples of " + String.join(", ", names) + " (" + train.size()
+                + ") shuffled together with seed " + seed + "; test = their test sets one after another (" + test.size() + ")");
+        return new TaskData(name, Sampling.permuted(train, Sampling.seedFor(seed, String.join("+", names), "multitask")), test, notes);
     }
 
     /** The task names an order stands for: a published order's list, or the comma-separated names. */
@@ -149,13 +149,14 @@ public final class ClBenchmark {
     }
 
     /** Fails before any reading when a task lacks its labels or every split file. */
-    private static void checkFormable(TaskCatalog.TaskRef ref) {
+    private static void checkFormable(TaskCatalog.TaskRef ref, String order) {
+        String what = "--order '" + order + "': task " + ref.id() + " cannot be formed: missing ";
         Path labels = ref.dir().resolve("labels.json");
         if (!Files.isRegularFile(labels)) {
-            throw new SculptException("task " + ref.id() + " cannot be formed: missing " + labels);
+            throw new SculptException(what + labels);
         }
         if (!Files.isRegularFile(ref.dir().resolve("train.json")) && testFile(ref) == null) {
-            throw new SculptException("task " + ref.id() + " cannot be formed: missing " + ref.dir().resolve("train.json")
+            throw new SculptException(what + ref.dir().resolve("train.json")
                     + " and " + ref.dir().resolve("test.json") + " (no dev.json either)");
         }
     }
@@ -193,7 +194,7 @@ public final class ClBenchmark {
             }
         } else {
             Path donor = Files.isRegularFile(trainFile) ? trainFile : testFile;
-            String missing = donor == trainFile ? "test.json (and dev.json)" : "train.json";
+            String missing = donor.equals(trainFile) ? "test.json (and dev.json)" : "train.json";
             List<LabeledSentence> all = Sampling.permuted(readSplit(donor, labelSet, name, notes),
                     Sampling.seedFor(HOLDOUT_SEED, ref.id(), "holdout"));
             if (all.size() < 2) throw new SculptException(donor + ": needs at least 2 entries to hold out a missing " + missing);

@@ -147,7 +147,8 @@ class ClBenchmarkTest {
         List<TaskData> one = ClBenchmark.load(dir, "multitask:news,reviews", 8, 5, 7);
         assertEquals(1, one.size());
         TaskData mt = one.get(0);
-        assertEquals("multitask(news+reviews)", mt.name());
+        assertEquals("multitask", mt.name());
+        assertTrue(mt.notes().stream().anyMatch(n -> n.contains("news, reviews")), mt.notes().toString());
         List<TextPair> train = new ArrayList<>(parts.get(0).train());
         train.addAll(parts.get(1).train());
         assertEquals(new HashSet<>(train), new HashSet<>(mt.train()));

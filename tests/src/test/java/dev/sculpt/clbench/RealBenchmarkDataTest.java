@@ -69,7 +69,7 @@ class RealBenchmarkDataTest {
     @Test
     void publishedOrdersNeedingYahooCannotBeFormedFromThisCopy() {
         SculptException e = assertThrows(SculptException.class, () -> ClBenchmark.load(dir, "standard-1", 10, 10, 0));
-        assertTrue(e.getMessage().contains("TC/yahoo") && e.getMessage().contains("train.json"), e.getMessage());
+        assertTrue(e.getMessage().contains("standard-1") && e.getMessage().contains("TC/yahoo") && e.getMessage().contains("train.json"), e.getMessage());
     }
 
     @Test
