@@ -130,8 +130,10 @@ def load_method(run_root, method):
     if any(x is not None and x > 1.0 for row in a for x in row):  # the run wrote percentages
         a = [[None if x is None else x / 100.0 for x in row] for row in a]
     return {"a": a, "tasks": find(metrics, TASK_KEYS), "aa": average_accuracy(a), "bwt": backward_transfer(a),
-            "reported_aa": find(metrics, ("aa", "AA", "average_accuracy")),
-            "reported_bwt": find(metrics, ("bwt", "BWT", "backward_transfer"))}
+            "reported_aa": find(metrics, ("averageAccuracy", "aa", "AA", "average_accuracy")),
+            "reported_bwt": find(metrics, ("backwardTransfer", "bwt", "BWT", "backward_transfer")),
+            "fwt": find(metrics, ("forwardTransfer", "fwt", "FWT", "forward_transfer")),
+            "notes": find(metrics, ("notes",)) or []}
 
 
 def section(run_root):
@@ -164,17 +166,21 @@ def section(run_root):
         lines.append("Chance level per task (1 / number of labels): "
                      + ", ".join("%s %.0f%%" % (t, 100 * chance[t]) for t in tasks if t in chance) + ".")
         lines.append("")
-    lines += ["| method | AA (%) | BWT (points) | wall time |", "|---|---|---|---|"]
+    lines += ["| method | AA (%) | BWT (points) | FWT (points, from the run) | wall time |", "|---|---|---|---|---|"]
     results = {}
     for method in info.get("methods", []):
         r = load_method(run_root, method)
         results[method] = r
         if r is None:
-            lines.append("| %s | not run or failed | | %s |" % (method, duration(walls.get(method))))
+            lines.append("| %s | not run or failed | | | %s |" % (method, duration(walls.get(method))))
         elif method == "multitask":
-            lines.append("| multitask (upper bound) | %s | n/a | %s |" % (fmt(r["a"][-1][0]), duration(walls.get(method))))
+            lines.append("| multitask (upper bound) | %s | n/a | n/a | %s |" % (fmt(r["a"][-1][0]), duration(walls.get(method))))
         else:
-            lines.append("| %s | %s | %s | %s |" % (method, fmt(r["aa"]), fmt(r["bwt"], pct=False), duration(walls.get(method))))
+            fwt = r["fwt"] if isinstance(r["fwt"], (int, float)) else None
+            if fwt is not None and abs(fwt) > 1.0:  # the run wrote percentage points
+                fwt /= 100.0
+            lines.append("| %s | %s | %s | %s | %s |" % (method, fmt(r["aa"]), fmt(r["bwt"], pct=False),
+                                                       fmt(fwt, pct=False), duration(walls.get(method))))
     lines.append("")
     lines.append("AA = mean accuracy over all tasks after the last task; BWT = mean over earlier tasks j of "
                  "a[T][j] - a[j][j] (negative = forgetting); both recomputed here from each run's accuracy matrix. "
@@ -195,8 +201,13 @@ def section(run_root):
             if isinstance(rep, (int, float)) and r[key] is not None and abs(rep - r[key]) > 1e-4 and abs(rep - 100 * r[key]) > 1e-2:
                 lines.append("")
                 lines.append("Note: the run's own %s (%s) differs from the recomputed one (%s)." % (key.upper(), rep, r[key]))
-    if info.get("notes"):
-        lines += ["", "Notes: " + info["notes"]]
+    run_notes = []
+    for method, r in results.items():
+        for note in (r or {}).get("notes", []):
+            if isinstance(note, str) and note not in run_notes:
+                run_notes.append(note)
+    if run_notes:
+        lines += ["", "Notes from the runs:", ""] + ["- " + n for n in run_notes]
     lines.append(END)
     return "\n".join(lines) + "\n"
 

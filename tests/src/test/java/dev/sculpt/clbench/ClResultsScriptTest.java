@@ -55,7 +55,8 @@ class ClResultsScriptTest {
                  "wall_s": {"seqft": 65, "osft": 70, "multitask": 30}}""");
         Files.createDirectories(run.resolve("seqft"));
         Files.writeString(run.resolve("seqft/metrics.json"),
-                "{\"tasks\": [\"alpha\",\"beta\",\"gamma\"], \"accuracy\": [[0.8, 0, 0], [0.2, 0.7, 0], [0.1, 0.3, 0.9]]}");
+                "{\"tasks\": [\"alpha\",\"beta\",\"gamma\"], \"accuracy\": [[0.8, null, null], [0.2, 0.7, null], [0.1, 0.3, 0.9]],"
+                + " \"forwardTransfer\": 0.05, \"notes\": [\"alpha: a seeded hold-out\"]}");
         Files.createDirectories(run.resolve("osft"));
         // percentages and a nested object are read too
         Files.writeString(run.resolve("osft/metrics.json"),
@@ -72,11 +73,12 @@ class ClResultsScriptTest {
         String md = Files.readString(results);
         assertTrue(md.startsWith("# Benchmark results\n\nother section\n"), md);
         // seqft: AA = (0.1+0.3+0.9)/3 = 43.3%; BWT = ((0.1-0.8)+(0.3-0.7))/2 = -55.0 points
-        assertTrue(md.contains("| seqft | 43.3 | -55.0 | 1m05s |"), md);
+        assertTrue(md.contains("| seqft | 43.3 | -55.0 | +5.0 | 1m05s |"), md);
         // osft: AA = (45+40+30)/3 = 38.3%; BWT = ((45-60)+(40-40))/2 = -7.5 points
-        assertTrue(md.contains("| osft | 38.3 | -7.5 | 1m10s |"), md);
-        assertTrue(md.contains("| multitask (upper bound) | 55.0 | n/a | 0m30s |"), md);
+        assertTrue(md.contains("| osft | 38.3 | -7.5 | — | 1m10s |"), md);
+        assertTrue(md.contains("| multitask (upper bound) | 55.0 | n/a | n/a | 0m30s |"), md);
         assertTrue(md.contains("17 parameters"), md);
+        assertTrue(md.contains("- alpha: a seeded hold-out"), md);
         assertTrue(md.contains("| 3. gamma | 10.0 | 30.0 | 90.0 |"), md);
 
         // a second run replaces the section instead of appending another
