@@ -48,7 +48,8 @@ public final class CudaBackend implements Backend {
         int[] n = new int[1];
         int err = CudaKernels.sculpt_cuda_device_count(n);
         if (err != 0) {
-            throw new SculptException("no usable CUDA driver or device: " + Cuda.errorString(err) + " (cudaError " + err + ")");
+            String hint = err == 35 ? "; no NVIDIA driver (libcuda.so.1) on this machine, or one older than the toolkit" : "";
+            throw new SculptException("no usable CUDA driver or device: " + Cuda.errorString(err) + " (cudaError " + err + hint + ")");
         }
         if (n[0] < 1) throw new SculptException("no CUDA device found");
         String description;
