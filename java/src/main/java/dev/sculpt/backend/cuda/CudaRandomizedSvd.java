@@ -69,7 +69,9 @@ final class CudaRandomizedSvd {
             } else {
                 long evals = ws.doubles((long) count * l);
                 for (int b = 0; b < count; b++) {
-                    libs.symmetricEigen(gram + b * ll * Double.BYTES, evals + (long) b * l * Double.BYTES, l, ws);
+                    try (DeviceArena work = new DeviceArena()) {
+                        libs.symmetricEigen(gram + b * ll * Double.BYTES, evals + (long) b * l * Double.BYTES, l, work);
+                    }
                 }
                 check(CudaKernels.sculpt_eigen_select(evals, gram, count, l, k, values, s, w, Cuda.STREAM), "eigen select");
             }
