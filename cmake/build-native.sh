@@ -36,12 +36,13 @@ fi
 cmake --build "$build" -j "${SCULPT_NATIVE_JOBS:-2}" > "$build/build.log" 2>&1 \
   || { cat "$build/build.log"; say "nvcc build failed"; exit 1; }
 
-# 2. the JNI glue, rebuilt only when its inputs changed (g++, a few seconds)
+# 2. the JNI glue, rebuilt only when the binding class or the header changed (g++, a few seconds)
 jni="$out/libjniCudaKernels.so"
 cls="$classes/dev/sculpt/backend/cuda/CudaKernels.class"
 hdr="$repo/native/include/sculpt_cuda.h"
 if [[ ! -f "$cls" ]]; then say "no CudaKernels.class in $classes: skipping the JNI glue"; exit 0; fi
-if [[ ! -f "$jni" || "$cls" -nt "$jni" || "$hdr" -nt "$jni" ]]; then
+stamp=$(cat "$cls" "$hdr" | sha256sum | cut -d' ' -f1)
+if [[ ! -f "$jni" || "$(cat "$build/jni.stamp" 2>/dev/null)" != "$stamp" ]]; then
   java_bin=java
   [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] && java_bin="$JAVA_HOME/bin/java"
   extra=()
@@ -51,5 +52,6 @@ if [[ ! -f "$jni" || "$cls" -nt "$jni" || "$hdr" -nt "$jni" ]]; then
       -Dplatform="$platform" -Xcompiler "-I$repo/native/include" -Xcompiler "-L$out" "${extra[@]}" \
       dev.sculpt.backend.cuda.CudaKernels > "$build/javacpp.log" 2>&1 \
     || { cat "$build/javacpp.log"; say "JavaCPP JNI build failed"; exit 1; }
+  echo "$stamp" > "$build/jni.stamp"
 fi
 say "built $(cd "$out" && ls *.so | tr '\n' ' ')in $((SECONDS - start)) s (nvcc: $nvcc_bin)"
