@@ -1,6 +1,11 @@
 package dev.sculpt.model.t5;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.io.CheckpointWriter;
+import dev.sculpt.io.DType;
+import dev.sculpt.io.HfCheckpoint;
+import dev.sculpt.io.TensorSource;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.GenerationOptions;
 import dev.sculpt.model.LanguageModel;
@@ -13,12 +18,15 @@ import dev.sculpt.nn.Linear;
 import dev.sculpt.nn.RmsNorm;
 import dev.sculpt.nn.T5Attention;
 import dev.sculpt.nn.T5RelativeBias;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * T5 encoder-decoder ({@code T5ForConditionalGeneration}) with Hugging Face semantics and parameter names, forward
@@ -38,7 +46,9 @@ import java.util.SplittableRandom;
  * </ul>
  */
 public final class T5Model implements LanguageModel {
+    private static final Logger LOG = LoggerFactory.getLogger(T5Model.class);
     private final T5Config config;
+    private ObjectNode sourceConfig;   // config.json as loaded, kept so that saving preserves unknown fields
     private final List<Parameter> params = new ArrayList<>();
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final List<String> targets = new ArrayList<>();
@@ -182,6 +192,69 @@ public final class T5Model implements LanguageModel {
     }
 
     public T5Config config() { return config; }
+
+    /**
+     * Loads a Hugging Face T5 checkpoint directory (config.json and model.safetensors or a sharded index; F32, F16
+     * or BF16). Every parameter must be present with its exact shape; the copies of the tied embedding that some
+     * checkpoints also carry (encoder/decoder.embed_tokens.weight, lm_head.weight when tied) are ignored.
+     */
+    public static T5Model load(Path dir) {
+        try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+            String type = ckpt.modelType();
+            if (!"t5".equals(type)) {
+                throw new SculptException(dir + ": config.json model_type is \"" + type + "\", expected \"t5\"");
+            }
+            for (String arch : ckpt.architectures()) {
+                if (!arch.startsWith("T5")) {
+                    throw new SculptException(dir + ": architecture " + arch + " is not supported by the T5 model");
+                }
+            }
+            T5Config config = T5Config.fromJson(ckpt.config(), dir.resolve(HfCheckpoint.CONFIG).toString());
+            T5Model m = new T5Model(config);
+            try {
+                for (Parameter p : m.params) {
+                    String name = p.name();
+                    if (name.equals("shared.weight") && !ckpt.has(name) && ckpt.has("encoder.embed_tokens.weight")) {
+                        name = "encoder.embed_tokens.weight";
+                    }
+                    int[] shape = p.shape();
+                    long[] dims = new long[shape.length];
+                    for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
+                    ckpt.expectShape(name, dims);
+                    ckpt.read(name, p.data().duplicate().position(0));
+                }
+                for (String name : ckpt.names()) {
+                    if (!m.byName.containsKey(name) && !name.endsWith("embed_tokens.weight") && !name.equals("lm_head.weight")) {
+                        LOG.warn("{}: ignoring tensor {} that T5 does not use", dir, name);
+                    }
+                }
+                if (ckpt.config() instanceof ObjectNode o) m.sourceConfig = o.deepCopy();
+                return m;
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+    }
+
+    /** A checkpoint writer for this model's config.json and tensors; callers may add files (a tokenizer). */
+    public CheckpointWriter writer(Path dir, DType dtype) {
+        ObjectNode json = sourceConfig == null ? config.toJson() : sourceConfig.deepCopy().setAll(config.toJson());
+        Map<String, TensorSource> tensors = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            int[] shape = p.shape();
+            long[] dims = new long[shape.length];
+            for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
+            tensors.put(p.name(), TensorSource.of(dims, p.data().duplicate().position(0)));
+        }
+        return CheckpointWriter.to(dir).config(json).tensors(tensors).dtype(dtype);
+    }
+
+    /** Writes config.json and model.safetensors atomically (the directory is replaced as a whole). */
+    public void save(Path dir, DType dtype) {
+        writer(dir, dtype).write();
+    }
+
 
     /** The parameter with this Hugging Face name. */
     public Parameter parameter(String name) {
