@@ -22,7 +22,7 @@ say "runtime from $jdk"
 
 rm -rf "$pack"
 mkdir -p "$pack/lib" "$pack/include/linux"
-"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --output "$pack/jre" 2>/dev/null
 # xz packs the runtime about 3x smaller than jlink's own zip compression
 tar -C "$pack" -cf - jre | xz -6 -T2 > "$pack/jre.tar.xz"
