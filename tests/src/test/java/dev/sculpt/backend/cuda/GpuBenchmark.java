@@ -122,7 +122,7 @@ public final class GpuBenchmark {
 
     /** Measured SGEMM rate (flop per ms) of a batch of row-major (m x n) x (n x l) products. */
     private static double sgemmRate(CudaLibraries libs, int count, int m, int l, int n, int reps) {
-        try (DeviceArena ws = new DeviceArena()) {
+        try (DeviceArena ws = new DeviceArena(new NativeDeviceOps(libs))) {
             long a = ws.floats((long) count * m * n), b = ws.floats((long) count * n * l), c = ws.floats((long) count * m * l);
             CudaKernels.sculpt_philox_fill(a, count, m, n, 1, 0);
             CudaKernels.sculpt_philox_fill(b, count, n, l, 2, 0);
