@@ -9,8 +9,15 @@ classes=$1; build=$2; javacpp_jar=$3; platform=$4
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 say() { echo "[sculpt native] $*"; }
+# what happened, for the tests (CudaBuildAndProbeTest): status=built|skipped and why
+marker() {
+  mkdir -p "$classes/dev/sculpt/backend/cuda"
+  printf 'status=%s\nreason=%s\n' "$1" "$2" > "$classes/dev/sculpt/backend/cuda/native-build.properties"
+}
 
-if [[ "${SCULPT_NATIVE_SKIP:-0}" == 1 ]]; then say "SCULPT_NATIVE_SKIP=1: skipping the CUDA build"; exit 0; fi
+if [[ "${SCULPT_NATIVE_SKIP:-0}" == 1 ]]; then
+  say "SCULPT_NATIVE_SKIP=1: skipping the CUDA build"; marker skipped "SCULPT_NATIVE_SKIP=1"; exit 0
+fi
 nvcc_bin=""
 for c in "${CUDACXX:-}" "$(command -v nvcc || true)" "${CUDA_HOME:-/nonexistent}/bin/nvcc" /usr/local/cuda/bin/nvcc; do
   if [[ -n "$c" && -x "$c" ]]; then nvcc_bin=$c; break; fi
@@ -21,6 +28,7 @@ command -v g++ >/dev/null || missing+=(g++)
 [[ -n "$nvcc_bin" ]] || missing+=(nvcc)
 if (( ${#missing[@]} )); then
   say "skipping the CUDA library: ${missing[*]} not found (the CPU backend needs none of them)"
+  marker skipped "${missing[*]} not found"
   exit 0
 fi
 
@@ -40,7 +48,7 @@ cmake --build "$build" -j "${SCULPT_NATIVE_JOBS:-2}" > "$build/build.log" 2>&1 \
 jni="$out/libjniCudaKernels.so"
 cls="$classes/dev/sculpt/backend/cuda/CudaKernels.class"
 hdr="$repo/native/include/sculpt_cuda.h"
-if [[ ! -f "$cls" ]]; then say "no CudaKernels.class in $classes: skipping the JNI glue"; exit 0; fi
+if [[ ! -f "$cls" ]]; then say "no CudaKernels.class in $classes: skipping the JNI glue"; marker skipped "no CudaKernels.class"; exit 0; fi
 stamp=$(cat "$cls" "$hdr" | sha256sum | cut -d' ' -f1)
 if [[ ! -f "$jni" || "$(cat "$build/jni.stamp" 2>/dev/null)" != "$stamp" ]]; then
   java_bin=java
@@ -54,4 +62,5 @@ if [[ ! -f "$jni" || "$(cat "$build/jni.stamp" 2>/dev/null)" != "$stamp" ]]; the
     || { cat "$build/javacpp.log"; say "JavaCPP JNI build failed"; exit 1; }
   echo "$stamp" > "$build/jni.stamp"
 fi
+marker built "nvcc $nvcc_bin"
 say "built $(cd "$out" && ls *.so | tr '\n' ' ')in $((SECONDS - start)) s (nvcc: $nvcc_bin)"

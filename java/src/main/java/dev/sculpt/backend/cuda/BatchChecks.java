@@ -45,11 +45,13 @@ final class BatchChecks {
             return;
         }
         int[] flags = new int[a.count()];
-        try (DeviceArena ws = new DeviceArena(); IntPointer h = new IntPointer(a.count())) {
-            long f = ws.ints(a.count());
+        long f = Cuda.malloc((long) a.count() * Integer.BYTES);
+        try (IntPointer h = new IntPointer(a.count())) {
             Cuda.check(CudaKernels.sculpt_nonfinite_flags(Cuda.base(a), a.count(), a.matrixSize(), f, Cuda.STREAM), "finite check");
             Cuda.copy(h.address(), f, (long) a.count() * Integer.BYTES, CudaKernels.D2H, "finite flags");
             h.get(flags);
+        } finally {
+            Cuda.freeQuietly(f);
         }
         for (int b = 0; b < flags.length; b++) {
             if (flags[b] != 0) throw new SculptException(op + ": " + what + " " + a.name(b) + " has NaN or infinite values");

@@ -1,9 +1,5 @@
 package dev.sculpt.backend.cuda;
 
-import static dev.sculpt.backend.cuda.Cuda.check;
-
-import org.bytedeco.javacpp.IntPointer;
-
 /**
  * Orthonormalises the columns of every matrix of a batch (row-major rows x cols, rows >= cols) in place by
  * CholeskyQR2: twice {@code G = Y^T Y} (double), {@code G = R^T R}, {@code Y <- Y R^{-1}} (cuBLAS). A matrix whose
@@ -15,8 +11,7 @@ final class CholeskyQr2 {
     /** Cholesky is trusted while cond(Y) stays below about 1e5: the float product Y R^{-1} then loses at most 1e-2. */
     static final double REL_TOL = 1e-10;
 
-    private final CudaLibraries libs;
-    private final DeviceArena ws;
+    private final DeviceOps ops;
     private final int count;
     private final long gram;
     private final long rinv;
@@ -25,10 +20,9 @@ final class CholeskyQr2 {
     private final int maxCols;
     private final long maxRows;
 
-    /** Workspace for batches of up to {@code count} matrices of at most maxRows x maxCols. */
-    CholeskyQr2(CudaLibraries libs, DeviceArena ws, int count, int maxRows, int maxCols) {
-        this.libs = libs;
-        this.ws = ws;
+    /** Workspace (from ws) for batches of {@code count} matrices of at most maxRows x maxCols. */
+    CholeskyQr2(DeviceOps ops, DeviceArena ws, int count, int maxRows, int maxCols) {
+        this.ops = ops;
         this.count = count;
         this.maxRows = maxRows;
         this.maxCols = maxCols;
@@ -40,28 +34,22 @@ final class CholeskyQr2 {
 
     /** Orthonormalises y (count x rows x cols, device) in place. */
     void run(long y, int rows, int cols) {
-        if (rows > maxRows || cols > maxCols) throw new IllegalArgumentException("CholeskyQr2 workspace too small");
+        if (rows > maxRows || cols > maxCols || rows < cols) {
+            throw new IllegalArgumentException("CholeskyQr2 of " + rows + " x " + cols + " in a " + maxRows + " x " + maxCols + " workspace");
+        }
         pass(y, tmp, rows, cols);
         pass(tmp, y, rows, cols);
     }
 
     /** out = in R^{-1} for every matrix, by Householder for the flagged ones. */
     private void pass(long in, long out, int rows, int cols) {
-        check(CudaKernels.sculpt_gram(in, count, rows, cols, gram, Cuda.STREAM), "Gram matrix");
-        check(CudaKernels.sculpt_cholesky_inverse(gram, count, cols, REL_TOL, rinv, fail, Cuda.STREAM), "Cholesky");
+        ops.gram(in, count, rows, cols, gram);
+        ops.choleskyInverse(gram, count, cols, REL_TOL, rinv, fail);
         long size = (long) rows * cols;
-        libs.gemm(false, false, rows, cols, cols, 1f, in, cols, size, rinv, cols, (long) cols * cols, 0f, out, cols, size, count);
-        int[] flags = new int[count];
-        try (IntPointer h = new IntPointer(count)) {
-            Cuda.copy(h.address(), fail, (long) count * Integer.BYTES, CudaKernels.D2H, "Cholesky flags");
-            h.get(flags);
-        }
+        ops.gemm(false, false, rows, cols, cols, 1f, in, cols, size, rinv, cols, (long) cols * cols, 0f, out, cols, size, count);
+        int[] flags = ops.readInts(fail, count);
         for (int b = 0; b < count; b++) {
-            if (flags[b] != 0) {
-                try (DeviceArena qr = new DeviceArena()) {
-                    libs.householderQ(in + b * size * Float.BYTES, out + b * size * Float.BYTES, rows, cols, qr);
-                }
-            }
+            if (flags[b] != 0) ops.householderQ(in + b * size * Float.BYTES, out + b * size * Float.BYTES, rows, cols);
         }
     }
 }

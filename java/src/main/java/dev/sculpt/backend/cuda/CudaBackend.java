@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
 public final class CudaBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
 
-    private final CudaLibraries libs;
+    private final DeviceOps ops;
     private final String description;
 
     private CudaBackend(CudaLibraries libs, String description) {
-        this.libs = libs;
+        this.ops = new NativeDeviceOps(libs);
         this.description = description;
     }
 
@@ -155,9 +155,9 @@ public final class CudaBackend implements Backend {
             MatrixBatch s = track(owned, Cuda.allocate(count, 1, k));
             MatrixBatch v = track(owned, Cuda.allocate(count, n, k));
             if (exact) {
-                CudaExactSvd.run(libs, Cuda.base(input), count, m, n, k, Cuda.base(u), Cuda.base(s), Cuda.base(v));
+                CudaExactSvd.run(ops, Cuda.base(input), count, m, n, k, Cuda.base(u), Cuda.base(s), Cuda.base(v));
             } else {
-                CudaRandomizedSvd.run(libs, Cuda.base(input), count, m, n, k, options.oversample(), options.powerIters(),
+                CudaRandomizedSvd.run(ops, Cuda.base(input), count, m, n, k, options.oversample(), options.powerIters(),
                         options.seed(), Cuda.base(u), Cuda.base(s), Cuda.base(v));
             }
             SvdMethod method = exact ? SvdMethod.EXACT : SvdMethod.RANDOMIZED;
@@ -199,7 +199,7 @@ public final class CudaBackend implements Backend {
             MatrixBatch dd = d.isHost() ? track(owned, Cuda.toDevice(d)) : d;
             MatrixBatch uu = !useU ? null : u.isHost() ? track(owned, Cuda.toDevice(u)) : u;
             MatrixBatch vv = !useV ? null : v.isHost() ? track(owned, Cuda.toDevice(v)) : v;
-            CudaProjection.run(libs, mode, Cuda.base(dd), uu == null ? 0 : Cuda.base(uu), vv == null ? 0 : Cuda.base(vv),
+            CudaProjection.run(ops, mode, Cuda.base(dd), uu == null ? 0 : Cuda.base(uu), vv == null ? 0 : Cuda.base(vv),
                     d.count(), d.rows(), d.cols(), k);
             if (d.isHost()) Cuda.toHost(dd, d);
         } finally {

@@ -1,7 +1,5 @@
 package dev.sculpt.backend.cuda;
 
-import static dev.sculpt.backend.cuda.Cuda.check;
-
 /**
  * Exact SVD of every matrix of a device batch by cuSOLVER (gesvdj, economy size), truncated to the top k.
  * cuSOLVER is column-major and is always handed the orientation with at least as many rows as columns:
@@ -12,10 +10,10 @@ import static dev.sculpt.backend.cuda.Cuda.check;
 final class CudaExactSvd {
     private CudaExactSvd() {}
 
-    static void run(CudaLibraries libs, long a, int count, int m, int n, int k, long u, long s, long v) {
+    static void run(DeviceOps ops, long a, int count, int m, int n, int k, long u, long s, long v) {
         int p = Math.min(m, n);
         long mn = (long) m * n;
-        try (DeviceArena ws = new DeviceArena()) {
+        try (DeviceArena ws = new DeviceArena(ops)) {
             long scratch = ws.floats(mn);
             long sv = ws.floats(p);
             long uFactor = ws.floats((long) m * p);  // column-major m x p: U of A
@@ -23,22 +21,18 @@ final class CudaExactSvd {
             for (int b = 0; b < count; b++) {
                 long ab = a + b * mn * Float.BYTES;
                 if (n >= m) {
-                    Cuda.copy(scratch, ab, mn * Float.BYTES, CudaKernels.D2D, "SVD input copy");
-                    try (DeviceArena work = new DeviceArena()) {
-                        libs.svd(scratch, n, m, sv, vFactor, uFactor, work);
-                    }
+                    ops.copy(scratch, ab, mn * Float.BYTES, CudaKernels.D2D);
+                    ops.svd(scratch, n, m, sv, vFactor, uFactor);
                 } else {
-                    check(CudaKernels.sculpt_transpose(ab, 1, m, n, scratch, Cuda.STREAM), "SVD input transpose");
-                    try (DeviceArena work = new DeviceArena()) {
-                        libs.svd(scratch, m, n, sv, uFactor, vFactor, work);
-                    }
+                    ops.transpose(ab, 1, m, n, scratch);
+                    ops.svd(scratch, m, n, sv, uFactor, vFactor);
                 }
                 // the first k columns of a column-major r x p matrix are the row-major k x r matrix at its start
-                check(CudaKernels.sculpt_transpose(uFactor, 1, k, m, u + (long) b * m * k * Float.BYTES, Cuda.STREAM), "U transpose");
-                check(CudaKernels.sculpt_transpose(vFactor, 1, k, n, v + (long) b * n * k * Float.BYTES, Cuda.STREAM), "V transpose");
-                Cuda.copy(s + (long) b * k * Float.BYTES, sv, (long) k * Float.BYTES, CudaKernels.D2D, "singular values");
+                ops.transpose(uFactor, 1, k, m, u + (long) b * m * k * Float.BYTES);
+                ops.transpose(vFactor, 1, k, n, v + (long) b * n * k * Float.BYTES);
+                ops.copy(s + (long) b * k * Float.BYTES, sv, (long) k * Float.BYTES, CudaKernels.D2D);
             }
-            check(CudaKernels.sculpt_cuda_synchronize(), "exact SVD");
+            ops.synchronize();
         }
     }
 }

@@ -19,9 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * cuBLAS and cuSOLVER through the org.bytedeco cuda preset: row-major strided-batched SGEMM, Householder QR,
  * symmetric eigen-decomposition and exact SVD. Handles use the default stream, like the hand-written kernels.
- *
- * <p>cuBLAS is column-major; a row-major matrix is the column-major transpose, so row-major
- * {@code C = op(A) op(B)} is column-major {@code C^T = op(B)^T op(A)^T}: the operands are swapped.
+ * cuBLAS is column-major: {@link RowMajorGemm} maps the row-major products onto it.
  */
 final class CudaLibraries {
     private final cublasContext blas;
@@ -58,12 +56,16 @@ final class CudaLibraries {
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
               long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
-        if (m == 0 || n == 0 || batch == 0) return;
+        RowMajorGemm.gemm(this::columnMajorGemm, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB,
+                beta, c, ldc, strideC, batch);
+    }
+
+    private void columnMajorGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
+                                 long strideA, long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
         FloatPointer al = alpha == 1f ? one : alpha == -1f ? minusOne : new FloatPointer(alpha);
         FloatPointer be = beta == 0f ? zero : beta == 1f ? one : new FloatPointer(beta);
-        int opA = transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
-        int opB = transB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
-        checkLib(cublas.cublasSgemmStridedBatched(blas, opB, opA, n, m, k, al, fp(b), ldb, strideB, fp(a), lda, strideA,
+        checkLib(cublas.cublasSgemmStridedBatched(blas, transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
+                transB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, m, n, k, al, fp(a), lda, strideA, fp(b), ldb, strideB,
                 be, fp(c), ldc, strideC, batch), "cublasSgemmStridedBatched " + m + "x" + n + "x" + k);
     }
 

@@ -1,7 +1,5 @@
 package dev.sculpt.backend.cuda;
 
-import static dev.sculpt.backend.cuda.Cuda.check;
-
 import dev.sculpt.linalg.ProjectionMode;
 
 /**
@@ -14,29 +12,29 @@ import dev.sculpt.linalg.ProjectionMode;
 final class CudaProjection {
     private CudaProjection() {}
 
-    static void run(CudaLibraries libs, ProjectionMode mode, long d, long u, long v, int count, int m, int n, int k) {
+    static void run(DeviceOps ops, ProjectionMode mode, long d, long u, long v, int count, int m, int n, int k) {
         long mn = (long) m * n, mk = (long) m * k, nk = (long) n * k, kn = (long) k * n, kk = (long) k * k;
-        try (DeviceArena ws = new DeviceArena()) {
+        try (DeviceArena ws = new DeviceArena(ops)) {
             switch (mode) {
                 case LEFT: {
                     long t = ws.floats(count * kn);
-                    libs.gemm(true, false, k, n, m, 1f, u, k, mk, d, n, mn, 0f, t, n, kn, count);     // T = U^T D
-                    libs.gemm(false, false, m, n, k, -1f, u, k, mk, t, n, kn, 1f, d, n, mn, count);   // D -= U T
+                    ops.gemm(true, false, k, n, m, 1f, u, k, mk, d, n, mn, 0f, t, n, kn, count);     // T = U^T D
+                    ops.gemm(false, false, m, n, k, -1f, u, k, mk, t, n, kn, 1f, d, n, mn, count);   // D -= U T
                     break;
                 }
                 case RIGHT: {
                     long dv = ws.floats(count * mk);
-                    libs.gemm(false, false, m, k, n, 1f, d, n, mn, v, k, nk, 0f, dv, k, mk, count);   // DV = D V
-                    libs.gemm(false, true, m, n, k, -1f, dv, k, mk, v, k, nk, 1f, d, n, mn, count);   // D -= DV V^T
+                    ops.gemm(false, false, m, k, n, 1f, d, n, mn, v, k, nk, 0f, dv, k, mk, count);   // DV = D V
+                    ops.gemm(false, true, m, n, k, -1f, dv, k, mk, v, k, nk, 1f, d, n, mn, count);   // D -= DV V^T
                     break;
                 }
                 case HIGH_BLOCK: {
                     long t = ws.floats(count * kn);
                     long c = ws.floats(count * kk);
-                    libs.gemm(true, false, k, n, m, 1f, u, k, mk, d, n, mn, 0f, t, n, kn, count);     // T = U^T D
-                    libs.gemm(false, false, k, k, n, 1f, t, n, kn, v, k, nk, 0f, c, k, kk, count);    // C = T V
-                    libs.gemm(false, true, k, n, k, 1f, c, k, kk, v, k, nk, 0f, t, n, kn, count);     // T = C V^T
-                    libs.gemm(false, false, m, n, k, -1f, u, k, mk, t, n, kn, 1f, d, n, mn, count);   // D -= U T
+                    ops.gemm(true, false, k, n, m, 1f, u, k, mk, d, n, mn, 0f, t, n, kn, count);     // T = U^T D
+                    ops.gemm(false, false, k, k, n, 1f, t, n, kn, v, k, nk, 0f, c, k, kk, count);    // C = T V
+                    ops.gemm(false, true, k, n, k, 1f, c, k, kk, v, k, nk, 0f, t, n, kn, count);     // T = C V^T
+                    ops.gemm(false, false, m, n, k, -1f, u, k, mk, t, n, kn, 1f, d, n, mn, count);   // D -= U T
                     break;
                 }
                 case TWO_SIDED:
@@ -44,16 +42,16 @@ final class CudaProjection {
                     long t = ws.floats(count * kn);
                     long dv = ws.floats(count * mk);
                     long c = ws.floats(count * kk);
-                    libs.gemm(true, false, k, n, m, 1f, u, k, mk, d, n, mn, 0f, t, n, kn, count);     // T = U^T D
-                    libs.gemm(false, false, m, k, n, 1f, d, n, mn, v, k, nk, 0f, dv, k, mk, count);   // DV = D V
-                    libs.gemm(false, false, k, k, n, 1f, t, n, kn, v, k, nk, 0f, c, k, kk, count);    // C = T V
-                    libs.gemm(false, true, k, n, k, -1f, c, k, kk, v, k, nk, 1f, t, n, kn, count);    // T -= C V^T
-                    libs.gemm(false, false, m, n, k, -1f, u, k, mk, t, n, kn, 1f, d, n, mn, count);   // D -= U T
-                    libs.gemm(false, true, m, n, k, -1f, dv, k, mk, v, k, nk, 1f, d, n, mn, count);   // D -= DV V^T
+                    ops.gemm(true, false, k, n, m, 1f, u, k, mk, d, n, mn, 0f, t, n, kn, count);     // T = U^T D
+                    ops.gemm(false, false, m, k, n, 1f, d, n, mn, v, k, nk, 0f, dv, k, mk, count);   // DV = D V
+                    ops.gemm(false, false, k, k, n, 1f, t, n, kn, v, k, nk, 0f, c, k, kk, count);    // C = T V
+                    ops.gemm(false, true, k, n, k, -1f, c, k, kk, v, k, nk, 1f, t, n, kn, count);    // T -= C V^T
+                    ops.gemm(false, false, m, n, k, -1f, u, k, mk, t, n, kn, 1f, d, n, mn, count);   // D -= U T
+                    ops.gemm(false, true, m, n, k, -1f, dv, k, mk, v, k, nk, 1f, d, n, mn, count);   // D -= DV V^T
                     break;
                 }
             }
-            check(CudaKernels.sculpt_cuda_synchronize(), "projection " + mode);
+            ops.synchronize();
         }
     }
 }

@@ -1,7 +1,5 @@
 package dev.sculpt.backend.cuda;
 
-import static dev.sculpt.backend.cuda.Cuda.check;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,50 +36,48 @@ final class CudaRandomizedSvd {
      * Writes the top-k factors of a (count x m x n, device) into u (count x m x k), s (count x 1 x k) and
      * v (count x n x k), all device addresses.
      */
-    static void run(CudaLibraries libs, long a, int count, int m, int n, int k, int p, int q, long seed,
+    static void run(DeviceOps ops, long a, int count, int m, int n, int k, int p, int q, long seed,
                     long u, long s, long v) {
         int l = sketchWidth(m, n, k, p);
         long mn = (long) m * n, ml = (long) m * l, nl = (long) n * l, ll = (long) l * l;
-        try (DeviceArena ws = new DeviceArena()) {
+        try (DeviceArena ws = new DeviceArena(ops)) {
             long omega = ws.floats(count * nl);
             long y = ws.floats(count * ml);
             long z = ws.floats(count * nl);
-            CholeskyQr2 orth = new CholeskyQr2(libs, ws, count, Math.max(m, n), l);
+            CholeskyQr2 orth = new CholeskyQr2(ops, ws, count, Math.max(m, n), l);
 
-            check(CudaKernels.sculpt_philox_fill(omega, count, n, l, seed, Cuda.STREAM), "Philox sketch");
-            libs.gemm(false, false, m, l, n, 1f, a, n, mn, omega, l, nl, 0f, y, l, ml, count);   // Y = A Omega
+            ops.philoxFill(omega, count, n, l, seed);
+            ops.gemm(false, false, m, l, n, 1f, a, n, mn, omega, l, nl, 0f, y, l, ml, count);   // Y = A Omega
             orth.run(y, m, l);
             for (int i = 0; i < q; i++) {
-                libs.gemm(true, false, n, l, m, 1f, a, n, mn, y, l, ml, 0f, z, l, nl, count);    // Z = A^T Q
+                ops.gemm(true, false, n, l, m, 1f, a, n, mn, y, l, ml, 0f, z, l, nl, count);    // Z = A^T Q
                 orth.run(z, n, l);
-                libs.gemm(false, false, m, l, n, 1f, a, n, mn, z, l, nl, 0f, y, l, ml, count);   // Y = A Z
+                ops.gemm(false, false, m, l, n, 1f, a, n, mn, z, l, nl, 0f, y, l, ml, count);   // Y = A Z
                 orth.run(y, m, l);
             }
-            libs.gemm(true, false, n, l, m, 1f, a, n, mn, y, l, ml, 0f, z, l, nl, count);        // B^T = A^T Q
+            ops.gemm(true, false, n, l, m, 1f, a, n, mn, y, l, ml, 0f, z, l, nl, count);        // B^T = A^T Q
 
             long gram = ws.doubles(count * ll);
             long values = ws.floats((long) count * k);
             long w = ws.floats((long) count * l * k);
-            check(CudaKernels.sculpt_gram(z, count, n, l, gram, Cuda.STREAM), "Gram of B^T");
+            ops.gram(z, count, n, l, gram);
             if (l <= JACOBI_MAX) {
                 long work = ws.doubles(count * ll);
-                check(CudaKernels.sculpt_sym_eigen(gram, count, l, k, MAX_SWEEPS, work, values, s, w, Cuda.STREAM), "Jacobi eigen");
+                ops.symEigen(gram, count, l, k, MAX_SWEEPS, work, values, s, w);
             } else {
                 long evals = ws.doubles((long) count * l);
                 for (int b = 0; b < count; b++) {
-                    try (DeviceArena work = new DeviceArena()) {
-                        libs.symmetricEigen(gram + b * ll * Double.BYTES, evals + (long) b * l * Double.BYTES, l, work);
-                    }
+                    ops.symmetricEigen(gram + b * ll * Double.BYTES, evals + (long) b * l * Double.BYTES, l);
                 }
-                check(CudaKernels.sculpt_eigen_select(evals, gram, count, l, k, values, s, w, Cuda.STREAM), "eigen select");
+                ops.eigenSelect(evals, gram, count, l, k, values, s, w);
             }
             long mk = (long) m * k, nk = (long) n * k, lk = (long) l * k;
-            libs.gemm(false, false, m, k, l, 1f, y, l, ml, w, k, lk, 0f, u, k, mk, count);       // U = Q W_k
-            libs.gemm(false, false, n, k, l, 1f, z, l, nl, w, k, lk, 0f, v, k, nk, count);       // B^T W_k
-            check(CudaKernels.sculpt_scale_columns_inverse(v, count, n, k, s, 1e-30f, Cuda.STREAM), "V scaling");
-            CholeskyQr2 orthV = new CholeskyQr2(libs, ws, count, n, k);
+            ops.gemm(false, false, m, k, l, 1f, y, l, ml, w, k, lk, 0f, u, k, mk, count);       // U = Q W_k
+            ops.gemm(false, false, n, k, l, 1f, z, l, nl, w, k, lk, 0f, v, k, nk, count);       // B^T W_k
+            ops.scaleColumnsInverse(v, count, n, k, s, 1e-30f);
+            CholeskyQr2 orthV = new CholeskyQr2(ops, ws, count, n, k);
             orthV.run(v, n, k);
-            check(CudaKernels.sculpt_cuda_synchronize(), "randomized SVD");
+            ops.synchronize();
         }
         LOG.debug("randomized SVD on the GPU: {} x {} x {}, k {}, sketch {}, q {}", count, m, n, k, l, q);
     }

@@ -8,7 +8,12 @@ import java.util.List;
  * exception half-way through an operation leaks nothing.
  */
 final class DeviceArena implements AutoCloseable {
+    private final DeviceOps ops;
     private final List<Long> owned = new ArrayList<>();
+
+    DeviceArena(DeviceOps ops) {
+        this.ops = ops;
+    }
 
     long floats(long n) { return bytes(n * Float.BYTES); }
 
@@ -17,14 +22,14 @@ final class DeviceArena implements AutoCloseable {
     long ints(long n) { return bytes(n * Integer.BYTES); }
 
     long bytes(long bytes) {
-        long a = Cuda.malloc(bytes);
+        long a = ops.malloc(Math.max(1, bytes));
         owned.add(a);
         return a;
     }
 
     @Override
     public void close() {
-        for (long a : owned) Cuda.freeQuietly(a);
+        for (long a : owned) ops.free(a);
         owned.clear();
     }
 }
