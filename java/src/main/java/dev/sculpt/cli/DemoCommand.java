@@ -25,6 +25,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--size", defaultValue = "small",
+            description = "matrix sizes: small (hidden 512, intermediate 1408) or tiny (64, 176) (default: ${DEFAULT-VALUE})")
+    String size;
+
     @Option(names = "--layers", defaultValue = "4", description = "layers of the demo model (default: ${DEFAULT-VALUE})")
     int layers;
 
@@ -39,9 +43,13 @@ public final class DemoCommand implements Callable<Integer> {
         if (layers < 1) throw new dev.sculpt.SculptException("--layers must be >= 1, got " + layers);
         if (!(ratio > 0 && ratio <= 1)) throw new dev.sculpt.SculptException("--ratio must be in (0, 1], got " + ratio);
         Backend backend = Backends.get(device);
-        KernelDemo.Config small = KernelDemo.Config.small();
-        KernelDemo.Config cfg = new KernelDemo.Config(layers, small.hidden(), small.intermediate(), small.heads(),
-                small.kvHeads(), ratio, seed);
+        KernelDemo.Config base = switch (size) {
+            case "small" -> KernelDemo.Config.small();
+            case "tiny" -> KernelDemo.Config.tiny();
+            default -> throw new dev.sculpt.SculptException("--size must be small or tiny, got '" + size + "'");
+        };
+        KernelDemo.Config cfg = new KernelDemo.Config(layers, base.hidden(), base.intermediate(), base.heads(),
+                base.kvHeads(), ratio, seed);
         // until the continual demo exists, the default is the kernel demo as well
         KernelDemo.run(backend, cfg, SvdOptions.defaults().withSeed(seed), spec.commandLine().getOut());
         return 0;

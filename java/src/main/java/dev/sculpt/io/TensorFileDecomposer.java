@@ -88,6 +88,8 @@ public final class TensorFileDecomposer {
                     skipped.add("skip " + t.name() + "  " + t.shapeString() + "  rank " + t.rank() + " (only 2-D tensors are decomposed)");
                 } else if (!t.dtype().readableAsFloat()) {
                     skipped.add("skip " + t.name() + "  " + t.shapeString() + "  dtype " + t.dtype() + " (only F32, F16, BF16)");
+                } else if (t.elementCount() == 0) {
+                    skipped.add("skip " + t.name() + "  " + t.shapeString() + "  empty matrix (no singular values)");
                 } else if (t.dim(0) > Integer.MAX_VALUE || t.dim(1) > Integer.MAX_VALUE
                         || t.dim(0) * t.dim(1) > BATCH_FLOATS) {
                     throw new SculptException("tensor '" + t.name() + "' " + t.shapeString() + " is too large to decompose");

@@ -121,8 +121,8 @@ class DecomposeCommandTest {
     private final Map<String, int[]> dims = new LinkedHashMap<>();
 
     /**
-     * Input file: two 40x30 F32 matrices (one batch), a 25x60 BF16 matrix, and tensors that must be skipped
-     * (a bias, a 3-D tensor). Records the float32 values as stored.
+     * Input file: two 40x30 F32 matrices (one batch) and tensors that must be skipped (a bias, a 3-D tensor, an
+     * empty matrix); a second file holds a 25x60 BF16 matrix. Records the float32 values as stored.
      */
     private Path input(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -135,9 +135,9 @@ class DecomposeCommandTest {
         }
         t.put("layers.0.bias", TensorSource.of(new long[] {30}, toFloat(matrixWithDecay(r, 30, 1))));
         t.put("cube", TensorSource.of(new long[] {2, 3, 4}, new float[24]));
+        t.put("empty.weight", TensorSource.of(new long[] {0, 5}, new float[0]));
         Path f = dir.resolve("in.safetensors");
         SafeTensors.write(f, t, DType.F32, Map.of("format", "pt"));
-        // a BF16 tensor in a second file would complicate the test; write the whole input again with the BF16 one
         float[] wide = toFloat(matrixWithDecay(r, 25, 60));
         float[] wideStored = new float[wide.length];
         for (int i = 0; i < wide.length; i++) wideStored[i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(wide[i]));
@@ -215,8 +215,9 @@ class DecomposeCommandTest {
         checkAgainstLapack(out, "layers.1.q.weight", 6, 1e-4);
         checkLine(r.out(), "layers.0.q.weight", 6, "randomized");
         checkLine(r.out(), "layers.1.q.weight", 6, "randomized");
-        assertTrue(r.out().contains("skip layers.0.bias") && r.out().contains("skip cube"), r.out());
-        assertEquals(4, r.out().strip().split("\n").length, "one line per input tensor:\n" + r.out());
+        assertTrue(r.out().contains("skip layers.0.bias") && r.out().contains("skip cube")
+                && r.out().contains("skip empty.weight"), r.out());
+        assertEquals(5, r.out().strip().split("\n").length, "one line per input tensor:\n" + r.out());
         try (SafeTensors st = SafeTensors.open(out)) {
             assertEquals(6, st.names().size());
         }

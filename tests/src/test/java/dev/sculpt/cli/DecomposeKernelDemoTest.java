@@ -24,8 +24,11 @@ class DecomposeKernelDemoTest {
         assertEquals(4, groups.size(), text.toString());
         for (KernelDemo.GroupResult g : groups) {
             assertTrue(g.svErrExact() < 1e-4, "exact SVD vs generated spectrum: " + g);
-            assertTrue(g.svErrRandomized() < 0.05, "randomized singular values: " + g);
+            // slowly decaying spectra without a gap at k: the subspace may rotate within the near-flat tail, but the
+            // rank-k approximation must be near optimal (HMT: within a small factor; q = 2 makes it a few percent)
             assertTrue(g.residualRatioRandomized() < 1.1, "randomized residual near optimal: " + g);
+            assertTrue(g.svErrRandomized() < 0.2, "randomized singular values: " + g);
+            assertTrue(g.angleDegRandomized() < 20, "leading subspace: " + g);
         }
         assertTrue(text.toString().contains("total"), text.toString());
     }
@@ -33,7 +36,8 @@ class DecomposeKernelDemoTest {
     @Test
     void demoCommandRunsTheKernelDemo() {
         DecomposeCommandTest.assumeCpuSvd();
-        DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--kernels", "--layers", "1", "--device", "cpu");
+        DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--kernels", "--size", "tiny", "--layers", "1",
+                "--device", "cpu");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("mlp.gate_proj") || r.out().contains("gate_proj"), r.out());
         assertTrue(r.out().contains("speedup") && r.out().contains("total"), r.out());
@@ -43,6 +47,8 @@ class DecomposeKernelDemoTest {
     void demoRejectsBadFlags() {
         DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--layers", "0");
         assertTrue(r.code() != 0 && r.err().contains("--layers"), r.err());
+        r = DecomposeCommandTest.sculpt("demo", "--size", "huge");
+        assertTrue(r.code() != 0 && r.err().contains("--size"), r.err());
         r = DecomposeCommandTest.sculpt("demo", "--device", "tpu");
         assertTrue(r.code() != 0 && r.err().contains("tpu"), r.err());
     }
