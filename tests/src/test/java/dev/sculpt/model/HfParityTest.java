@@ -1,21 +1,27 @@
 package dev.sculpt.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sculpt.io.HfCheckpoint;
+import dev.sculpt.io.DType;
 import dev.sculpt.io.SafeTensors;
 import dev.sculpt.io.TensorInfo;
-import dev.sculpt.model.llama.LlamaConfig;
-import dev.sculpt.model.llama.LlamaModel;
+import dev.sculpt.io.TensorSource;
+import dev.sculpt.model.t5.T5Config;
 import dev.sculpt.model.t5.T5Model;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.opentest4j.AssertionFailedError;
 
 /**
  * Forward parity with Hugging Face transformers: each fixture under tests/fixtures/hf/ (made by
@@ -35,6 +41,11 @@ class HfParityTest {
         assumeTrue(Files.isRegularFile(dir.resolve("expected.safetensors")),
                 "HF parity fixture " + dir + " is absent: run `python3 tests/fixtures/make_hf_fixtures.py` on a machine "
                         + "with torch and transformers, then commit tests/fixtures/hf");
+        checkFixture(name, dir);
+    }
+
+    /** Loads the fixture's model and compares its logits with the expected ones (relative tolerance 1e-4). */
+    static void checkFixture(String name, Path dir) throws Exception {
         JsonNode inputs = new ObjectMapper().readTree(dir.resolve("inputs.json").toFile());
         int[] ids = ints(inputs.path("input_ids"));
         int[] decoderIds = inputs.has("decoder_input_ids") ? ints(inputs.path("decoder_input_ids")) : null;
@@ -66,19 +77,37 @@ class HfParityTest {
         }
     }
 
-    private static LanguageModel load(Path dir) {
-        try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
-            if ("t5".equals(ckpt.modelType())) return T5Model.load(dir);
-            // LLaMA: build the model from config.json and fill every parameter by its Hugging Face name
-            LlamaModel m = LlamaModel.create(LlamaConfig.fromJson(ckpt.config()), 0);
-            for (Parameter p : m.parameters()) {
-                long[] dims = new long[p.rank()];
-                for (int i = 0; i < dims.length; i++) dims[i] = p.shape()[i];
-                ckpt.expectShape(p.name(), dims);
-                ckpt.read(p.name(), p.data().duplicate().position(0));
-            }
-            return m;
+    /**
+     * The harness itself, on a fixture made here from our own tiny T5 (so it runs without torch): it passes, and a
+     * single perturbed expected logit makes it fail.
+     */
+    @Test
+    void harnessDetectsAMismatch(@TempDir Path tmp) throws Exception {
+        T5Config c = new T5Config(40, 16, 4, 24, 2, 2, 4, 8, 12, "gated-gelu", 1e-6f, false, 0, 1, 0);
+        int[] enc = {5, 9, 13, 2, 30, 1};
+        int[] dec = {0, 7, 21, 3};
+        Path dir = tmp.resolve("self");
+        float[] flat;
+        try (T5Model m = T5Model.init(c, 12)) {
+            m.save(dir, DType.F32);
+            float[][] logits = m.logits(enc, dec);
+            flat = new float[dec.length * c.vocabSize()];
+            for (int i = 0; i < dec.length; i++) System.arraycopy(logits[i], 0, flat, i * c.vocabSize(), c.vocabSize());
         }
+        Files.writeString(dir.resolve("inputs.json"), "{\"input_ids\": " + Arrays.toString(enc)
+                + ", \"decoder_input_ids\": " + Arrays.toString(dec) + "}");
+        long[] shape = {dec.length, c.vocabSize()};
+        SafeTensors.write(dir.resolve("expected.safetensors"), Map.of("logits", TensorSource.of(shape, flat)), DType.F32, Map.of());
+        checkFixture("self", dir);
+        flat[2 * c.vocabSize() + 11] += 0.01f;
+        SafeTensors.write(dir.resolve("expected.safetensors"), Map.of("logits", TensorSource.of(shape, flat)), DType.F32, Map.of());
+        AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> checkFixture("self", dir));
+        assertTrue(e.getMessage().contains("logits[2][11]"), e.getMessage());
+    }
+
+    /** Through the registry, as users load models: LlamaModel or T5Model by config.json. */
+    private static LanguageModel load(Path dir) {
+        return Models.load(dir);
     }
 
     private static int[] ints(JsonNode array) {
