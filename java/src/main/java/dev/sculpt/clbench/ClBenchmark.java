@@ -77,6 +77,14 @@ public final class ClBenchmark {
 
     /** The tasks of {@code order} (see {@link #load(Path, String, int, int, long)}), formed with {@code options}. */
     public static List<TaskData> load(Path dir, String order, BenchmarkOptions options) {
+        return load(dir, order, options, null);
+    }
+
+    /**
+     * As {@link #load(Path, String, BenchmarkOptions)}, and every sentence too long for {@code budget} (null:
+     * no limit) is cut to its longest prefix that fits; each task's notes count the cut sentences.
+     */
+    public static List<TaskData> load(Path dir, String order, BenchmarkOptions options, ContextBudget budget) {
         if (order == null || order.isBlank()) throw new SculptException("--order is empty: give task names or a published order");
         String trimmed = order.trim();
         boolean multitask = trimmed.toLowerCase(Locale.ROOT).startsWith(MULTITASK_PREFIX);
@@ -88,7 +96,7 @@ public final class ClBenchmark {
         for (TaskCatalog.TaskRef ref : refs) checkFormable(ref, trimmed);
 
         List<TaskData> tasks = new ArrayList<>();
-        for (TaskCatalog.TaskRef ref : refs) tasks.add(formTask(ref, instructions, options));
+        for (TaskCatalog.TaskRef ref : refs) tasks.add(formTask(ref, instructions, options, budget));
         return multitask ? List.of(multitask(tasks, options.seed())) : List.copyOf(tasks);
     }
 
@@ -169,7 +177,8 @@ public final class ClBenchmark {
         return null;
     }
 
-    private static TaskData formTask(TaskCatalog.TaskRef ref, Map<String, String> instructions, BenchmarkOptions options) {
+    private static TaskData formTask(TaskCatalog.TaskRef ref, Map<String, String> instructions, BenchmarkOptions options,
+                                     ContextBudget budget) {
         String name = ref.task();
         List<String> notes = new ArrayList<>();
         List<String> labels = readLabels(ref.dir().resolve("labels.json"));
@@ -206,9 +215,9 @@ public final class ClBenchmark {
         }
 
         List<TextPair> trainPairs = toPairs(capped(train, options.trainPerTask(), options.seed(), ref, "train", notes),
-                instruction, labels, options.maxSentenceChars(), name, "train", notes);
+                instruction, labels, options.maxSentenceChars(), budget, name, "train", notes);
         List<TextPair> testPairs = toPairs(capped(test, options.testPerTask(), options.seed(), ref, "test", notes),
-                instruction, labels, options.maxSentenceChars(), name, "test", notes);
+                instruction, labels, options.maxSentenceChars(), budget, name, "test", notes);
         if (trainPairs.isEmpty()) throw new SculptException("task " + ref.id() + " has no training examples");
         if (testPairs.isEmpty()) throw new SculptException("task " + ref.id() + " has no test examples");
         for (String note : notes) LOG.info(note);
@@ -233,20 +242,47 @@ public final class ClBenchmark {
     }
 
     private static List<TextPair> toPairs(List<LabeledSentence> items, String instruction, List<String> labels,
-                                          int maxChars, String name, String split, List<String> notes) {
+                                          int maxChars, ContextBudget budget, String name, String split, List<String> notes) {
         List<TextPair> out = new ArrayList<>(items.size());
         int cut = 0;
+        int fitted = 0;
         for (LabeledSentence e : items) {
             String s = e.sentence();
             if (maxChars > 0 && s.length() > maxChars) {
-                int end = Character.isHighSurrogate(s.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
-                s = s.substring(0, end);
+                s = prefix(s, maxChars);
                 cut++;
             }
-            out.add(new TextPair(PromptFormat.prompt(instruction, s, labels), e.label()));
+            String prompt = PromptFormat.prompt(instruction, s, labels);
+            if (budget != null && !budget.fits(prompt, e.label())) {
+                if (!budget.fits(PromptFormat.prompt(instruction, "", labels), e.label())) {
+                    throw new SculptException("task " + name + ": the instruction, options and label \"" + e.label()
+                            + "\" alone exceed the model's " + budget.maxTokens() + " tokens");
+                }
+                int lo = 0;              // a prefix this long fits
+                int hi = s.length();     // a prefix this long does not
+                while (hi - lo > 1) {
+                    int mid = (lo + hi) >>> 1;
+                    if (budget.fits(PromptFormat.prompt(instruction, prefix(s, mid), labels), e.label())) lo = mid;
+                    else hi = mid;
+                }
+                prompt = PromptFormat.prompt(instruction, prefix(s, lo), labels);
+                fitted++;
+            }
+            out.add(new TextPair(prompt, e.label()));
         }
         if (cut > 0) notes.add(name + ": cut " + cut + " of " + items.size() + " " + split + " sentences to " + maxChars + " characters");
+        if (fitted > 0) {
+            notes.add(name + ": cut " + fitted + " of " + items.size() + " " + split + " sentences to fit the model's "
+                    + budget.maxTokens() + " tokens");
+        }
         return out;
+    }
+
+    /** The first n characters, one fewer when n would split a surrogate pair. */
+    private static String prefix(String s, int n) {
+        if (n >= s.length()) return s;
+        int end = n > 0 && Character.isHighSurrogate(s.charAt(n - 1)) ? n - 1 : n;
+        return s.substring(0, end);
     }
 
     static List<String> readLabels(Path file) {

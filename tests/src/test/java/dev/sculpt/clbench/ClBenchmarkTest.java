@@ -171,6 +171,42 @@ class ClBenchmarkTest {
     }
 
     @Test
+    void sentencesAreCutToTheLongestPrefixThatFitsTheContext() {
+        ContextBudget bytes = new ContextBudget(t -> t.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, 150, 2);
+        TaskData full = ClBenchmark.load(dir, "news", 0, 0, 5).get(0);
+        TaskData fitted = ClBenchmark.load(dir, "news", new BenchmarkOptions(0, 0, 5, 0), bytes).get(0);
+        assertEquals(full.train().size(), fitted.train().size());
+        int cut = 0;
+        for (int i = 0; i < full.train().size(); i++) {
+            TextPair original = full.train().get(i);
+            TextPair p = fitted.train().get(i);
+            assertEquals(original.completion(), p.completion());
+            assertTrue(bytes.fits(p.prompt(), p.completion()), p.prompt());
+            String sentence = sentenceOf(p.prompt());
+            String originalSentence = sentenceOf(original.prompt());
+            assertTrue(originalSentence.startsWith(sentence));
+            if (!sentence.equals(originalSentence)) {
+                cut++;
+                String oneMore = originalSentence.substring(0, sentence.length() + 1);
+                String longer = BenchmarkFixture.TC_INSTRUCTION + oneMore + NEWS_OPTIONS;
+                assertFalse(bytes.fits(longer, p.completion()), "not the longest prefix: " + sentence);
+            }
+        }
+        assertTrue(cut > 0, "the fixture has sentences longer than the budget");
+        final int expectedCut = cut;
+        assertTrue(fitted.notes().stream().anyMatch(n -> n.contains("cut " + expectedCut + " of 40 train sentences to fit the model's 150 tokens")),
+                fitted.notes().toString());
+
+        ContextBudget tooSmall = new ContextBudget(t -> t.length(), 40, 2);
+        SculptException e = assertThrows(SculptException.class, () -> ClBenchmark.load(dir, "news", BenchmarkOptions.all(), tooSmall));
+        assertTrue(e.getMessage().contains("40 tokens"), e.getMessage());
+    }
+
+    private static String sentenceOf(String newsPrompt) {
+        return newsPrompt.substring(BenchmarkFixture.TC_INSTRUCTION.length(), newsPrompt.length() - NEWS_OPTIONS.length());
+    }
+
+    @Test
     void publishedOrdersAreKnownByName() {
         assertEquals(List.of("dbpedia", "amazon", "yahoo", "agnews"), ClBenchmark.taskNames("Standard-1"));
         assertEquals(List.of("yahoo", "amazon", "agnews", "dbpedia"), ClBenchmark.taskNames("standard-3"));

@@ -67,6 +67,15 @@ class RealBenchmarkDataTest {
     }
 
     @Test
+    void longPassagesFitASmallContext() {
+        ContextBudget bytes = new ContextBudget(t -> t.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, 512, 2);
+        TaskData boolqa = ClBenchmark.load(dir, "BoolQA", new BenchmarkOptions(300, 100, 1, 0), bytes).get(0);
+        for (TextPair p : boolqa.train()) assertTrue(bytes.fits(p.prompt(), p.completion()));
+        for (TextPair p : boolqa.test()) assertTrue(bytes.fits(p.prompt(), p.completion()));
+        assertTrue(boolqa.notes().stream().anyMatch(n -> n.contains("to fit the model's 512 tokens")), boolqa.notes().toString());
+    }
+
+    @Test
     void publishedOrdersNeedingYahooCannotBeFormedFromThisCopy() {
         SculptException e = assertThrows(SculptException.class, () -> ClBenchmark.load(dir, "standard-1", 10, 10, 0));
         assertTrue(e.getMessage().contains("standard-1") && e.getMessage().contains("TC/yahoo") && e.getMessage().contains("train.json"), e.getMessage());
