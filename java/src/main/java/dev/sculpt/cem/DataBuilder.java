@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  *       whose gold answer or capitalised spans occur in the passage come first, the rest are seeded random picks.
  *       Training questions whose normalised text equals an evaluation question are dropped when the builder is
  *       made, so evaluation questions never become training data;</li>
- *   <li>extractive: "Passage: ... What does the passage say about POINT?" -> the passage sentence about POINT;</li>
- *   <li>review: "What do you know about POINT?" -> the same sentence, without the passage;</li>
+ *   <li>extractive: "Passage: ... What does the passage say about POINT? Sentence:" -> the passage sentence about
+ *       POINT;</li>
+ *   <li>review: "What do you know about POINT? Fact:" -> the same sentence, without the passage;</li>
  *   <li>general: general instruction items (seeded picks).</li>
  * </ul>
  * The sentence about a point is the first sentence containing it (case-insensitive), else the sentence sharing
@@ -27,8 +28,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class DataBuilder {
     private static final Logger LOG = LoggerFactory.getLogger(DataBuilder.class);
-    public static final String EXTRACTIVE_PROMPT = "Passage: {passage}\nWhat does the passage say about {point}?\nAnswer:";
-    public static final String REVIEW_PROMPT = "What do you know about {point}?\nAnswer:";
+    /** Extractive and review items end in their own cue words, so that their sentence-long answers do not teach
+     *  the model to answer task questions ("...Answer:") with whole sentences. */
+    public static final String EXTRACTIVE_PROMPT = "Passage: {passage}\nWhat does the passage say about {point}?\nSentence:";
+    public static final String REVIEW_PROMPT = "What do you know about {point}?\nFact:";
 
     private final List<Question> trainQuestions;
     private final List<TextPair> general;

@@ -13,6 +13,4 @@ public record TrainingItem(String kind, String prompt, String completion, String
     public static final String EXTRACTIVE = "extractive";
     public static final String REVIEW = "review";
     public static final String GENERAL = "general";
-
-    public boolean isCpt() { return CPT.equals(kind); }
 }

@@ -172,11 +172,11 @@ public final class KnowledgeWorld {
         return questions(known, ATTRIBUTES, "pre");
     }
 
-    /** General instructions (against forgetting): spelling and repetition tasks on the world's words. */
+    /** General instructions (against forgetting): spelling and repetition tasks on some of the world's words. */
     public List<TextPair> general() {
         List<TextPair> out = new ArrayList<>();
-        for (List<String> vs : VALUES.values()) {
-            for (String v : vs) {
+        for (String a : ATTRIBUTES) {
+            for (String v : VALUES.get(a).subList(0, 4)) {
                 out.add(new TextPair("Repeat the word " + v + ".\nAnswer:", " " + v));
                 out.add(new TextPair("Spell " + v + " backwards.\nAnswer:", " " + new StringBuilder(v).reverse()));
             }

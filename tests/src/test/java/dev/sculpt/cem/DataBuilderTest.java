@@ -66,10 +66,10 @@ class DataBuilderTest {
         for (TrainingItem t : d.all()) assertTrue(!t.prompt().contains("color of Ansel?") && !t.prompt().contains("color of ANSEL"), t.toString());
         TrainingItem ext = d.cit().stream().filter(t -> t.kind().equals(TrainingItem.EXTRACTIVE) && "teal".equals(t.point())).findFirst().orElseThrow();
         assertTrue(ext.prompt().startsWith("Passage: Ansel. Ansel lives in Brill."));
-        assertTrue(ext.prompt().endsWith("What does the passage say about teal?\nAnswer:"));
+        assertTrue(ext.prompt().endsWith("What does the passage say about teal?\nSentence:"));
         assertEquals(" The color of Ansel is teal.", ext.completion());
         TrainingItem rev = d.cit().stream().filter(t -> t.kind().equals(TrainingItem.REVIEW) && "teal".equals(t.point())).findFirst().orElseThrow();
-        assertEquals("What do you know about teal?\nAnswer:", rev.prompt());
+        assertEquals("What do you know about teal?\nFact:", rev.prompt());
         assertEquals(" The color of Ansel is teal.", rev.completion());
         assertTrue(!rev.prompt().contains("Brill"), "review items do not show the passage");
     }
