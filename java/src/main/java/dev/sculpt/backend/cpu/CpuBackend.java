@@ -95,7 +95,7 @@ public final class CpuBackend implements Backend {
             long[] phases = new long[4];
             try {
                 BatchRunner.run(a.count(), a.matrixSize(), parallelInside -> {
-                    RandomizedSvdKernel kernel = new RandomizedSvdKernel(m, n, k, l, q, parallelInside);
+                    RandomizedSvdKernel kernel = new RandomizedSvdKernel(m, n, k, l, q, parallelInside ? BlasThreads.get() : 1);
                     return new BatchRunner.Kernel() {
                         @Override
                         public void run(int b) {

@@ -49,6 +49,7 @@ final class RandomizedSvdKernel implements AutoCloseable {
     private final int m, n, k, l, q, r, c;
     private final boolean tall;
     private final boolean parallelFill;
+    private final int productThreads;
     private final Workspace ws = new Workspace();
     private final Workspace.Slot y, z, g, w, wk, h;
     private Workspace.Slot vt;        // only for the sgesdd path
@@ -60,7 +61,12 @@ final class RandomizedSvdKernel implements AutoCloseable {
     /** Nanoseconds spent per phase: sketch generation, products with A, QR, small SVD (for debug logs). */
     final long[] phaseNanos = new long[4];
 
-    RandomizedSvdKernel(int m, int n, int k, int l, int q, boolean parallelFill) {
+    /**
+     * @param productThreads OpenBLAS threads for the products with A (the worker's whole share of the
+     *     machine); everything l-wide (QR, Gram, eigen, small SVD) runs on one thread, which is as fast
+     *     on 2 cores at these widths and far more robust when other processes keep the cores busy
+     */
+    RandomizedSvdKernel(int m, int n, int k, int l, int q, int productThreads) {
         this.m = m;
         this.n = n;
         this.k = k;
@@ -69,7 +75,8 @@ final class RandomizedSvdKernel implements AutoCloseable {
         this.tall = m > n;
         this.r = Math.min(m, n);
         this.c = Math.max(m, n);
-        this.parallelFill = parallelFill;
+        this.productThreads = productThreads;
+        this.parallelFill = productThreads > 1;
         y = ws.slot((long) r * l);
         z = ws.slot((long) c * l);
         g = ws.slot((long) l * l);
@@ -86,32 +93,40 @@ final class RandomizedSvdKernel implements AutoCloseable {
      * The index b also selects the matrix's sketch.
      */
     void run(MatrixBatch in, int b, long seed, MatrixBatch uOut, MatrixBatch sOut, MatrixBatch vOut) {
-        FloatPointer a = in.pointer(b);
+        try {
+            decompose(in.pointer(b), b, seed, uOut, sOut, vOut);
+        } finally {
+            if (productThreads > 1) BlasThreads.set(productThreads);
+        }
+    }
+
+    private void decompose(FloatPointer a, int b, long seed, MatrixBatch uOut, MatrixBatch sOut, MatrixBatch vOut) {
         FloatPointer u = uOut.pointer(b);
         FloatPointer v = vOut.pointer(b);
         int tM = tall ? CblasTrans : CblasNoTrans;
         int tMT = tall ? CblasNoTrans : CblasTrans;
         FloatPointer yp = y.ptr();
         FloatPointer zp = z.ptr();
+        if (productThreads > 1) BlasThreads.set(1);
         long t0 = System.nanoTime();
         GaussianFill.fill(z.buf(), 0, (long) c * l, seed, b, parallelFill);
         long t1 = System.nanoTime();
         phaseNanos[0] += t1 - t0;
-        cblas_sgemm(CblasRowMajor, tM, CblasNoTrans, r, l, c, 1f, a, n, zp, l, 0f, yp, l);
+        product(tM, r, c, a, zp, yp);
         t1 = lap(t1, 1);
         orthonormalize(yp, r);
         t1 = lap(t1, 2);
         for (int i = 0; i < q; i++) {
-            cblas_sgemm(CblasRowMajor, tMT, CblasNoTrans, c, l, r, 1f, a, n, yp, l, 0f, zp, l);
+            product(tMT, c, r, a, yp, zp);
             t1 = lap(t1, 1);
             orthonormalize(zp, c);
             t1 = lap(t1, 2);
-            cblas_sgemm(CblasRowMajor, tM, CblasNoTrans, r, l, c, 1f, a, n, zp, l, 0f, yp, l);
+            product(tM, r, c, a, zp, yp);
             t1 = lap(t1, 1);
             orthonormalize(yp, r);
             t1 = lap(t1, 2);
         }
-        cblas_sgemm(CblasRowMajor, tMT, CblasNoTrans, c, l, r, 1f, a, n, yp, l, 0f, zp, l);   // Bt
+        product(tMT, c, r, a, yp, zp);   // Bt
         t1 = lap(t1, 1);
         // U_M = Q W_k lands in U of A when m <= n, in V of A otherwise; V_M the other way round
         FloatPointer ur = tall ? v : u;
@@ -131,6 +146,19 @@ final class RandomizedSvdKernel implements AutoCloseable {
         long now = System.nanoTime();
         phaseNanos[phase] += now - since;
         return now;
+    }
+
+    /** out (rows x l) = op(A) (rows x inner) times x (inner x l), on all of the worker's threads. */
+    private void product(int transA, int rows, int inner, FloatPointer a, FloatPointer x, FloatPointer out) {
+        gemm(transA, CblasNoTrans, rows, l, inner, a, n, x, l, out, l);
+    }
+
+    /** out = op(x) op(y) (rows x cols) by sgemm on all of the worker's threads. */
+    private void gemm(int tx, int ty, int rows, int cols, int inner, FloatPointer x, int ldx, FloatPointer y, int ldy,
+                      FloatPointer out, int ldo) {
+        if (productThreads > 1) BlasThreads.set(productThreads);
+        cblas_sgemm(CblasRowMajor, tx, ty, rows, cols, inner, 1f, x, ldx, y, ldy, 0f, out, ldo);
+        if (productThreads > 1) BlasThreads.set(1);
     }
 
     private void orthonormalize(FloatPointer x, int rows) {
@@ -153,8 +181,8 @@ final class RandomizedSvdKernel implements AutoCloseable {
             gb.get((l - 1 - i) * l, row, 0, l);
             wkb.put(i * l, row, 0, l);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, k, l, 1f, y.ptr(), l, wk.ptr(), l, 0f, ur, k);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, k, l, 1f, z.ptr(), l, wk.ptr(), l, 0f, vr, k);
+        gemm(CblasNoTrans, CblasTrans, r, k, l, y.ptr(), l, wk.ptr(), l, ur, k);
+        gemm(CblasNoTrans, CblasTrans, c, k, l, z.ptr(), l, wk.ptr(), l, vr, k);
         // H = Vraw^T Vraw: its diagonal gives the singular values, its Cholesky factor orthonormalises V
         FloatPointer hp = h.ptr();
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, c, 1f, vr, k, 0f, hp, k);
@@ -171,7 +199,7 @@ final class RandomizedSvdKernel implements AutoCloseable {
         FloatPointer gp = g.ptr();          // U_B, column-major l x l = row-major U_B^T
         int info = LAPACKE_sgesdd(LAPACK_COL_MAJOR, (byte) 'S', l, c, z.ptr(), l, w.ptr(), gp, l, vt.ptr(), l);
         if (info != 0) throw new IllegalStateException("sgesdd of the projected " + l + " x " + c + " matrix failed: info " + info);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, k, l, 1f, y.ptr(), l, gp, l, 0f, ur, k);
+        gemm(CblasNoTrans, CblasTrans, r, k, l, y.ptr(), l, gp, l, ur, k);
         // V_B^T column-major (l x c) is V_B row-major (c x l): keep its first k columns
         FloatBuffer src = vt.buf();
         float[] row = new float[k];
