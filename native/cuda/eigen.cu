@@ -1,7 +1,7 @@
 // Batched symmetric eigen-decomposition of small Gram matrices (the projected problem of the randomized SVD):
 // parallel cyclic Jacobi in double, one CUDA block per matrix, round-robin pairing so that n/2 disjoint
 // rotations run at once. The Java side sends larger matrices to cuSOLVER syevd and uses sculpt_eigen_select.
-#include <cuda_runtime.h>
+#include "kernel_common.cuh"
 #include "sculpt_cuda.h"
 
 #define EIG_THREADS 512
@@ -59,7 +59,7 @@ __device__ void select_top(const double* val, int vstride, const double* vec, lo
 
 __global__ void jacobi_kernel(double* aall, int n, int keep, int max_sweeps, double* vall,
                               float* valall, float* rootall, float* vecall) {
-    extern __shared__ double sh[];          // cs: L/2 (c, s) pairs; later reused as the rank array
+    SCULPT_DYNAMIC_SHARED(double, sh);          // cs: L/2 (c, s) pairs; later reused as the rank array
     __shared__ double scratch[EIG_THREADS];
     __shared__ int stop;
     int b = blockIdx.x, tid = threadIdx.x;
@@ -139,6 +139,7 @@ __global__ void jacobi_kernel(double* aall, int n, int keep, int max_sweeps, dou
                rootall == NULL ? NULL : rootall + (long long) b * keep, vecall + (long long) b * n * keep);
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_sym_eigen(double* a, int count, int n, int keep, int max_sweeps, double* work,
                                 float* values, float* roots, float* vectors, void* stream) {
     if (count <= 0 || n <= 0) return 0;
@@ -149,15 +150,17 @@ extern "C" int sculpt_sym_eigen(double* a, int count, int n, int keep, int max_s
     jacobi_kernel<<<count, EIG_THREADS, shared, (cudaStream_t) stream>>>(a, n, keep, max_sweeps, work, values, roots, vectors);
     return (int) cudaGetLastError();
 }
+#endif
 
 __global__ void eigen_select_kernel(const double* w, const double* z, int n, int keep, float* values, float* roots, float* vectors) {
-    extern __shared__ int rank[];
+    SCULPT_DYNAMIC_SHARED(int, rank);
     int b = blockIdx.x;
     // column-major z: vector i's element j at z[i * n + j]
     select_top(w + (long long) b * n, 1, z + (long long) b * n * n, n, 1, n, keep, rank, values + (long long) b * keep,
                roots == NULL ? NULL : roots + (long long) b * keep, vectors + (long long) b * n * keep);
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_eigen_select(const double* w, const double* z, int count, int n, int keep,
                                    float* values, float* roots, float* vectors, void* stream) {
     if (count <= 0 || n <= 0) return 0;
@@ -167,3 +170,4 @@ extern "C" int sculpt_eigen_select(const double* w, const double* z, int count, 
     eigen_select_kernel<<<count, 256, shared, (cudaStream_t) stream>>>(w, z, n, keep, values, roots, vectors);
     return (int) cudaGetLastError();
 }
+#endif

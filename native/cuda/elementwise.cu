@@ -1,12 +1,14 @@
 // Small layout and scaling helpers around the cuBLAS/cuSOLVER calls made from Java.
-#include <cuda_runtime.h>
+#include "kernel_common.cuh"
 #include "sculpt_cuda.h"
 
+#ifndef SCULPT_EMULATION
 static unsigned grid_for(long long n, int threads) {
     long long b = (n + threads - 1) / threads;
     if (b > 65535LL * 8) b = 65535LL * 8;
     return (unsigned) (b > 0 ? b : 1);
 }
+#endif
 
 __global__ void scale_columns_inverse_kernel(float* x, int count, int rows, int cols, const float* s, float tiny) {
     long long total = (long long) count * rows * cols;
@@ -18,12 +20,14 @@ __global__ void scale_columns_inverse_kernel(float* x, int count, int rows, int 
     }
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_scale_columns_inverse(float* x, int count, int rows, int cols, const float* s, float tiny, void* stream) {
     long long total = (long long) count * rows * cols;
     if (total <= 0) return 0;
     scale_columns_inverse_kernel<<<grid_for(total, 256), 256, 0, (cudaStream_t) stream>>>(x, count, rows, cols, s, tiny);
     return (int) cudaGetLastError();
 }
+#endif
 
 #define TT 32
 __global__ void transpose_kernel(const float* in, int rows, int cols, float* out) {
@@ -42,6 +46,7 @@ __global__ void transpose_kernel(const float* in, int rows, int cols, float* out
     }
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_transpose(const float* in, int count, int rows, int cols, float* out, void* stream) {
     if (count <= 0 || rows <= 0 || cols <= 0) return 0;
     unsigned gx = (unsigned) ((cols + TT - 1) / TT), gy = (unsigned) ((rows + TT - 1) / TT);
@@ -49,6 +54,7 @@ extern "C" int sculpt_transpose(const float* in, int count, int rows, int cols, 
     transpose_kernel<<<dim3(gx, gy, count), dim3(TT, 8), 0, (cudaStream_t) stream>>>(in, rows, cols, out);
     return (int) cudaGetLastError();
 }
+#endif
 
 __global__ void take_columns_kernel(const float* in, int count, int rows, int cols, int keep, float* out) {
     long long total = (long long) count * rows * keep;
@@ -59,23 +65,27 @@ __global__ void take_columns_kernel(const float* in, int count, int rows, int co
     }
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_take_columns(const float* in, int count, int rows, int cols, int keep, float* out, void* stream) {
     long long total = (long long) count * rows * keep;
     if (total <= 0) return 0;
     take_columns_kernel<<<grid_for(total, 256), 256, 0, (cudaStream_t) stream>>>(in, count, rows, cols, keep, out);
     return (int) cudaGetLastError();
 }
+#endif
 
 __global__ void diag_signs_kernel(const float* qr, int m, int n, float* signs) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j < n) signs[j] = (j < m && qr[(long long) j * m + j] < 0.0f) ? -1.0f : 1.0f;
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_diag_signs(const float* qr, int m, int n, float* signs, void* stream) {
     if (n <= 0) return 0;
     diag_signs_kernel<<<(n + 255) / 256, 256, 0, (cudaStream_t) stream>>>(qr, m, n, signs);
     return (int) cudaGetLastError();
 }
+#endif
 
 __global__ void scale_columns_colmajor_kernel(float* x, int m, int n, const float* s) {
     long long total = (long long) m * n;
@@ -84,9 +94,11 @@ __global__ void scale_columns_colmajor_kernel(float* x, int m, int n, const floa
     }
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_scale_columns_colmajor(float* x, int m, int n, const float* s, void* stream) {
     long long total = (long long) m * n;
     if (total <= 0) return 0;
     scale_columns_colmajor_kernel<<<grid_for(total, 256), 256, 0, (cudaStream_t) stream>>>(x, m, n, s);
     return (int) cudaGetLastError();
 }
+#endif

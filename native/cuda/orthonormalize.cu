@@ -1,7 +1,7 @@
 // CholeskyQR building blocks: the Gram matrix in double and a one-block-per-matrix Cholesky with inverse.
 // Java multiplies Y by the returned R^{-1} with cuBLAS and runs the whole thing twice (CholeskyQR2); matrices
 // whose Gram is too ill-conditioned are flagged and re-done by Householder QR (cuSOLVER geqrf/orgqr).
-#include <cuda_runtime.h>
+#include "kernel_common.cuh"
 #include "sculpt_cuda.h"
 
 #define GRAM_TILE 16
@@ -35,6 +35,7 @@ __global__ void gram_kernel(const float* y, int rows, int cols, double* g) {
     }
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_gram(const float* y, int count, int rows, int cols, double* g, void* stream) {
     if (count <= 0 || cols <= 0) return 0;
     int nt = (cols + GRAM_TILE - 1) / GRAM_TILE;
@@ -42,13 +43,14 @@ extern "C" int sculpt_gram(const float* y, int count, int rows, int cols, double
     gram_kernel<<<dim3(nt, nt, count), dim3(GRAM_TILE, GRAM_TILE), 0, (cudaStream_t) stream>>>(y, rows, cols, g);
     return (int) cudaGetLastError();
 }
+#endif
 
 #define CHOL_THREADS 512
 
 // Upper Cholesky of g (n x n, in place: R in the strict upper triangle, diag(R) in shared memory), then
 // back-substitution for R^{-1} column by column (thread c owns column c, kept in the lower triangle of g).
 __global__ void cholesky_inverse_kernel(double* gall, int n, double rel_tol, float* rinvall, int* fail) {
-    extern __shared__ double dg[];
+    SCULPT_DYNAMIC_SHARED(double, dg);
     __shared__ double maxdiag;
     __shared__ int failed;
     double* g = gall + (long long) blockIdx.x * n * n;
@@ -110,6 +112,7 @@ __global__ void cholesky_inverse_kernel(double* gall, int n, double rel_tol, flo
     if (tid == 0) fail[blockIdx.x] = 0;
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_cholesky_inverse(double* g, int count, int n, double rel_tol, float* rinv, int* fail, void* stream) {
     if (count <= 0 || n <= 0) return 0;
     size_t shared = sizeof(double) * (size_t) n;
@@ -117,3 +120,4 @@ extern "C" int sculpt_cholesky_inverse(double* g, int count, int n, double rel_t
     cholesky_inverse_kernel<<<count, CHOL_THREADS, shared, (cudaStream_t) stream>>>(g, n, rel_tol, rinv, fail);
     return (int) cudaGetLastError();
 }
+#endif

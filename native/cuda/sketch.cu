@@ -1,5 +1,5 @@
 // The Gaussian sketch. Compiled with -fmad=false (see cmake/CMakeLists.txt): philox.cuh must round like Java.
-#include <cuda_runtime.h>
+#include "kernel_common.cuh"
 #include "philox.cuh"
 #include "sculpt_cuda.h"
 
@@ -21,6 +21,7 @@ __global__ void philox_fill_kernel(float* out, int count, long long size, long l
     }
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_philox_fill(float* out, int count, int rows, int cols, long long seed, void* stream) {
     long long size = (long long) rows * cols;
     if (count <= 0 || size <= 0) return 0;
@@ -31,7 +32,10 @@ extern "C" int sculpt_philox_fill(float* out, int count, int rows, int cols, lon
     philox_fill_kernel<<<(unsigned) blocks, 256, 0, (cudaStream_t) stream>>>(out, count, size, pairs, seed);
     return (int) cudaGetLastError();
 }
+#endif
 
+#ifndef SCULPT_EMULATION
 extern "C" float sculpt_philox_gaussian_host(long long seed, long long b, long long e) {
     return sculpt_philox::gaussian(seed, b, e);
 }
+#endif

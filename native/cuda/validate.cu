@@ -1,5 +1,5 @@
 // Finite-value check of a batch, one flag per matrix, so the Java side can name the offending matrix.
-#include <cuda_runtime.h>
+#include "kernel_common.cuh"
 #include "sculpt_cuda.h"
 
 __global__ void nonfinite_kernel(const float* x, long long size, int* flags) {
@@ -11,6 +11,7 @@ __global__ void nonfinite_kernel(const float* x, long long size, int* flags) {
     if (__syncthreads_or(bad) && threadIdx.x == 0) flags[blockIdx.y] = 1;
 }
 
+#ifndef SCULPT_EMULATION
 extern "C" int sculpt_nonfinite_flags(const float* x, int count, long long size, int* flags, void* stream) {
     if (count <= 0) return 0;
     cudaStream_t s = (cudaStream_t) stream;
@@ -22,3 +23,4 @@ extern "C" int sculpt_nonfinite_flags(const float* x, int count, long long size,
     nonfinite_kernel<<<dim3((unsigned) blocks, (unsigned) count), 256, 0, s>>>(x, size, flags);
     return (int) cudaGetLastError();
 }
+#endif

@@ -188,7 +188,7 @@ public final class CudaBackend implements Backend {
         if (useV || v != null) BatchChecks.basis(v, "v", d, d.cols(), op);
         if (u != null && v != null && u.cols() != v.cols()) {
             throw new SculptException("project: bases u (" + u.shapeString() + ") and v (" + v.shapeString()
-                    + ") have different ranks");
+                    + ") of the update " + d.name(0) + " have different ranks");
         }
         BatchChecks.finite(d, "update", op);
         if (useU) BatchChecks.finite(u, "basis u", op);

@@ -6,13 +6,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Randomized top-k SVD of a device batch (Halko, Martinsson, Tropp 2011), all on the GPU:
  * <ol>
- *   <li>Omega (n x l, l = min(k + p, min(m, n))): the Philox sketch, element (r, c) = gaussian(seed, b, r l + c),
- *       bit-identical to the CPU backend's;</li>
- *   <li>Y = A Omega, then q power iterations Z = A^T Q, Y = A Z, each product re-orthonormalised (CholeskyQR2);</li>
- *   <li>B^T = A^T Q (n x l); the small l x l problem B B^T = W diag(lambda) W^T in double (hand-written Jacobi
+ *   <li>M = A (m <= n) or A^T (m > n), r x c with r = min(m, n), c = max(m, n), l = min(k + p, r);
+ *       Omega (c x l): the Philox sketch, element (i, j) = gaussian(seed, b, i l + j), the CPU backend's sketch
+ *       bit for bit;</li>
+ *   <li>Y = M Omega, then q power iterations Z = M^T Q, Y = M Z, each product re-orthonormalised (CholeskyQR2);</li>
+ *   <li>B^T = M^T Q (c x l); the small l x l problem B B^T = W diag(lambda) W^T in double (hand-written Jacobi
  *       up to {@link #JACOBI_MAX}, cuSOLVER syevd above);</li>
- *   <li>U = Q W_k, S = sqrt(lambda_k), V = orth(B^T W_k S^{-1}) (CholeskyQR2 again, so V stays orthonormal even
- *       where singular values vanish).</li>
+ *   <li>U_M = Q W_k, S = sqrt(lambda_k), V_M = orth(B^T W_k S^{-1}) (CholeskyQR2 again, so V_M stays orthonormal
+ *       even where singular values vanish); for a tall A, its U is V_M and its V is U_M.</li>
  * </ol>
  * The double Gram keeps the small singular values as accurate as the float data allow (squaring in float
  * would lose them).
@@ -38,29 +39,33 @@ final class CudaRandomizedSvd {
      */
     static void run(DeviceOps ops, long a, int count, int m, int n, int k, int p, int q, long seed,
                     long u, long s, long v) {
+        // Work with the r x c operator M (r = min(m, n)): A when m <= n, else A^T through the transpose flag, so
+        // the QRs are on the shorter side and the sketch is the CPU backend's (c x l).
+        boolean tall = m > n;
+        int r = Math.min(m, n), c = Math.max(m, n);
         int l = sketchWidth(m, n, k, p);
-        long mn = (long) m * n, ml = (long) m * l, nl = (long) n * l, ll = (long) l * l;
+        long mn = (long) m * n, rl = (long) r * l, cl = (long) c * l, ll = (long) l * l;
         try (DeviceArena ws = new DeviceArena(ops)) {
-            long omega = ws.floats(count * nl);
-            long y = ws.floats(count * ml);
-            long z = ws.floats(count * nl);
-            CholeskyQr2 orth = new CholeskyQr2(ops, ws, count, Math.max(m, n), l);
+            long omega = ws.floats(count * cl);
+            long y = ws.floats(count * rl);
+            long z = ws.floats(count * cl);
+            CholeskyQr2 orth = new CholeskyQr2(ops, ws, count, c, l);
 
-            ops.philoxFill(omega, count, n, l, seed);
-            ops.gemm(false, false, m, l, n, 1f, a, n, mn, omega, l, nl, 0f, y, l, ml, count);   // Y = A Omega
-            orth.run(y, m, l);
+            ops.philoxFill(omega, count, c, l, seed);
+            ops.gemm(tall, false, r, l, c, 1f, a, n, mn, omega, l, cl, 0f, y, l, rl, count);     // Y = M Omega
+            orth.run(y, r, l);
             for (int i = 0; i < q; i++) {
-                ops.gemm(true, false, n, l, m, 1f, a, n, mn, y, l, ml, 0f, z, l, nl, count);    // Z = A^T Q
-                orth.run(z, n, l);
-                ops.gemm(false, false, m, l, n, 1f, a, n, mn, z, l, nl, 0f, y, l, ml, count);   // Y = A Z
-                orth.run(y, m, l);
+                ops.gemm(!tall, false, c, l, r, 1f, a, n, mn, y, l, rl, 0f, z, l, cl, count);    // Z = M^T Q
+                orth.run(z, c, l);
+                ops.gemm(tall, false, r, l, c, 1f, a, n, mn, z, l, cl, 0f, y, l, rl, count);     // Y = M Z
+                orth.run(y, r, l);
             }
-            ops.gemm(true, false, n, l, m, 1f, a, n, mn, y, l, ml, 0f, z, l, nl, count);        // B^T = A^T Q
+            ops.gemm(!tall, false, c, l, r, 1f, a, n, mn, y, l, rl, 0f, z, l, cl, count);        // B^T = M^T Q
 
             long gram = ws.doubles(count * ll);
             long values = ws.floats((long) count * k);
             long w = ws.floats((long) count * l * k);
-            ops.gram(z, count, n, l, gram);
+            ops.gram(z, count, c, l, gram);                                                       // B B^T
             if (l <= JACOBI_MAX) {
                 long work = ws.doubles(count * ll);
                 ops.symEigen(gram, count, l, k, MAX_SWEEPS, work, values, s, w);
@@ -71,12 +76,14 @@ final class CudaRandomizedSvd {
                 }
                 ops.eigenSelect(evals, gram, count, l, k, values, s, w);
             }
-            long mk = (long) m * k, nk = (long) n * k, lk = (long) l * k;
-            ops.gemm(false, false, m, k, l, 1f, y, l, ml, w, k, lk, 0f, u, k, mk, count);       // U = Q W_k
-            ops.gemm(false, false, n, k, l, 1f, z, l, nl, w, k, lk, 0f, v, k, nk, count);       // B^T W_k
-            ops.scaleColumnsInverse(v, count, n, k, s, 1e-30f);
-            CholeskyQr2 orthV = new CholeskyQr2(ops, ws, count, n, k);
-            orthV.run(v, n, k);
+            // M = U_M S V_M^T; A = M (wide) or M^T (tall, then A's U is V_M and A's V is U_M)
+            long uM = tall ? v : u, vM = tall ? u : v;
+            long rk = (long) r * k, ck = (long) c * k, lk = (long) l * k;
+            ops.gemm(false, false, r, k, l, 1f, y, l, rl, w, k, lk, 0f, uM, k, rk, count);        // U_M = Q W_k
+            ops.gemm(false, false, c, k, l, 1f, z, l, cl, w, k, lk, 0f, vM, k, ck, count);        // B^T W_k
+            ops.scaleColumnsInverse(vM, count, c, k, s, 1e-30f);
+            CholeskyQr2 orthV = new CholeskyQr2(ops, ws, count, c, k);
+            orthV.run(vM, c, k);
             ops.synchronize();
         }
         LOG.debug("randomized SVD on the GPU: {} x {} x {}, k {}, sketch {}, q {}", count, m, n, k, l, q);

@@ -1,0 +1,221 @@
+// Runs the real kernel sources of native/cuda on CPU threads (cuda_emulation.h) and checks them against float64
+// references computed here. Built and run by tests/.../CudaKernelEmulationTest where g++ exists:
+//   g++ -std=c++20 -O1 -pthread -DSCULPT_EMULATION -I native/include -I native/cuda -I native/test \
+//       native/test/kernel_emulation_test.cpp -o kernel_emulation_test && ./kernel_emulation_test
+// Prints one line per check and exits non-zero on the first failure.
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include "../cuda/eigen.cu"
+#include "../cuda/elementwise.cu"
+#include "../cuda/orthonormalize.cu"
+#include "../cuda/sketch.cu"
+#include "../cuda/validate.cu"
+
+using sculpt_emu::launch;
+
+static int failures = 0;
+#define CHECK(cond, ...)                                        \
+    do {                                                        \
+        if (!(cond)) {                                          \
+            std::printf("FAIL %s:%d: ", __FILE__, __LINE__);    \
+            std::printf(__VA_ARGS__);                           \
+            std::printf("\n");                                  \
+            std::exit(1);                                       \
+        }                                                       \
+    } while (0)
+
+static std::mt19937_64 rng(12345);
+static double gauss() { return std::normal_distribution<double>(0.0, 1.0)(rng); }
+
+static void test_philox_fill() {
+    int count = 2, rows = 3, cols = 5;  // odd size: the last pair of each matrix has one element
+    long long size = rows * cols, pairs = (size + 1) / 2, seed = -7243650718364538511LL;
+    std::vector<float> out(count * size, -1.0f);
+    launch(dim3(2), dim3(4), 0, philox_fill_kernel, out.data(), count, size, pairs, seed);
+    for (int b = 0; b < count; b++)
+        for (long long e = 0; e < size; e++) {
+            float want = sculpt_philox::gaussian(seed, b, e);
+            CHECK(std::memcmp(&want, &out[b * size + e], 4) == 0, "philox b %d e %lld: %g vs %g", b, e, want, out[b * size + e]);
+        }
+    std::printf("ok philox_fill_kernel\n");
+}
+
+static void test_nonfinite() {
+    int count = 3;
+    long long size = 1000;
+    std::vector<float> x(count * size, 1.0f);
+    x[1 * size + 777] = NAN;
+    x[2 * size + 3] = INFINITY;
+    std::vector<int> flags(count, 0);
+    launch(dim3(2, count), dim3(64), 0, nonfinite_kernel, (const float*) x.data(), size, flags.data());
+    CHECK(flags[0] == 0 && flags[1] == 1 && flags[2] == 1, "flags %d %d %d", flags[0], flags[1], flags[2]);
+    std::printf("ok nonfinite_kernel\n");
+}
+
+static std::vector<double> gram_ref(const std::vector<float>& y, int b, int rows, int cols) {
+    std::vector<double> g(cols * cols, 0.0);
+    for (int i = 0; i < cols; i++)
+        for (int j = 0; j < cols; j++)
+            for (int r = 0; r < rows; r++) g[i * cols + j] += (double) y[(b * rows + r) * cols + i] * y[(b * rows + r) * cols + j];
+    return g;
+}
+
+static void test_gram_and_cholesky(int rows, int cols, int threads) {
+    int count = 3;
+    std::vector<float> y(count * rows * cols);
+    for (auto& v : y) v = (float) gauss();
+    for (int r = 0; r < rows; r++) y[(2 * rows + r) * cols + cols - 1] = y[(2 * rows + r) * cols + 0];  // matrix 2: rank-deficient
+    std::vector<double> g(count * cols * cols, -1.0);
+    int nt = (cols + GRAM_TILE - 1) / GRAM_TILE;
+    launch(dim3(nt, nt, count), dim3(GRAM_TILE, GRAM_TILE), 0, gram_kernel, (const float*) y.data(), rows, cols, g.data());
+    for (int b = 0; b < count; b++) {
+        auto ref = gram_ref(y, b, rows, cols);
+        for (int i = 0; i < cols * cols; i++) CHECK(std::fabs(ref[i] - g[b * cols * cols + i]) <= 1e-9 * (1 + std::fabs(ref[i])), "gram b %d i %d", b, i);
+    }
+    std::printf("ok gram_kernel %d x %d\n", rows, cols);
+    std::vector<float> rinv(count * cols * cols, -5.0f);
+    std::vector<int> fail(count, 7);
+    launch(dim3(count), dim3(threads), sizeof(double) * cols, cholesky_inverse_kernel, g.data(), cols, 1e-10, rinv.data(), fail.data());
+    CHECK(fail[0] == 0 && fail[1] == 0 && fail[2] == 1, "fail flags %d %d %d", fail[0], fail[1], fail[2]);
+    for (int b = 0; b < 2; b++) {
+        auto ref = gram_ref(y, b, rows, cols);
+        const float* x = &rinv[b * cols * cols];
+        for (int i = 0; i < cols; i++)
+            for (int j = 0; j < i; j++) CHECK(x[i * cols + j] == 0.0f, "R^-1 not upper triangular at %d %d", i, j);
+        for (int i = 0; i < cols; i++) CHECK(x[i * cols + i] > 0, "diag of R^-1 not positive");
+        // X^T G X = I
+        double worst = 0;
+        for (int i = 0; i < cols; i++)
+            for (int j = 0; j < cols; j++) {
+                double s = 0;
+                for (int p = 0; p < cols; p++)
+                    for (int q = 0; q < cols; q++) s += (double) x[p * cols + i] * ref[p * cols + q] * x[q * cols + j];
+                worst = std::max(worst, std::fabs(s - (i == j ? 1.0 : 0.0)));
+            }
+        CHECK(worst < 1e-4, "R^-T G R^-1 - I = %g for matrix %d", worst, b);
+    }
+    for (int i = 0; i < cols; i++)
+        for (int j = 0; j < cols; j++) CHECK(rinv[2 * cols * cols + i * cols + j] == (i == j ? 1.0f : 0.0f), "identity on failure");
+    std::printf("ok cholesky_inverse_kernel n %d, %d threads (incl. rank-deficient fallback flag)\n", cols, threads);
+}
+
+static void test_jacobi(int n, int keep, int threads) {
+    int count = 2;
+    std::vector<double> a(count * n * n), orig;
+    for (int b = 0; b < count; b++)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) {
+                double v = gauss();
+                a[b * n * n + i * n + j] = v;
+                a[b * n * n + j * n + i] = v;
+            }
+    for (int i = 0; i < n; i++) a[n * n + i * n + i] += (i < 3 ? 5.0 : 0.0);   // a repeated eigenvalue cluster in matrix 1
+    orig = a;
+    std::vector<double> work(count * n * n);
+    std::vector<float> vals(count * keep), roots(count * keep), vecs(count * n * keep);
+    int L = n + (n & 1);
+    launch(dim3(count), dim3(threads), sizeof(double) * L, jacobi_kernel, a.data(), n, keep, 40, work.data(), vals.data(), roots.data(), vecs.data());
+    for (int b = 0; b < count; b++) {
+        const double* A = &orig[b * n * n];
+        double trace = 0, sum = 0, fro = 0;
+        for (int i = 0; i < n; i++) trace += A[i * n + i];
+        for (int i = 0; i < n * n; i++) fro += A[i] * A[i];
+        fro = std::sqrt(fro);
+        for (int r = 0; r < keep; r++) {
+            sum += vals[b * keep + r];
+            if (r > 0) CHECK(vals[b * keep + r] <= vals[b * keep + r - 1], "eigenvalues not descending");
+            CHECK(std::fabs(roots[b * keep + r] - std::sqrt(std::max(0.0, (double) vals[b * keep + r]))) <= 1e-6 * (1 + roots[b * keep + r]), "roots");
+            double res = 0, nv = 0;
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int j = 0; j < n; j++) s += A[i * n + j] * vecs[(b * n + j) * keep + r];
+                s -= vals[b * keep + r] * vecs[(b * n + i) * keep + r];
+                res += s * s;
+                nv += (double) vecs[(b * n + i) * keep + r] * vecs[(b * n + i) * keep + r];
+            }
+            CHECK(std::sqrt(res) < 1e-5 * fro, "eigen residual %g for pair %d of matrix %d (n %d)", std::sqrt(res), r, b, n);
+            CHECK(std::fabs(nv - 1) < 1e-5, "eigenvector norm");
+            for (int q = 0; q < r; q++) {
+                double d = 0;
+                for (int i = 0; i < n; i++) d += (double) vecs[(b * n + i) * keep + r] * vecs[(b * n + i) * keep + q];
+                CHECK(std::fabs(d) < 1e-5, "eigenvectors %d %d not orthogonal: %g", q, r, d);
+            }
+        }
+        if (keep == n) CHECK(std::fabs(sum - trace) < 1e-4 * (1 + std::fabs(trace)), "sum of eigenvalues %g vs trace %g", sum, trace);
+    }
+    std::printf("ok jacobi_kernel n %d keep %d, %d threads\n", n, keep, threads);
+}
+
+static void test_eigen_select() {
+    int count = 2, n = 5, keep = 3;
+    std::vector<double> w(count * n), z(count * n * n);
+    for (int b = 0; b < count; b++)
+        for (int i = 0; i < n; i++) {
+            w[b * n + i] = i - 1.5 + b;                                        // ascending, some negative
+            for (int j = 0; j < n; j++) z[b * n * n + i * n + j] = 100 * b + 10 * i + j;  // vector i, element j
+        }
+    std::vector<float> vals(count * keep), roots(count * keep), vecs(count * n * keep);
+    launch(dim3(count), dim3(4), sizeof(int) * n, eigen_select_kernel, (const double*) w.data(), (const double*) z.data(), n, keep,
+           vals.data(), roots.data(), vecs.data());
+    for (int b = 0; b < count; b++)
+        for (int r = 0; r < keep; r++) {
+            int i = n - 1 - r;
+            CHECK(vals[b * keep + r] == (float) w[b * n + i], "select value");
+            CHECK(roots[b * keep + r] == (float) std::sqrt(std::max(0.0, w[b * n + i])), "select root");
+            for (int j = 0; j < n; j++) CHECK(vecs[(b * n + j) * keep + r] == (float) z[b * n * n + i * n + j], "select vector");
+        }
+    std::printf("ok eigen_select_kernel\n");
+}
+
+static void test_layout_helpers() {
+    int count = 2, rows = 37, cols = 45;
+    std::vector<float> in(count * rows * cols), out(count * rows * cols, -1.0f);
+    for (size_t i = 0; i < in.size(); i++) in[i] = (float) i;
+    launch(dim3((cols + 31) / 32, (rows + 31) / 32, count), dim3(32, 8), 0, transpose_kernel, (const float*) in.data(), rows, cols, out.data());
+    for (int b = 0; b < count; b++)
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) CHECK(out[b * rows * cols + c * rows + r] == in[b * rows * cols + r * cols + c], "transpose");
+    std::printf("ok transpose_kernel\n");
+    int keep = 4;
+    std::vector<float> taken(count * rows * keep);
+    launch(dim3(3), dim3(32), 0, take_columns_kernel, (const float*) in.data(), count, rows, cols, keep, taken.data());
+    for (int b = 0; b < count; b++)
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < keep; c++) CHECK(taken[(b * rows + r) * keep + c] == in[(b * rows + r) * cols + c], "take_columns");
+    std::printf("ok take_columns_kernel\n");
+    std::vector<float> x = in, s(count * cols);
+    for (size_t i = 0; i < s.size(); i++) s[i] = (i % 7 == 0) ? 0.0f : 0.5f + i;
+    launch(dim3(3), dim3(32), 0, scale_columns_inverse_kernel, x.data(), count, rows, cols, (const float*) s.data(), 1e-30f);
+    for (int b = 0; b < count; b++)
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) {
+                float sv = s[b * cols + c], want = sv > 1e-30f ? in[(b * rows + r) * cols + c] / sv : 0.0f;
+                CHECK(x[(b * rows + r) * cols + c] == want, "scale_columns_inverse");
+            }
+    std::printf("ok scale_columns_inverse_kernel\n");
+    int m = 6, n = 4;
+    std::vector<float> qr(m * n), signs(n), cm(m * n, 2.0f);
+    for (int i = 0; i < m * n; i++) qr[i] = (float) gauss();
+    launch(dim3(1), dim3(32), 0, diag_signs_kernel, (const float*) qr.data(), m, n, signs.data());
+    for (int j = 0; j < n; j++) CHECK(signs[j] == (qr[j * m + j] < 0 ? -1.0f : 1.0f), "diag_signs");
+    launch(dim3(1), dim3(8), 0, scale_columns_colmajor_kernel, cm.data(), m, n, (const float*) signs.data());
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < m; i++) CHECK(cm[j * m + i] == 2.0f * signs[j], "scale_columns_colmajor");
+    std::printf("ok diag_signs_kernel, scale_columns_colmajor_kernel\n");
+}
+
+int main() {
+    test_philox_fill();
+    test_nonfinite();
+    test_gram_and_cholesky(40, 21, 8);
+    test_gram_and_cholesky(90, 33, 32);
+    test_jacobi(9, 9, 4);
+    test_jacobi(20, 7, 16);
+    test_jacobi(33, 33, 32);
+    test_eigen_select();
+    test_layout_helpers();
+    std::printf("all kernel checks passed\n");
+    return failures;
+}

@@ -1,0 +1,60 @@
+package dev.sculpt.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the real CUDA kernel sources on CPU threads (native/test/kernel_emulation_test.cpp with
+ * native/test/cuda_emulation.h) wherever g++ exists, GPU or not: Philox fill, finite check, Gram, Cholesky with
+ * inverse and failure flag, parallel Jacobi, eigen selection and the layout helpers against float64 references.
+ */
+class CudaKernelEmulationTest {
+    private static Path repoRoot() {
+        String p = System.getProperty("sculpt.repo.root");
+        return p != null ? Path.of(p).toAbsolutePath().normalize() : Path.of("..").toAbsolutePath().normalize();
+    }
+
+    private static boolean onPath(String exe) {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(File.pathSeparator)) {
+            if (new File(dir, exe).canExecute()) return true;
+        }
+        return false;
+    }
+
+    private static String run(List<String> cmd, Path dir) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + cmd);
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + "\n" + out);
+        return out;
+    }
+
+    @Test
+    void kernelsPassTheirFloat64ChecksOnCpuThreads() throws Exception {
+        assumeTrue(onPath("g++"), "no g++ on this machine: the kernel emulation is not built");
+        Path root = repoRoot();
+        Path src = root.resolve("native/test/kernel_emulation_test.cpp");
+        assumeTrue(Files.exists(src), "no native sources at " + root);
+        Path exe = Files.createTempDirectory("sculpt-kernels").resolve("kernel_emulation_test");
+        try {
+            run(List.of("g++", "-std=c++20", "-O1", "-pthread", "-DSCULPT_EMULATION", "-I", "native/include", "-I", "native/cuda",
+                    "-I", "native/test", src.toString(), "-o", exe.toString()), root);
+            String out = run(List.of(exe.toString()), root);
+            assertTrue(out.contains("all kernel checks passed"), out);
+        } finally {
+            Files.deleteIfExists(exe);
+            Files.deleteIfExists(exe.getParent());
+        }
+    }
+}
