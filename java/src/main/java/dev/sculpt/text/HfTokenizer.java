@@ -54,12 +54,16 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         for (int id : tokenIds.values()) maxId = Math.max(maxId, id);
         if (maxId < 0) throw new SculptException(file + ": the tokenizer has an empty vocabulary");
 
-        Map<String, String> specials = specialTokenNames(file.getParent());
-        int bos = idOf(tokenIds, specials.getOrDefault("bos_token", "<s>"));
-        int eos = idOf(tokenIds, specials.getOrDefault("eos_token", "</s>"));
-        int pad = idOf(tokenIds, specials.getOrDefault("pad_token", "<pad>"));
-        if (eos < 0) throw new SculptException(file + ": no end-of-sequence token (looked for \""
-                + specials.getOrDefault("eos_token", "</s>") + "\")");
+        Path dir = file.toAbsolutePath().getParent();
+        Map<String, String> specials = specialTokenNames(dir);
+        JsonNode modelConfig = modelConfig(dir);
+        int bos = specialId(tokenIds, specials.get("bos_token"), modelConfig, "bos_token_id", "<s>", "<|begin_of_text|>");
+        int eos = specialId(tokenIds, specials.get("eos_token"), modelConfig, "eos_token_id", "</s>", "<|end_of_text|>", "<|endoftext|>");
+        int pad = specialId(tokenIds, specials.get("pad_token"), modelConfig, "pad_token_id", "<pad>");
+        if (eos < 0) {
+            throw new SculptException(file + ": no end-of-sequence token (none named in tokenizer_config.json, "
+                    + "special_tokens_map.json or config.json, and none of </s>, <|end_of_text|>, <|endoftext|>)");
+        }
 
         Map<String, String> options = new HashMap<>();
         options.put("addSpecialTokens", "false");
@@ -167,8 +171,25 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         return names;
     }
 
-    private static int idOf(Map<String, Integer> ids, String token) {
-        Integer id = ids.get(token);
-        return id == null ? -1 : id;
+    /**
+     * The id of a special token: the token named by the tokenizer config files, else the model config.json's
+     * {@code <key>} (first entry when a list), else the first of the conventional names present; -1 when none.
+     */
+    private static int specialId(Map<String, Integer> ids, String named, JsonNode modelConfig, String key, String... conventional) {
+        if (named != null && ids.containsKey(named)) return ids.get(named);
+        if (modelConfig != null) {
+            JsonNode v = modelConfig.path(key);
+            if (v.isArray() && v.size() > 0) v = v.get(0);
+            if (v.canConvertToInt() && v.isIntegralNumber() && v.asInt() >= 0) return v.asInt();
+        }
+        for (String name : conventional) if (ids.containsKey(name)) return ids.get(name);
+        return -1;
+    }
+
+    /** config.json of the model directory, or null when absent. */
+    private static JsonNode modelConfig(Path dir) {
+        if (dir == null) return null;
+        Path p = dir.resolve("config.json");
+        return Files.isRegularFile(p) ? readJson(p) : null;
     }
 }

@@ -100,6 +100,17 @@ class HfTokenizerTest {
     }
 
     @Test
+    void specialIdsFromModelConfigWhenTheTokenizerNamesNone(@TempDir Path dir) throws Exception {
+        Files.copy(fixtures().resolve("unigram/tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("config.json"), "{\"eos_token_id\": [3, 4], \"bos_token_id\": 14}");
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(14, t.bosId());
+            assertEquals(3, t.eosId());
+            assertEquals(0, t.padId());   // no pad_token_id: the conventional <pad>
+        }
+    }
+
+    @Test
     void badInput(@TempDir Path dir) throws Exception {
         SculptException missing = assertThrows(SculptException.class, () -> HfTokenizer.load(dir));
         assertTrue(missing.getMessage().contains("tokenizer.json"), missing.getMessage());

@@ -1,8 +1,14 @@
 package dev.sculpt.model.t5;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.io.CheckpointWriter;
+import dev.sculpt.io.DType;
+import dev.sculpt.io.HfCheckpoint;
+import dev.sculpt.io.TensorSource;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.GenerationOptions;
+import dev.sculpt.model.Generator;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
@@ -13,12 +19,17 @@ import dev.sculpt.nn.Linear;
 import dev.sculpt.nn.RmsNorm;
 import dev.sculpt.nn.T5Attention;
 import dev.sculpt.nn.T5RelativeBias;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * T5 encoder-decoder ({@code T5ForConditionalGeneration}) with Hugging Face semantics and parameter names, forward
@@ -38,7 +49,9 @@ import java.util.SplittableRandom;
  * </ul>
  */
 public final class T5Model implements LanguageModel {
+    private static final Logger LOG = LoggerFactory.getLogger(T5Model.class);
     private final T5Config config;
+    private ObjectNode sourceConfig;   // config.json as loaded, kept so that saving preserves unknown fields
     private final List<Parameter> params = new ArrayList<>();
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final List<String> targets = new ArrayList<>();
@@ -182,6 +195,69 @@ public final class T5Model implements LanguageModel {
     }
 
     public T5Config config() { return config; }
+
+    /**
+     * Loads a Hugging Face T5 checkpoint directory (config.json and model.safetensors or a sharded index; F32, F16
+     * or BF16). Every parameter must be present with its exact shape; the copies of the tied embedding that some
+     * checkpoints also carry (encoder/decoder.embed_tokens.weight, lm_head.weight when tied) are ignored.
+     */
+    public static T5Model load(Path dir) {
+        try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+            String type = ckpt.modelType();
+            if (!"t5".equals(type)) {
+                throw new SculptException(dir + ": config.json model_type is \"" + type + "\", expected \"t5\"");
+            }
+            for (String arch : ckpt.architectures()) {
+                if (!arch.startsWith("T5")) {
+                    throw new SculptException(dir + ": architecture " + arch + " is not supported by the T5 model");
+                }
+            }
+            T5Config config = T5Config.fromJson(ckpt.config(), dir.resolve(HfCheckpoint.CONFIG).toString());
+            T5Model m = new T5Model(config);
+            try {
+                for (Parameter p : m.params) {
+                    String name = p.name();
+                    if (name.equals("shared.weight") && !ckpt.has(name) && ckpt.has("encoder.embed_tokens.weight")) {
+                        name = "encoder.embed_tokens.weight";
+                    }
+                    int[] shape = p.shape();
+                    long[] dims = new long[shape.length];
+                    for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
+                    ckpt.expectShape(name, dims);
+                    ckpt.read(name, p.data().duplicate().position(0));
+                }
+                for (String name : ckpt.names()) {
+                    if (!m.byName.containsKey(name) && !name.endsWith("embed_tokens.weight") && !name.equals("lm_head.weight")) {
+                        LOG.warn("{}: ignoring tensor {} that T5 does not use", dir, name);
+                    }
+                }
+                if (ckpt.config() instanceof ObjectNode o) m.sourceConfig = o.deepCopy();
+                return m;
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+    }
+
+    /** A checkpoint writer for this model's config.json and tensors; callers may add files (a tokenizer). */
+    public CheckpointWriter writer(Path dir, DType dtype) {
+        ObjectNode json = sourceConfig == null ? config.toJson() : sourceConfig.deepCopy().setAll(config.toJson());
+        Map<String, TensorSource> tensors = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            int[] shape = p.shape();
+            long[] dims = new long[shape.length];
+            for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
+            tensors.put(p.name(), TensorSource.of(dims, p.data().duplicate().position(0)));
+        }
+        return CheckpointWriter.to(dir).config(json).tensors(tensors).dtype(dtype);
+    }
+
+    /** Writes config.json and model.safetensors atomically (the directory is replaced as a whole). */
+    public void save(Path dir, DType dtype) {
+        writer(dir, dtype).write();
+    }
+
 
     /** The parameter with this Hugging Face name. */
     public Parameter parameter(String name) {
@@ -588,117 +664,137 @@ public final class T5Model implements LanguageModel {
     // Generation with a decoder KV cache
 
     /**
-     * Decodes after encoding {@code prompt}: starts from decoder_start_token_id, keeps each decoder layer's
-     * self-attention keys/values and its cross-attention keys/values of the encoder output, and stops at eos,
-     * at any of the options' stop tokens (neither is returned) or after maxNewTokens.
+     * Decodes after encoding {@code prompt} through the shared {@link Generator} loop: starts from
+     * decoder_start_token_id with a {@link KvCache}, and stops at eos, at any of the options' stop tokens (neither
+     * is returned) or after maxNewTokens.
      */
     @Override
     public int[] generate(int[] prompt, GenerationOptions options) {
         if (prompt == null) throw new SculptException("prompt must not be null");
         if (options == null) throw new SculptException("generation options must not be null");
         checkIds(prompt, "prompt");
-        int steps = options.maxNewTokens();
-        if (steps == 0) return new int[0];
-        int[] enc = encoderInput(prompt);
-        int n = enc.length;
-        int d = config.dModel();
-        int inner = config.innerDim();
-        int heads = config.numHeads();
-        int vocab = config.vocabSize();
-        SplittableRandom rng = new SplittableRandom(options.seed());
-        List<Integer> out = new ArrayList<>();
-        try (Arena a = new Arena()) {
-            // encoder (forward only) and the cross-attention keys/values of every decoder layer
-            Pass p = forward(enc, new int[] {config.decoderStartTokenId()}, null);
-            FloatArray encOut = a.take((long) n * d);
+        if (options.maxNewTokens() == 0) return new int[0];
+        Set<Integer> stops = new HashSet<>(options.stopTokens());
+        stops.add(config.eosTokenId());
+        GenerationOptions withEos = new GenerationOptions(options.maxNewTokens(), options.greedy(), options.temperature(),
+                options.topP(), options.seed(), stops);
+        try (KvCache cache = newCache(prompt, options.maxNewTokens())) {
+            return Generator.generate(cache, new int[] {config.decoderStartTokenId()}, withEos);
+        }
+    }
+
+    /** Encodes {@code prompt} and returns an empty decoder cache with room for {@code capacity} decoder tokens. */
+    public KvCache newCache(int[] prompt, int capacity) {
+        checkIds(prompt, "prompt");
+        if (capacity <= 0) throw new SculptException("decoder cache capacity must be > 0, got " + capacity);
+        return new KvCache(encoderInput(prompt), capacity);
+    }
+
+    /**
+     * The decoder's incremental state for one encoder input: the encoder output's cross-attention keys/values of
+     * every decoder layer (computed once) and each layer's self-attention keys/values of the tokens fed so far.
+     */
+    public final class KvCache implements Generator.Decoder, AutoCloseable {
+        private final Arena a = new Arena();
+        private final int n;
+        private final int capacity;
+        private int length;
+        private final FloatArray[] crossK, crossV, selfK, selfV;
+        private final FloatArray x, xn, q, ctx, rstd, probs, bias, ffU, ffU1, ffH, y, logits;
+
+        private KvCache(int[] enc, int capacity) {
+            this.n = enc.length;
+            this.capacity = capacity;
+            int d = config.dModel();
+            int inner = config.innerDim();
+            int heads = config.numHeads();
             try {
-                encOut.copyFrom(p.encOut, 0, 0, n * d);
-            } finally {
-                p.arena.close();
-            }
-            FloatArray[] crossK = new FloatArray[decoder.length], crossV = new FloatArray[decoder.length];
-            FloatArray[] selfK = new FloatArray[decoder.length], selfV = new FloatArray[decoder.length];
-            for (int b = 0; b < decoder.length; b++) {
-                crossK[b] = a.take((long) n * inner);
-                crossV[b] = a.take((long) n * inner);
-                decoder[b].cross().k().forward(encOut, 0, crossK[b], 0, n);
-                decoder[b].cross().v().forward(encOut, 0, crossV[b], 0, n);
-                selfK[b] = a.take((long) steps * inner);
-                selfV[b] = a.take((long) steps * inner);
-            }
-            FloatArray x = a.take(d), xn = a.take(d), q = a.take(inner), ctx = a.take(inner), rstd = a.take(1);
-            FloatArray probs = a.take((long) heads * Math.max(n, steps));
-            FloatArray bias = a.take((long) heads * steps);
-            FloatArray ffU = a.take(config.dFf()), ffU1 = a.take(config.dFf()), ffH = a.take(config.dFf());
-            FloatArray y = a.take(d), logits = a.take(vocab);
-            int token = config.decoderStartTokenId();
-            for (int t = 0; t < steps; t++) {
-                embed.forward(new int[] {token}, 0, 1, x, 0);
-                decBias.forward(t, 1, t + 1, bias, 0);
-                for (int b = 0; b < decoder.length; b++) {
-                    DecoderBlock blk = decoder[b];
-                    AttnLayer sa = blk.self();
-                    sa.ln().forward(x, 0, xn, 0, rstd, 0, 1);
-                    sa.q().forward(xn, 0, q, 0, 1);
-                    sa.k().forward(xn, 0, selfK[b], t * inner, 1);
-                    sa.v().forward(xn, 0, selfV[b], t * inner, 1);
-                    attention.forward(q, 0, selfK[b], 0, selfV[b], 0, 1, t + 1, bias, 0, false, 0, probs, 0, ctx, 0);
-                    sa.o().forward(ctx, 0, x, 0, 1, true);
-                    AttnLayer ca = blk.cross();
-                    ca.ln().forward(x, 0, xn, 0, rstd, 0, 1);
-                    ca.q().forward(xn, 0, q, 0, 1);
-                    attention.forward(q, 0, crossK[b], 0, crossV[b], 0, 1, n, null, 0, false, 0, probs, 0, ctx, 0);
-                    ca.o().forward(ctx, 0, x, 0, 1, true);
-                    blk.ffLn().forward(x, 0, xn, 0, rstd, 0, 1);
-                    blk.ff().forward(xn, ffU, ffU1, ffH, y, 1);
-                    for (int j = 0; j < d; j++) x.set(j, x.get(j) + y.get(j));
+                Pass p = forward(enc, new int[] {config.decoderStartTokenId()}, null);
+                FloatArray encOut = a.take((long) n * d);
+                try {
+                    encOut.copyFrom(p.encOut, 0, 0, n * d);
+                } finally {
+                    p.arena.close();
                 }
-                decFinal.forward(x, 0, xn, 0, rstd, 0, 1);
-                if (outputScale != 1f) for (int j = 0; j < d; j++) xn.set(j, xn.get(j) * outputScale);
-                lmHead.forward(xn, 0, logits, 0, 1);
-                float[] row = logits.toArray(0, vocab);
-                int next = options.greedy() ? argmax(row) : sample(row, options.temperature(), options.topP(), rng);
-                if (next == config.eosTokenId() || options.stopTokens().contains(next)) break;
-                out.add(next);
-                token = next;
+                crossK = new FloatArray[decoder.length];
+                crossV = new FloatArray[decoder.length];
+                selfK = new FloatArray[decoder.length];
+                selfV = new FloatArray[decoder.length];
+                for (int b = 0; b < decoder.length; b++) {
+                    crossK[b] = a.take((long) n * inner);
+                    crossV[b] = a.take((long) n * inner);
+                    decoder[b].cross().k().forward(encOut, 0, crossK[b], 0, n);
+                    decoder[b].cross().v().forward(encOut, 0, crossV[b], 0, n);
+                    selfK[b] = a.take((long) capacity * inner);
+                    selfV[b] = a.take((long) capacity * inner);
+                }
+                x = a.take(d);
+                xn = a.take(d);
+                q = a.take(inner);
+                ctx = a.take(inner);
+                rstd = a.take(1);
+                probs = a.take((long) heads * Math.max(n, capacity));
+                bias = a.take((long) heads * capacity);
+                ffU = a.take(config.dFf());
+                ffU1 = a.take(config.dFf());
+                ffH = a.take(config.dFf());
+                y = a.take(d);
+                logits = a.take(config.vocabSize());
+            } catch (RuntimeException e) {
+                a.close();
+                throw e;
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
-    }
 
-    static int argmax(float[] row) {
-        int best = 0;
-        for (int j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
-        return best;
-    }
+        /** Decoder tokens fed so far. */
+        public int length() { return length; }
 
-    /** Samples from softmax(row / temperature) restricted to the smallest top set with mass >= topP. */
-    static int sample(float[] row, float temperature, float topP, SplittableRandom rng) {
-        int v = row.length;
-        double max = Double.NEGATIVE_INFINITY;
-        for (float x : row) max = Math.max(max, x / (double) temperature);
-        double[] prob = new double[v];
-        double sum = 0;
-        for (int j = 0; j < v; j++) {
-            prob[j] = Math.exp(row[j] / (double) temperature - max);
-            sum += prob[j];
+        @Override public int remaining() { return capacity - length; }
+
+        @Override
+        public float[] feed(int[] ids) {
+            if (ids.length == 0) throw new SculptException("feed needs at least one token");
+            if (ids.length > remaining()) {
+                throw new SculptException("decoder cache full: " + length + " + " + ids.length + " tokens exceed its capacity " + capacity);
+            }
+            checkIds(ids, "decoder input");
+            for (int id : ids) step(id);
+            return logits.toArray(0, config.vocabSize());
         }
-        Integer[] order = new Integer[v];
-        for (int j = 0; j < v; j++) {
-            prob[j] /= sum;
-            order[j] = j;
+
+        /** One decoder position: self-attention over the cache, cross-attention over the encoder, feed-forward. */
+        private void step(int token) {
+            int d = config.dModel();
+            int inner = config.innerDim();
+            int t = length;
+            embed.forward(new int[] {token}, 0, 1, x, 0);
+            decBias.forward(t, 1, t + 1, bias, 0);
+            for (int b = 0; b < decoder.length; b++) {
+                DecoderBlock blk = decoder[b];
+                AttnLayer sa = blk.self();
+                sa.ln().forward(x, 0, xn, 0, rstd, 0, 1);
+                sa.q().forward(xn, 0, q, 0, 1);
+                sa.k().forward(xn, 0, selfK[b], t * inner, 1);
+                sa.v().forward(xn, 0, selfV[b], t * inner, 1);
+                attention.forward(q, 0, selfK[b], 0, selfV[b], 0, 1, t + 1, bias, 0, false, 0, probs, 0, ctx, 0);
+                sa.o().forward(ctx, 0, x, 0, 1, true);
+                AttnLayer ca = blk.cross();
+                ca.ln().forward(x, 0, xn, 0, rstd, 0, 1);
+                ca.q().forward(xn, 0, q, 0, 1);
+                attention.forward(q, 0, crossK[b], 0, crossV[b], 0, 1, n, null, 0, false, 0, probs, 0, ctx, 0);
+                ca.o().forward(ctx, 0, x, 0, 1, true);
+                blk.ffLn().forward(x, 0, xn, 0, rstd, 0, 1);
+                blk.ff().forward(xn, ffU, ffU1, ffH, y, 1);
+                for (int j = 0; j < d; j++) x.set(j, x.get(j) + y.get(j));
+            }
+            decFinal.forward(x, 0, xn, 0, rstd, 0, 1);
+            if (outputScale != 1f) for (int j = 0; j < d; j++) xn.set(j, xn.get(j) * outputScale);
+            lmHead.forward(xn, 0, logits, 0, 1);
+            length++;
         }
-        java.util.Arrays.sort(order, (i, j) -> Double.compare(prob[j], prob[i]));
-        int keep = 0;
-        double mass = 0;
-        while (keep < v && (keep == 0 || mass < topP)) mass += prob[order[keep++]];
-        double r = rng.nextDouble() * mass;
-        double c = 0;
-        for (int i = 0; i < keep; i++) {
-            c += prob[order[i]];
-            if (r < c) return order[i];
-        }
-        return order[keep - 1];
+
+        @Override
+        public void close() { a.close(); }
     }
 
     @Override

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.GenerationOptions;
+import dev.sculpt.model.Generator;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
 import java.util.ArrayList;
@@ -144,7 +145,7 @@ class T5ModelTest {
                 List<Integer> want = new ArrayList<>();
                 for (int t = 0; t < 12; t++) {
                     float[][] logits = m.logits(prompt, dec.stream().mapToInt(Integer::intValue).toArray());
-                    int next = T5Model.argmax(logits[logits.length - 1]);
+                    int next = Generator.argmax(logits[logits.length - 1]);
                     if (next == c.eosTokenId()) break;
                     want.add(next);
                     dec.add(next);
@@ -186,11 +187,11 @@ class T5ModelTest {
         SplittableRandom rng = new SplittableRandom(3);
         int draws = 40000;
         int[] counts = new int[logits.length];
-        for (int i = 0; i < draws; i++) counts[T5Model.sample(logits, (float) t, 1f, rng)]++;
+        for (int i = 0; i < draws; i++) counts[Generator.pick(logits, new GenerationOptions(1, false, (float) t, 1f, 0L, Set.of()), rng)]++;
         for (int i = 0; i < p.length; i++) assertEquals(p[i], counts[i] / (double) draws, 0.01, "token " + i);
         // top-p 0.7: p0 (~0.62) alone is short of 0.7, so the nucleus is {0, 1}
         int[] nucleusCounts = new int[logits.length];
-        for (int i = 0; i < draws; i++) nucleusCounts[T5Model.sample(logits, (float) t, 0.7f, rng)]++;
+        for (int i = 0; i < draws; i++) nucleusCounts[Generator.pick(logits, new GenerationOptions(1, false, (float) t, 0.7f, 0L, Set.of()), rng)]++;
         assertEquals(0, nucleusCounts[2] + nucleusCounts[3] + nucleusCounts[4]);
         assertEquals(p[0] / (p[0] + p[1]), nucleusCounts[0] / (double) draws, 0.01);
     }
@@ -243,6 +244,14 @@ class T5ModelTest {
             assertTrue(t.getMessage().contains("99") && t.getMessage().contains("target"), t.getMessage());
             assertThrows(SculptException.class, () -> m.generate(new int[] {50}, GenerationOptions.greedy(2, Set.of())));
             assertThrows(SculptException.class, () -> m.parameter("encoder.block.9.layer.0.SelfAttention.q.weight"));
+            try (T5Model.KvCache cache = m.newCache(new int[] {2, 3}, 2)) {
+                float[] last = cache.feed(new int[] {0, 4});
+                float[] want = m.logits(new int[] {2, 3}, new int[] {0, 4})[1];
+                for (int j = 0; j < want.length; j++) assertEquals(want[j], last[j], 1e-5f * (1 + Math.abs(want[j])));
+                SculptException full = assertThrows(SculptException.class, () -> cache.feed(new int[] {5}));
+                assertTrue(full.getMessage().contains("capacity"), full.getMessage());
+            }
+            assertThrows(SculptException.class, () -> m.newCache(new int[] {2}, 0));
             // an empty prompt is read as [eos]; an empty target carries no loss
             assertEquals(m.loss(List.of(new Example(new int[] {1}, new int[] {4, 5}))).sum(),
                     m.loss(List.of(new Example(new int[0], new int[] {4, 5}))).sum(), 0);
