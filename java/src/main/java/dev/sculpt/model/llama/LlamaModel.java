@@ -202,7 +202,7 @@ public final class LlamaModel implements LanguageModel {
     public LossSum forwardBackward(List<Example> batch, float gradScale) {
         checkOpen();
         PackedBatch b = PackedBatch.ofExamples(batch, cfg.maxPositionEmbeddings());
-        if (b.tokens == 0) return new LossSum(0, 0);
+        if (b.lossRows.length == 0) return new LossSum(0, 0); // nothing to learn from: no gradient at all
         forward(b);
         LossSum loss = headLossAndBackward(b, gradScale, true);
         backward(b);
@@ -374,9 +374,9 @@ public final class LlamaModel implements LanguageModel {
             Block bl = blocks[l];
             FloatArray gate = acts.gate[l], up = acts.up[l];
             // MLP: res[l+1] = mid + down(silu(gate(ln2)) * up(ln2))
-            SwiGlu.forward(gate, 0, up, 0, acts.h, 0, n * inter);
-            bl.down.backward(acts.h, 0, dRes, 0, acts.dH, 0, n, false);
-            SwiGlu.backward(gate, 0, up, 0, acts.dH, 0, gate, 0, up, 0, n * inter);
+            bl.down.backwardInput(dRes, 0, acts.dH, 0, n, false);
+            SwiGlu.backward(gate, 0, up, 0, acts.dH, 0, gate, 0, up, 0, acts.h, 0, n * inter);
+            bl.down.backwardWeight(acts.h, 0, dRes, 0, n);
             bl.postNorm.forward(acts.mid[l], 0, ln, 0, null, 0, n);
             bl.gate.backward(ln, 0, gate, 0, dLn, 0, n, false);
             bl.up.backward(ln, 0, up, 0, dLn, 0, n, true);
