@@ -92,13 +92,12 @@ public final class SafeTensors implements AutoCloseable {
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0);
         long headerLen = lenBuf.getLong(0);
-        if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-            throw new SculptException(file + ": invalid header length " + Long.toUnsignedString(headerLen)
-                    + " (not a safetensors file?)");
+        if (headerLen < 0 || headerLen > size - 8) {
+            throw new SculptException(file + ": header length " + Long.toUnsignedString(headerLen)
+                    + " is larger than the file (" + size + " bytes): file truncated or not safetensors");
         }
-        if (headerLen > size - 8) {
-            throw new SculptException(file + ": header length " + headerLen + " is larger than the file ("
-                    + size + " bytes): file truncated or not safetensors");
+        if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
+            throw new SculptException(file + ": invalid header length " + headerLen + " (not a safetensors file?)");
         }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
         readFully(ch, hb, 8);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# One command on a GPU machine (no network, maybe no JDK): builds the CUDA library with the local toolkit,
+# runs the CUDA tests and the backend contract suite with the CUDA backend, then a short GPU benchmark.
+# Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT (default bench/gpu/out):
+#   env.txt, native-build.log, tests.log + junit/ (XML reports), bench.log, gpu-results.md, summary.txt.
+# Knobs: SCULPT_GPU_SELECT (JUnit console selectors, default the backend and linalg packages),
+#        SCULPT_BENCH_REPS (default 3), SCULPT_SKIP_BENCH=1, SCULPT_TIME_BUDGET (seconds, default 560).
+set -uo pipefail
+start=$SECONDS
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+pack="$repo/bench/gpu/pack"
+out=${OUT:-$repo/bench/gpu/out}
+mkdir -p "$out"
+work=$(mktemp -d /tmp/sculpt-gpu.XXXXXX)
+summary="$out/summary.txt"
+: > "$summary"
+say() { echo "[gpu run $((SECONDS - start))s] $*" | tee -a "$summary"; }
+
+[[ -d "$pack" ]] || { say "no $pack: run bench/gpu/pack.sh on a development machine and carry bench/gpu/pack"; exit 2; }
+
+{
+  echo "date: $(date -u)"; echo "commit: $(cat "$pack/COMMIT" 2>/dev/null)"; uname -a; ldd --version 2>&1 | head -1
+  nvidia-smi 2>&1 | head -20; echo; nvcc --version 2>&1 | tail -2; /usr/local/cuda/bin/nvcc --version 2>&1 | tail -1
+  cmake --version 2>&1 | head -1; g++ --version 2>&1 | head -1; echo "system java: $(java -version 2>&1 | head -1)"
+  nproc; free -g | head -2
+} > "$out/env.txt" 2>&1
+
+# 1. a Java runtime: the carried one (portable Temurin build), else the machine's own
+jre="$work/jre"
+tar -C "$work" -xJf "$pack/jre.tar.xz"
+java="$jre/bin/java"
+if ! "$java" -version > /dev/null 2>&1; then
+  say "the carried runtime does not start here; trying the system java"
+  java=$(command -v java || true)
+  [[ -n "$java" ]] || { say "no usable Java runtime"; exit 3; }
+  jre=$(dirname "$(dirname "$(readlink -f "$java")")")
+fi
+jver=$("$java" -version 2>&1 | head -1 | sed -E 's/.*"([0-9]+).*/\1/')
+say "java: $("$java" -version 2>&1 | head -1)"
+
+# 2. the CUDA library and JNI glue, built here with this machine's nvcc, cmake and g++
+classes="$work/classes"
+cp -r "$pack/classes" "$classes"
+libdir="$classes/dev/sculpt/backend/cuda/linux-x86_64"
+rm -f "$libdir"/*.so
+export PATH="$PATH:/usr/local/cuda/bin"
+javacpp_jar=$(ls "$pack"/lib/javacpp-[0-9]*.jar | grep -v linux | head -1)
+if JAVA_HOME="$jre" JNI_INCLUDE="$pack/include" SCULPT_NATIVE_JOBS=$(nproc) \
+     bash "$repo/cmake/build-native.sh" "$classes" "$work/native-build" "$javacpp_jar" linux-x86_64 > "$out/native-build.log" 2>&1 \
+   && [[ -f "$libdir/libsculpt_cuda.so" && -f "$libdir/libjniCudaKernels.so" ]]; then
+  say "native build: OK ($(tail -1 "$out/native-build.log"))"
+else
+  say "native build FAILED here (see native-build.log); using the libraries built on the development machine"
+  cp "$pack/classes/dev/sculpt/backend/cuda/linux-x86_64/"*.so "$libdir/" 2>/dev/null || say "no prebuilt libraries either"
+fi
+
+# 3. the CUDA libraries the org.bytedeco cuda preset links (libcudart/libcublas/libcusolver)
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+  [[ -d "$d" ]] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+done
+if ! ls /usr/local/cuda/lib64/libcublas.so.13* > /dev/null 2>&1; then
+  for d in $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null); do
+    for l in "$d"/nvidia/*/lib "$d"/nvidia/cu13/lib; do [[ -d "$l" ]] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$l"; done
+  done
+  say "no libcublas.so.13 in /usr/local/cuda/lib64; added Python's nvidia wheels to LD_LIBRARY_PATH"
+fi
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >> "$out/env.txt"
+
+cp_jars=$(ls "$pack"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
+cp="$classes:$pack/test-classes:$cp_jars"
+jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 --add-modules jdk.incubator.vector
+     -Dsculpt.repo.root="$repo" -Dorg.slf4j.simpleLogger.log.org.bytedeco=error)
+(( jver >= 22 )) && jvm+=(--enable-native-access=ALL-UNNAMED)
+
+# 4. tests: the CUDA tests and the contract suite, which runs over every backend present
+t0=$SECONDS
+read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg}"
+"$java" "${jvm[@]}" -jar "$pack"/lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" "${select[@]}" \
+    --reports-dir "$out/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
+rc=$?
+say "tests: exit $rc in $((SECONDS - t0)) s: $(grep -E 'tests (successful|failed|skipped|aborted)' "$out/tests.log" | tr -s ' ' | tr '\n' ';')"
+grep -q "CudaBackendTest" "$out/tests.log" && grep -A2 -E "no CUDA backend" "$out/tests.log" | head -3 >> "$summary"
+
+# 5. benchmark, within what is left of the time budget
+if [[ "${SCULPT_SKIP_BENCH:-0}" != 1 ]]; then
+  left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
+  if (( left > 30 )); then
+    t0=$SECONDS
+    timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.backend.cuda.GpuBenchmark "$out/gpu-results.md" "${SCULPT_BENCH_REPS:-3}" \
+        > "$out/bench.log" 2>&1
+    say "benchmark: exit $? in $((SECONDS - t0)) s (gpu-results.md; partial rows in bench.log)"
+  else
+    say "benchmark skipped: only $left s of the time budget left"
+  fi
+fi
+rm -rf "$work"
+say "done in $((SECONDS - start)) s; results in $out"
+exit $rc

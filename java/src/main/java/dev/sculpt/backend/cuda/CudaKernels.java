@@ -1,0 +1,60 @@
+package dev.sculpt.backend.cuda;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JNI binding of libsculpt_cuda.so (native/include/sculpt_cuda.h), the hand-written CUDA kernels. Device
+ * pointers and streams travel as raw addresses ({@code long}); every function returns 0 or a cudaError_t code.
+ *
+ * <p>The JNI library is built by cmake/build-native.sh only where nvcc exists. Never touch this class before
+ * {@link CudaBackend#create()} has loaded it successfully: a failed static initializer sticks for the JVM's life.
+ */
+@Platform(include = "sculpt_cuda.h", link = "sculpt_cuda")
+public final class CudaKernels {
+    static {
+        Loader.load();
+    }
+
+    private CudaKernels() {}
+
+    public static final int H2D = 1;
+    public static final int D2H = 2;
+    public static final int D2D = 3;
+
+    public static native int sculpt_cuda_device_count(int[] count);
+    public static native int sculpt_cuda_device_info(int device, @Cast("char*") BytePointer name, int len, @Cast("long long*") long[] totalMemory);
+    public static native @Cast("const char*") BytePointer sculpt_cuda_error_string(int err);
+    public static native int sculpt_cuda_runtime_version();
+    public static native int sculpt_cuda_malloc(@Cast("void**") long[] ptr, long bytes);
+    public static native int sculpt_cuda_free(@Cast("void*") long ptr);
+    public static native int sculpt_cuda_memset_zero(@Cast("void*") long ptr, long bytes);
+    public static native int sculpt_cuda_memcpy(@Cast("void*") long dst, @Cast("const void*") long src, long bytes, int kind);
+    public static native int sculpt_cuda_synchronize();
+
+    public static native int sculpt_philox_fill(@Cast("float*") long out, int count, int rows, int cols, long seed, @Cast("void*") long stream);
+    public static native float sculpt_philox_gaussian_host(long seed, long b, long e);
+
+    public static native int sculpt_nonfinite_flags(@Cast("const float*") long x, int count, long size, @Cast("int*") long flags, @Cast("void*") long stream);
+
+    public static native int sculpt_gram(@Cast("const float*") long y, int count, int rows, int cols, @Cast("double*") long g, @Cast("void*") long stream);
+    public static native int sculpt_cholesky_inverse(@Cast("double*") long g, int count, int n, double relTol, @Cast("float*") long rinv,
+                                                     @Cast("int*") long fail, @Cast("void*") long stream);
+    public static native int sculpt_sym_eigen(@Cast("double*") long a, int count, int n, int keep, int maxSweeps, @Cast("double*") long work,
+                                              @Cast("float*") long values, @Cast("float*") long roots, @Cast("float*") long vectors,
+                                              @Cast("void*") long stream);
+    public static native int sculpt_eigen_select(@Cast("const double*") long w, @Cast("const double*") long z, int count, int n, int keep,
+                                                 @Cast("float*") long values, @Cast("float*") long roots, @Cast("float*") long vectors,
+                                                 @Cast("void*") long stream);
+
+    public static native int sculpt_scale_columns_inverse(@Cast("float*") long x, int count, int rows, int cols, @Cast("const float*") long s,
+                                                          float tiny, @Cast("void*") long stream);
+    public static native int sculpt_transpose(@Cast("const float*") long in, int count, int rows, int cols, @Cast("float*") long out,
+                                              @Cast("void*") long stream);
+    public static native int sculpt_take_columns(@Cast("const float*") long in, int count, int rows, int cols, int keep, @Cast("float*") long out,
+                                                 @Cast("void*") long stream);
+    public static native int sculpt_diag_signs(@Cast("const float*") long qr, int m, int n, @Cast("float*") long signs, @Cast("void*") long stream);
+    public static native int sculpt_scale_columns_colmajor(@Cast("float*") long x, int m, int n, @Cast("const float*") long s, @Cast("void*") long stream);
+}

@@ -1,0 +1,132 @@
+package dev.sculpt.cem;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.backend.Backend;
+import dev.sculpt.continual.Method;
+import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.model.Example;
+import dev.sculpt.model.LanguageModel;
+import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.osft.SubspaceGuard;
+import dev.sculpt.train.TrainConfig;
+import dev.sculpt.train.TrainResult;
+import dev.sculpt.train.Trainer;
+import dev.sculpt.train.UpdateConstraint;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A round's training with the project's continual trainer: {@code osft} (the default) protects, in every target
+ * matrix, the top singular directions of the weights the round starts from and trains only in their complement;
+ * {@code seqft} trains without a constraint. The pre-trained model counts as task 1, so round r is task r + 1 of
+ * rounds + 1 (the schedule policy then protects a growing share from round 1 on). Layer importance for the
+ * importance policy is measured on a sample of earlier rounds' examples (this round's in round 1).
+ */
+public final class ContinualRoundTrainer implements RoundTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(ContinualRoundTrainer.class);
+
+    private final Method method;
+    private final TrainConfig config;
+    private final RankPolicy policy;
+    private final ProjectionMode mode;
+    private final Backend backend;
+    private final int totalRounds;
+    private final int calibrationExamples;
+    private final List<Example> seen = new ArrayList<>();
+    private final List<Map<String, Integer>> ranksPerRound = new ArrayList<>();
+    private final List<Double> maxResiduals = new ArrayList<>();
+    private Trainer.StepListener listener;
+
+    public ContinualRoundTrainer(Method method, TrainConfig config, RankPolicy policy, ProjectionMode mode, Backend backend,
+                                 int totalRounds, int calibrationExamples) {
+        if (method == Method.LORA) throw new SculptException("--method: evolve supports osft and seqft, got lora");
+        this.method = method;
+        this.config = config;
+        this.policy = policy;
+        this.mode = mode;
+        this.backend = backend;
+        this.totalRounds = totalRounds;
+        this.calibrationExamples = calibrationExamples;
+    }
+
+    /** Told about every optimizer step (progress display); may be null. */
+    public ContinualRoundTrainer listener(Trainer.StepListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    public Method method() { return method; }
+
+    /** Preserved rank per target matrix, one map per osft round. */
+    public List<Map<String, Integer>> ranksPerRound() { return List.copyOf(ranksPerRound); }
+
+    /** Largest relative invariant residual of each osft round. */
+    public List<Double> maxResiduals() { return List.copyOf(maxResiduals); }
+
+    @Override
+    public TrainSummary train(LanguageModel model, List<Example> examples, int round) {
+        long t0 = System.nanoTime();
+        Trainer trainer = new Trainer(model, config.withSeed(config.seed() + round));
+        TrainResult result;
+        if (method == Method.SEQFT) {
+            result = trainer.train(examples, UpdateConstraint.NONE, listener);
+        } else {
+            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).build()) {
+                Map<String, Integer> ranks = ranks(model, examples, round);
+                Map<String, Parameter> byName = new LinkedHashMap<>();
+                for (Parameter p : model.parameters()) byName.put(p.name(), p);
+                for (var e : ranks.entrySet()) {
+                    Parameter p = byName.get(e.getKey());
+                    guard.register(p.name(), p.data(), p.rows(), p.cols(), e.getValue());
+                }
+                guard.protect();
+                ranksPerRound.add(guard.ranks());
+                result = trainer.train(examples, guard, listener);
+                guard.checkInvariant(result.stepLosses().size());
+                maxResiduals.add(guard.maxRelativeResidual());
+                LOG.info("round {}: osft invariant, largest relative residual {}", round, guard.maxRelativeResidual());
+            }
+        }
+        seen.addAll(examples);
+        List<Double> l = result.stepLosses();
+        int perEpoch = Math.max(1, l.size() / config.epochs());
+        return new TrainSummary(l.size(), mean(l.subList(0, Math.min(perEpoch, l.size()))),
+                mean(l.subList(Math.max(0, l.size() - perEpoch), l.size())), (System.nanoTime() - t0) / 1e9);
+    }
+
+    private Map<String, Integer> ranks(LanguageModel model, List<Example> examples, int round) {
+        double[] imp = null;
+        if (policy.needsImportance()) {
+            List<Example> pool = new ArrayList<>(seen.isEmpty() ? examples : seen);
+            Collections.shuffle(pool, new Random(config.seed() * 31 + round));
+            double[] raw = model.blockInputOutputCosine(pool.subList(0, Math.min(calibrationExamples, pool.size())));
+            imp = RankPolicy.normalise(raw);
+            LOG.info("round {}: layer importance {}", round, Arrays.toString(raw));
+        }
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) byName.put(p.name(), p);
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (String name : model.targetMatrixNames()) {
+            Parameter p = byName.get(name);
+            if (p == null || !p.isMatrix()) throw new SculptException("model target " + name + " is not a matrix parameter");
+            int block = model.blockOf(name);
+            double i = imp == null || block < 0 || block >= imp.length ? Double.NaN : imp[block];
+            out.put(name, policy.rank(p.rows(), p.cols(), i, round + 1, totalRounds + 1));
+        }
+        return out;
+    }
+
+    private static double mean(List<Double> xs) {
+        double s = 0;
+        for (double x : xs) s += x;
+        return xs.isEmpty() ? Double.NaN : s / xs.size();
+    }
+}

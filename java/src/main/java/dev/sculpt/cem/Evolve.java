@@ -1,0 +1,29 @@
+package dev.sculpt.cem;
+
+import dev.sculpt.model.LanguageModel;
+import dev.sculpt.text.Tokenizer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * One call that runs the CEM loop from loaded inputs: opens (or builds) the BM25 index, wires evaluator, data
+ * builder and loop, and returns the per-round metrics. The command line and the demo are thin shells over it.
+ */
+public final class Evolve {
+    private Evolve() {}
+
+    public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, PromptTemplate template,
+                                   int maxNewTokens, EvolveOptions options, RoundTrainer trainer, Path runDir, PrintStream out) {
+        Path index = in.indexDir() != null ? in.indexDir() : runDir.resolve("index");
+        try (LuceneRetriever retriever = LuceneRetriever.open(in.corpus(), index)) {
+            out.println("corpus: " + retriever.size() + " passages" + (retriever.rebuilt() ? " (index built)" : " (index reused)"));
+            Evaluator evaluator = new Evaluator(model, tokenizer, template, new AnswerParser(), maxNewTokens);
+            DataBuilder builder = new DataBuilder(in.trainQuestions(), in.evaluationSets(), in.general(), template, options.data());
+            if (builder.droppedTrainQuestions() > 0) {
+                out.println("dropped " + builder.droppedTrainQuestions() + " training questions that repeat an evaluation question");
+            }
+            return new EvolveLoop(model, tokenizer, evaluator, retriever, builder, trainer, options)
+                    .run(in.probe(), in.heldout(), in.ood(), runDir, out);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.sculpt.cem;
+
+import java.util.List;
+
+/**
+ * One evaluation or training question. Multiple choice when {@code options} is non-empty (then
+ * {@code answerIndex} points at the gold option); short answer otherwise ({@code answerIndex} is -1).
+ * {@code origin} is "file:line" for messages.
+ */
+public record Question(String id, String question, List<String> options, String answer, int answerIndex, String origin) {
+    public Question {
+        options = List.copyOf(options);
+    }
+
+    public static Question shortAnswer(String id, String question, String answer) {
+        return new Question(id, question, List.of(), answer, -1, id);
+    }
+
+    public boolean isMultipleChoice() { return !options.isEmpty(); }
+
+    /** The gold answer as text (the gold option's text for multiple choice). */
+    public String goldText() { return isMultipleChoice() ? options.get(answerIndex) : answer; }
+
+    /** Option letter for index i: A, B, C, ... */
+    public static char letter(int i) { return (char) ('A' + i); }
+}

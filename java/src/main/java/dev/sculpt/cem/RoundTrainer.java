@@ -1,0 +1,16 @@
+package dev.sculpt.cem;
+
+import dev.sculpt.model.Example;
+import dev.sculpt.model.LanguageModel;
+import java.util.List;
+
+/**
+ * Trains a model in place on one round's examples, starting from its current weights (the previous round's).
+ * Implementations wrap the continual trainer: OSFT (subspace-constrained) or plain sequential fine-tuning.
+ */
+public interface RoundTrainer {
+    TrainSummary train(LanguageModel model, List<Example> examples, int round);
+
+    /** What a round's training did: optimizer steps, mean loss of the first and last epoch, wall seconds. */
+    record TrainSummary(int steps, double firstLoss, double lastLoss, double seconds) {}
+}

@@ -1,0 +1,90 @@
+#ifndef SCULPT_CUDA_H
+#define SCULPT_CUDA_H
+/*
+ * C API of libsculpt_cuda.so, the hand-written CUDA kernels of Sculpt's GPU backend.
+ * Plain C types only, so the JavaCPP JNI glue (dev.sculpt.backend.cuda.CudaKernels) compiles with g++
+ * and needs no CUDA headers. Device pointers are raw (float*, double*, int*); a stream is a void*
+ * (a cudaStream_t, NULL for the legacy default stream). Every function returns 0 on success or a
+ * cudaError_t code; sculpt_cuda_error_string() turns it into text.
+ *
+ * Storage conventions: a "batch" is `count` matrices packed one after another. Unless a comment says
+ * otherwise, matrices are row-major with a leading dimension equal to their column count.
+ * Kernels are asynchronous on the stream; the memory-copy helpers are synchronous.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- device and memory ---- */
+/** Number of CUDA devices in *count (0 on error); returns the cudaError_t of cudaGetDeviceCount. */
+int sculpt_cuda_device_count(int* count);
+/** Writes the device's name (NUL-terminated, at most len bytes) and its memory in bytes. */
+int sculpt_cuda_device_info(int device, char* name, int len, long long* total_memory);
+/** Text of a cudaError_t code (never NULL). */
+const char* sculpt_cuda_error_string(int err);
+/** CUDART_VERSION this library was built with. */
+int sculpt_cuda_runtime_version(void);
+/** cudaMalloc of `bytes` (at least 1); *ptr receives the device address. */
+int sculpt_cuda_malloc(void** ptr, long long bytes);
+int sculpt_cuda_free(void* ptr);
+int sculpt_cuda_memset_zero(void* ptr, long long bytes);
+/** Synchronous copies (kind: 1 host->device, 2 device->host, 3 device->device). */
+int sculpt_cuda_memcpy(void* dst, const void* src, long long bytes, int kind);
+int sculpt_cuda_synchronize(void);
+
+/* ---- sketch ---- */
+/**
+ * out[b][r][c] = Philox Gaussian of (seed, b, r*cols + c), bit-identical to dev.sculpt.linalg.Philox.gaussian.
+ */
+int sculpt_philox_fill(float* out, int count, int rows, int cols, long long seed, void* stream);
+/** The same numbers computed on the host by the same source (for checking the build against Java). */
+float sculpt_philox_gaussian_host(long long seed, long long b, long long e);
+
+/* ---- validation ---- */
+/** flags[b] = 1 when matrix b (of `size` floats) holds a NaN or an infinity, else 0. */
+int sculpt_nonfinite_flags(const float* x, int count, long long size, int* flags, void* stream);
+
+/* ---- CholeskyQR2 and the small eigen solver (all batched, one matrix per CUDA block where it is small) ---- */
+/** g[b] = y[b]^T y[b] in double (y: rows x cols row-major float, g: cols x cols). */
+int sculpt_gram(const float* y, int count, int rows, int cols, double* g, void* stream);
+/**
+ * Upper Cholesky g = R^T R of each n x n Gram matrix (destroyed), then rinv[b] = R^{-1} (n x n row-major float,
+ * upper triangular). Where a pivot falls below rel_tol * max diag(g) (ill-conditioned or rank-deficient),
+ * fail[b] = 1 and rinv[b] = identity; else fail[b] = 0.
+ */
+int sculpt_cholesky_inverse(double* g, int count, int n, double rel_tol, float* rinv, int* fail, void* stream);
+/**
+ * Symmetric eigen-decomposition of each n x n matrix a[b] (double, destroyed) by parallel cyclic Jacobi.
+ * Writes the `keep` largest eigenvalues, descending, to values[b] (float, keep), their square roots
+ * (clamped at 0) to roots[b] (float, keep; may be NULL), and their eigenvectors as the columns of
+ * vectors[b] (n x keep row-major float). work: n*n doubles per matrix.
+ */
+int sculpt_sym_eigen(double* a, int count, int n, int keep, int max_sweeps, double* work,
+                     float* values, float* roots, float* vectors, void* stream);
+
+/**
+ * For eigen-decompositions computed elsewhere (cuSOLVER syevd: values ascending in w[b] (n doubles), vectors
+ * as the columns of z[b], column-major n x n double): writes the same outputs as sculpt_sym_eigen.
+ */
+int sculpt_eigen_select(const double* w, const double* z, int count, int n, int keep,
+                        float* values, float* roots, float* vectors, void* stream);
+
+/* ---- element-wise helpers ---- */
+/** x[b][r][c] *= (s[b][c] > tiny ? 1/s[b][c] : 0) for rows x cols matrices and count x cols scales. */
+int sculpt_scale_columns_inverse(float* x, int count, int rows, int cols, const float* s, float tiny, void* stream);
+/** out[b] = in[b]^T: in is rows x cols row-major, out cols x rows row-major. */
+int sculpt_transpose(const float* in, int count, int rows, int cols, float* out, void* stream);
+/** Copies the first `keep` columns: in rows x cols, out rows x keep (both row-major). */
+int sculpt_take_columns(const float* in, int count, int rows, int cols, int keep, float* out, void* stream);
+/**
+ * After a Householder QR of one column-major m x n matrix (geqrf output qr, ld m), records the signs of
+ * diag(R) in signs (n floats: +1 or -1); sculpt_scale_columns_by (below) applies them to the explicit Q.
+ */
+int sculpt_diag_signs(const float* qr, int m, int n, float* signs, void* stream);
+/** x (column-major m x n, ld m): column j *= s[j]. */
+int sculpt_scale_columns_colmajor(float* x, int m, int n, const float* s, void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,119 @@
+package dev.sculpt.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.backend.Backend;
+import dev.sculpt.backend.Backends;
+import dev.sculpt.linalg.Philox;
+import dev.sculpt.tensor.MatrixBatch;
+import java.io.File;
+import java.io.InputStream;
+import java.net.URL;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.Loader;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs everywhere: the library behaves without CUDA (the probe answers once, with a reason, and the CPU
+ * backend works), and where nvcc exists the build produced the CUDA libraries, which load even without a
+ * GPU (static cudart) and compute the Philox sketch bit for bit like Java from the very source the GPU uses.
+ */
+class CudaBuildAndProbeTest {
+    private static final String LIB_DIR = "dev/sculpt/backend/cuda/" + Loader.getPlatform() + "/";
+
+    private static boolean nvccPresent() {
+        if (Boolean.getBoolean("sculpt.native.skip") || "1".equals(System.getenv("SCULPT_NATIVE_SKIP"))) return false;
+        String[] candidates = {System.getenv("CUDACXX"), System.getenv("CUDA_HOME") == null ? null : System.getenv("CUDA_HOME") + "/bin/nvcc",
+                "/usr/local/cuda/bin/nvcc"};
+        for (String c : candidates) {
+            if (c != null && new File(c).canExecute()) return true;
+        }
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(File.pathSeparator)) {
+            if (new File(dir, "nvcc").canExecute()) return true;
+        }
+        return false;
+    }
+
+    private static URL lib(String name) {
+        return CudaBuildAndProbeTest.class.getClassLoader().getResource(LIB_DIR + name);
+    }
+
+    @Test
+    void probeAnswersOnceWithAReasonAndCpuStillWorks() {
+        if (Backends.cuda().isEmpty()) {
+            String reason = Backends.cudaUnavailableReason();
+            assertNotNull(reason);
+            assertFalse(reason.isBlank());
+            assertEquals(reason, Backends.cudaUnavailableReason(), "the probe is cached");
+            assertSame(Backends.cpu(), Backends.get("auto"));
+            assertEquals(1, Backends.available().size());
+            SculptException e = assertThrows(SculptException.class, () -> Backends.get("cuda"));
+            assertTrue(e.getMessage().contains(reason), e.getMessage());
+        } else {
+            assertEquals(null, Backends.cudaUnavailableReason());
+            assertEquals("cuda", Backends.get("auto").name());
+        }
+        Backend cpu = Backends.cpu();
+        float[] values = new float[2 * 3 * 4];
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < values.length; i++) values[i] = (float) r.nextGaussian();
+        try (MatrixBatch h = MatrixBatch.ofHost(2, 3, 4, values); MatrixBatch copy = cpu.download(cpu.upload(h))) {
+            for (int i = 0; i < values.length; i++) assertEquals(values[i], copy.buffer().get(i));
+        }
+    }
+
+    /** cmake/build-native.sh leaves native-build.properties (status=built|skipped, reason) next to the classes. */
+    @Test
+    void nativeBuildRanWhereNvccExists() throws Exception {
+        URL marker = CudaBuildAndProbeTest.class.getClassLoader().getResource("dev/sculpt/backend/cuda/native-build.properties");
+        assumeTrue(marker != null, "the native build step did not run (-Dsculpt.native.skip=true)");
+        Properties p = new Properties();
+        try (InputStream in = marker.openStream()) {
+            p.load(in);
+        }
+        if ("built".equals(p.getProperty("status"))) {
+            assertNotNull(lib("libsculpt_cuda.so"), "libsculpt_cuda.so missing from the classes after a native build");
+            assertNotNull(lib("libjniCudaKernels.so"), "libjniCudaKernels.so missing from the classes after a native build");
+        } else {
+            String reason = p.getProperty("reason", "");
+            assumeTrue(reason.contains("not found"), "native build skipped on purpose: " + reason);
+            assertFalse(nvccPresent(), "the native build said '" + reason + "' but nvcc is here");
+        }
+    }
+
+    @Test
+    void builtLibraryLoadsWithoutAGpuAndMatchesJavaPhilox() {
+        assumeTrue(lib("libjniCudaKernels.so") != null, "the CUDA JNI library was not built here (no nvcc)");
+        Loader.load(CudaKernels.class);   // must load even without a driver: cudart is linked statically
+        int[] count = new int[1];
+        int err = CudaKernels.sculpt_cuda_device_count(count);
+        String text = CudaKernels.sculpt_cuda_error_string(err).getString();
+        assertFalse(text.isBlank());
+        if (err != 0 || count[0] == 0) {
+            assertTrue(Backends.cuda().isEmpty());
+            String reason = Backends.cudaUnavailableReason();
+            assertTrue(reason.contains("device") || reason.contains("driver"), reason);
+        }
+        assertTrue(CudaKernels.sculpt_cuda_runtime_version() >= 12000);
+        SplittableRandom r = new SplittableRandom();
+        for (int i = 0; i < 20_000; i++) {
+            long seed = r.nextLong();
+            long b = r.nextInt(1 << 16);
+            long e = i < 10_000 ? r.nextInt(1 << 20) : r.nextLong() & Long.MAX_VALUE;
+            float expected = Philox.gaussian(seed, b, e);
+            float got = CudaKernels.sculpt_philox_gaussian_host(seed, b, e);
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got),
+                    "seed " + seed + " matrix " + b + " element " + e + ": " + expected + " vs " + got);
+        }
+    }
+}

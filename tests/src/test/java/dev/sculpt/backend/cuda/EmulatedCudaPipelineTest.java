@@ -1,0 +1,129 @@
+package dev.sculpt.backend.cuda;
+
+import static dev.sculpt.backend.cuda.SpectrumMatrices.decay;
+import static dev.sculpt.backend.cuda.SpectrumMatrices.orthogonalityError;
+import static dev.sculpt.backend.cuda.SpectrumMatrices.reconstructionError;
+import static dev.sculpt.backend.cuda.SpectrumMatrices.tailNorm;
+import static dev.sculpt.backend.cuda.SpectrumMatrices.withSpectrum;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.tensor.MatrixBatch;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the CUDA backend's algorithms (randomized SVD, exact SVD, projections) unchanged on
+ * {@link EmulatedDeviceOps}, a Java emulation of the device contract with cuBLAS's column-major semantics, so
+ * that their layouts, leading dimensions, strides, operand orders and fallbacks are checked on every machine.
+ * The kernels themselves are checked on a GPU by CudaBackendTest.
+ */
+class EmulatedCudaPipelineTest {
+    private final long seed = new SplittableRandom().nextLong();
+
+    private record Factors(MatrixBatch u, MatrixBatch s, MatrixBatch v) implements AutoCloseable {
+        @Override
+        public void close() {
+            u.close();
+            s.close();
+            v.close();
+        }
+    }
+
+    private Factors randomized(EmulatedDeviceOps ops, MatrixBatch a, int k, int p, int q) {
+        int c = a.count(), m = a.rows(), n = a.cols();
+        long da = ops.upload(a);
+        long u = ops.malloc(4L * c * m * k), s = ops.malloc(4L * c * k), v = ops.malloc(4L * c * n * k);
+        CudaRandomizedSvd.run(ops, da, c, m, n, k, p, q, seed, u, s, v);
+        return new Factors(ops.download(u, c, m, k), ops.download(s, c, 1, k), ops.download(v, c, n, k));
+    }
+
+    private void check(Factors f, MatrixBatch a, double[] s, int k, double svTol, String label) {
+        for (int b = 0; b < a.count(); b++) {
+            for (int j = 0; j < k; j++) {
+                assertEquals(s[j], f.s().get(b, 0, j), svTol * s[j] + 2e-5 * s[0], label + ": sigma_" + j + " (seed " + seed + ")");
+            }
+            assertTrue(orthogonalityError(f.u(), b) < 2e-4, label + ": U^T U - I = " + orthogonalityError(f.u(), b));
+            assertTrue(orthogonalityError(f.v(), b) < 2e-4, label + ": V^T V - I = " + orthogonalityError(f.v(), b));
+            double err = reconstructionError(a, f.u(), f.s(), f.v(), b);
+            double bound = 1.5 * tailNorm(s, k) + 1e-4 * s[0] * Math.sqrt(k);
+            assertTrue(err <= bound, label + ": reconstruction " + err + " > " + bound);
+        }
+    }
+
+    @Test
+    void randomizedSvdOrchestrationRecoversSpectra() {
+        EmulatedDeviceOps ops = new EmulatedDeviceOps(64 << 20);
+        double[] fast = decay(40, 0.7);
+        try (MatrixBatch a = withSpectrum(2, 48, 40, fast, seed); Factors f = randomized(ops, a, 6, 10, 2)) {
+            check(f, a, fast, 6, 1e-3, "tall batch");
+        }
+        try (MatrixBatch a = withSpectrum(2, 40, 56, fast, seed); Factors f = randomized(ops, a, 6, 10, 1)) {
+            check(f, a, fast, 6, 1e-3, "wide batch");
+        }
+        assertEquals(0, ops.householderCalls, "well-conditioned sketches need no Householder fallback");
+    }
+
+    @Test
+    void rankDeficientInputsTakeTheHouseholderFallbackAndStayOrthonormal() {
+        EmulatedDeviceOps ops = new EmulatedDeviceOps(64 << 20);
+        double[] s = new double[30];
+        for (int i = 0; i < 4; i++) s[i] = 4 - i;   // rank 4, asked for 10
+        try (MatrixBatch a = withSpectrum(2, 36, 30, s, seed); Factors f = randomized(ops, a, 10, 6, 2)) {
+            check(f, a, s, 10, 1e-4, "rank-deficient");
+        }
+        assertTrue(ops.householderCalls > 0, "rank deficiency must trigger the Householder fallback");
+    }
+
+    @Test
+    void largeSketchUsesTheSolverPath() {
+        EmulatedDeviceOps ops = new EmulatedDeviceOps(64 << 20);
+        int k = CudaRandomizedSvd.JACOBI_MAX - 4;   // k + p = JACOBI_MAX + 6
+        double[] s = decay(264, 0.98);
+        try (MatrixBatch a = withSpectrum(1, 280, 264, s, seed); Factors f = randomized(ops, a, k, 10, 1)) {
+            check(f, a, s, k, 2e-2, "large sketch");
+        }
+    }
+
+    @Test
+    void exactSvdOrchestrationHandlesTallAndWide() {
+        EmulatedDeviceOps ops = new EmulatedDeviceOps(16 << 20);
+        for (int[] sh : new int[][] {{2, 30, 20}, {2, 20, 30}}) {
+            int c = sh[0], m = sh[1], n = sh[2], k = 7;
+            double[] s = decay(Math.min(m, n), 0.8);
+            try (MatrixBatch a = withSpectrum(c, m, n, s, seed)) {
+                long da = ops.upload(a);
+                long u = ops.malloc(4L * c * m * k), sv = ops.malloc(4L * c * k), v = ops.malloc(4L * c * n * k);
+                CudaExactSvd.run(ops, da, c, m, n, k, u, sv, v);
+                try (Factors f = new Factors(ops.download(u, c, m, k), ops.download(sv, c, 1, k), ops.download(v, c, n, k))) {
+                    for (int b = 0; b < c; b++) {
+                        for (int j = 0; j < k; j++) assertEquals(s[j], f.s().get(b, 0, j), 1e-5, m + "x" + n + " sigma_" + j);
+                        assertTrue(reconstructionError(a, f.u(), f.s(), f.v(), b) <= tailNorm(s, k) * 1.001 + 1e-4, m + "x" + n);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void projectionOrchestrationMatchesTheDenseReference() {
+        EmulatedDeviceOps ops = new EmulatedDeviceOps(16 << 20);
+        int c = 2, m = 14, n = 11, k = 3;
+        for (ProjectionMode mode : ProjectionMode.values()) {
+            try (MatrixBatch d = SpectrumMatrices.gaussian(c, m, n, seed); MatrixBatch u = SpectrumMatrices.basis(c, m, k, seed + 1);
+                 MatrixBatch v = SpectrumMatrices.basis(c, n, k, seed + 2)) {
+                long dd = ops.upload(d), du = ops.upload(u), dv = ops.upload(v);
+                CudaProjection.run(ops, mode, dd, du, dv, c, m, n, k);
+                try (MatrixBatch out = ops.download(dd, c, m, n)) {
+                    for (int b = 0; b < c; b++) {
+                        double[] want = SpectrumMatrices.projectReference(d, u, v, b, mode.name());
+                        for (int i = 0; i < m * n; i++) {
+                            assertEquals(want[i], out.get(b, i / n, i % n), 1e-5, mode + " element " + i + " of matrix " + b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
