@@ -202,7 +202,7 @@ public final class LlamaModel implements LanguageModel {
     public LossSum forwardBackward(List<Example> batch, float gradScale) {
         checkOpen();
         PackedBatch b = PackedBatch.ofExamples(batch, cfg.maxPositionEmbeddings());
-        if (b.tokens == 0) return new LossSum(0, 0);
+        if (b.lossRows.length == 0) return new LossSum(0, 0); // nothing to learn from: no gradient at all
         forward(b);
         LossSum loss = headLossAndBackward(b, gradScale, true);
         backward(b);
