@@ -15,6 +15,11 @@ import dev.sculpt.nn.Linear;
 import dev.sculpt.nn.RmsNorm;
 import dev.sculpt.nn.Rope;
 import dev.sculpt.nn.SwiGlu;
+import dev.sculpt.io.CheckpointWriter;
+import dev.sculpt.io.DType;
+import dev.sculpt.io.HfCheckpoint;
+import dev.sculpt.io.TensorSource;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,6 +28,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code LlamaForCausalLM} on the CPU in float32: RMSNorm, RoPE (rotate-half), grouped-query causal attention,
@@ -34,6 +41,7 @@ import java.util.regex.Pattern;
  * recomputed in the backward rather than stored. Not thread-safe: one model, one thread of control.
  */
 public final class LlamaModel implements LanguageModel {
+    private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
     private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
     private final LlamaConfig cfg;
@@ -110,9 +118,54 @@ public final class LlamaModel implements LanguageModel {
         return m;
     }
 
-    /** A model with all weights zero and norms at 1, for loading into (see {@link LlamaCheckpoint}). */
-    static LlamaModel empty(LlamaConfig cfg) {
-        return new LlamaModel(cfg);
+    /**
+     * Loads a {@code LlamaForCausalLM} checkpoint directory (config.json plus model.safetensors or a sharded
+     * index; F32, F16 or BF16 tensors, memory-mapped and converted straight into the off-heap parameters).
+     * A missing or mis-shaped tensor is an error naming it; with tied embeddings a stored lm_head.weight is
+     * ignored; other unknown tensors are logged and skipped.
+     */
+    public static LlamaModel load(Path dir) {
+        try (HfCheckpoint ck = HfCheckpoint.open(dir)) {
+            LlamaConfig cfg = LlamaConfig.fromJson(ck.config());
+            LlamaModel m = new LlamaModel(cfg);
+            try {
+                for (Parameter p : m.params) {
+                    if (!ck.has(p.name())) {
+                        throw new SculptException(dir + ": checkpoint lacks tensor '" + p.name() + "' " + java.util.Arrays.toString(p.shape()) + " needed by LlamaForCausalLM");
+                    }
+                    long[] shape = new long[p.rank()];
+                    for (int i = 0; i < shape.length; i++) shape[i] = p.shape()[i];
+                    ck.expectShape(p.name(), shape);
+                    ck.read(p.name(), p.data().duplicate().position(0));
+                }
+                List<String> unused = new ArrayList<>();
+                for (String name : ck.names()) {
+                    if (!m.byName.containsKey(name) && !(cfg.tieWordEmbeddings() && name.equals("lm_head.weight"))) unused.add(name);
+                }
+                if (!unused.isEmpty()) LOG.warn("{}: ignoring {} tensors llama does not use, e.g. {}", dir, unused.size(), unused.get(0));
+                return m;
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Writes the model to {@code dir} atomically in Hugging Face layout: config.json, float32 model.safetensors
+     * (lm_head.weight omitted when tied, as transformers does) and the given extra files (e.g. the tokenizer).
+     */
+    public void save(Path dir, Map<String, byte[]> extraFiles) {
+        checkOpen();
+        Map<String, TensorSource> tensors = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            long[] shape = new long[p.rank()];
+            for (int i = 0; i < shape.length; i++) shape[i] = p.shape()[i];
+            tensors.put(p.name(), TensorSource.of(shape, p.data().duplicate().position(0).limit(p.size())));
+        }
+        CheckpointWriter w = CheckpointWriter.to(dir).config(cfg.toJson()).tensors(tensors).dtype(DType.F32);
+        for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) w.extraFile(f.getKey(), f.getValue());
+        w.write();
     }
 
     public LlamaConfig config() { return cfg; }
@@ -321,9 +374,9 @@ public final class LlamaModel implements LanguageModel {
             Block bl = blocks[l];
             FloatArray gate = acts.gate[l], up = acts.up[l];
             // MLP: res[l+1] = mid + down(silu(gate(ln2)) * up(ln2))
-            SwiGlu.forward(gate, 0, up, 0, acts.h, 0, n * inter);
-            bl.down.backward(acts.h, 0, dRes, 0, acts.dH, 0, n, false);
-            SwiGlu.backward(gate, 0, up, 0, acts.dH, 0, gate, 0, up, 0, n * inter);
+            bl.down.backwardInput(dRes, 0, acts.dH, 0, n, false);
+            SwiGlu.backward(gate, 0, up, 0, acts.dH, 0, gate, 0, up, 0, acts.h, 0, n * inter);
+            bl.down.backwardWeight(acts.h, 0, dRes, 0, n);
             bl.postNorm.forward(acts.mid[l], 0, ln, 0, null, 0, n);
             bl.gate.backward(ln, 0, gate, 0, dLn, 0, n, false);
             bl.up.backward(ln, 0, up, 0, dLn, 0, n, true);
