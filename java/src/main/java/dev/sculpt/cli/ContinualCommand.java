@@ -7,10 +7,10 @@ import dev.sculpt.continual.ContinualOptions;
 import dev.sculpt.continual.ContinualRunner;
 import dev.sculpt.continual.Method;
 import dev.sculpt.continual.ModelLoader;
+import dev.sculpt.continual.NonTargets;
 import dev.sculpt.continual.RunRecord;
 import dev.sculpt.data.JsonlTasks;
 import dev.sculpt.data.TaskData;
-import dev.sculpt.demo.DemoTokenizer;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
@@ -83,6 +83,9 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--projection", defaultValue = "two-sided", description = "two-sided, left, right or high-block.") String projection;
     @Option(names = "--accumulate", description = "Unite each task's protected bases with the earlier ones.") boolean accumulate;
     @Option(names = "--protect-initial", description = "Also protect the initial model while training the first task.") boolean protectInitial;
+    @Option(names = "--non-targets", defaultValue = "train",
+            description = "OSFT: embeddings, lm_head and norms while a subspace is protected: train (default), freeze, or constrain (2-D ones get the constraint too).")
+    String nonTargets;
     @Option(names = "--calibration", defaultValue = "32", description = "Examples for layer importance.") int calibration;
     @Option(names = "--check-every", defaultValue = "20", description = "Invariant check interval (steps).") int checkEvery;
     @Option(names = "--svd", defaultValue = "auto", description = "auto, randomized or exact.") String svd;
@@ -100,7 +103,7 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
-        try (ModelLoader.Loaded loaded = ModelLoader.load(model, DemoTokenizer::create)) {
+        try (ModelLoader.Loaded loaded = ModelLoader.load(model)) {
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
                     o.printf(Locale.ROOT, "task %d/%d %s: %d steps%n", task + 1, data.size(), name, steps);
@@ -129,7 +132,7 @@ public final class ContinualCommand implements Callable<Integer> {
                 0.9f, 0.999f, 1e-8f, weightDecay, clip, seed);
         SvdOptions svdOptions = SvdOptions.defaults().withMethod(SvdMethod.parse(svd)).withSeed(seed);
         return new ContinualOptions(m, train, policy, ProjectionMode.parse(projection), accumulate, protectInitial, calibration,
-                loraRank, loraAlpha, checkEvery, svdOptions, m == Method.OSFT ? Backends.get(device) : Backends.cpu(), resume, 8);
+                loraRank, loraAlpha, checkEvery, svdOptions, m == Method.OSFT ? Backends.get(device) : Backends.cpu(), resume, 8, NonTargets.parse(nonTargets));
     }
 
     List<TaskData> readTasks() {

@@ -28,37 +28,41 @@ import java.util.Map;
  * @param backend             where decompositions and projections run
  * @param resume              continue the run in the output directory from its last completed task
  * @param evalBatch           batch size of evaluation losses
+ * @param nonTargets          what happens to parameters outside the target matrices while OSFT protects a subspace
  */
 public record ContinualOptions(Method method, TrainConfig train, RankPolicy rankPolicy, ProjectionMode mode,
                                boolean accumulate, boolean protectInitial, int calibrationExamples, int loraRank,
                                float loraAlpha, int checkEvery, SvdOptions svd, Backend backend, boolean resume,
-                               int evalBatch) {
+                               int evalBatch, NonTargets nonTargets) {
     public ContinualOptions {
         if (method == null || train == null || rankPolicy == null || mode == null || svd == null || backend == null) {
             throw new SculptException("continual options must not be null");
         }
         if (calibrationExamples < 1) throw new SculptException("--calibration must be >= 1, got " + calibrationExamples);
         if (checkEvery < 1) throw new SculptException("--check-every must be >= 1, got " + checkEvery);
+        if (nonTargets == null) nonTargets = NonTargets.TRAIN;
         if (evalBatch < 1) throw new SculptException("evaluation batch must be >= 1, got " + evalBatch);
     }
 
     public static ContinualOptions defaults(Method method) {
         return new ContinualOptions(method, TrainConfig.defaults(), RankPolicy.importance(), ProjectionMode.TWO_SIDED,
-                false, false, 32, 8, 16f, 20, SvdOptions.defaults(), Backends.cpu(), false, 8);
+                false, false, 32, 8, 16f, 20, SvdOptions.defaults(), Backends.cpu(), false, 8, NonTargets.TRAIN);
     }
 
-    public ContinualOptions withMethod(Method m) { return new ContinualOptions(m, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withTrain(TrainConfig t) { return new ContinualOptions(method, t, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withRankPolicy(RankPolicy p) { return new ContinualOptions(method, train, p, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withMode(ProjectionMode m) { return new ContinualOptions(method, train, rankPolicy, m, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withAccumulate(boolean a) { return new ContinualOptions(method, train, rankPolicy, mode, a, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withProtectInitial(boolean p) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, p, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withCalibrationExamples(int n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, n, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withLora(int r, float alpha) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, r, alpha, checkEvery, svd, backend, resume, evalBatch); }
-    public ContinualOptions withCheckEvery(int n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, n, svd, backend, resume, evalBatch); }
-    public ContinualOptions withSvd(SvdOptions s) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, s, backend, resume, evalBatch); }
-    public ContinualOptions withBackend(Backend b) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, b, resume, evalBatch); }
-    public ContinualOptions withResume(boolean r) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, r, evalBatch); }
+    public ContinualOptions withMethod(Method m) { return new ContinualOptions(m, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withTrain(TrainConfig t) { return new ContinualOptions(method, t, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withRankPolicy(RankPolicy p) { return new ContinualOptions(method, train, p, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withMode(ProjectionMode m) { return new ContinualOptions(method, train, rankPolicy, m, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withAccumulate(boolean a) { return new ContinualOptions(method, train, rankPolicy, mode, a, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withProtectInitial(boolean p) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, p, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withCalibrationExamples(int n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, n, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withLora(int r, float alpha) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, r, alpha, checkEvery, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withCheckEvery(int n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, n, svd, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withSvd(SvdOptions s) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, s, backend, resume, evalBatch, nonTargets); }
+    public ContinualOptions withBackend(Backend b) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, b, resume, evalBatch, nonTargets); }
+    public ContinualOptions withResume(boolean r) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, r, evalBatch, nonTargets); }
+
+    public ContinualOptions withNonTargets(NonTargets n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, n); }
 
     /** The settings as text, recorded in metrics.json. */
     public Map<String, String> describe() {
@@ -77,6 +81,7 @@ public record ContinualOptions(Method method, TrainConfig train, RankPolicy rank
             m.put("projection", mode.name().toLowerCase());
             m.put("accumulate", Boolean.toString(accumulate));
             m.put("protectInitial", Boolean.toString(protectInitial));
+            m.put("nonTargets", nonTargets.name().toLowerCase());
             m.put("svd", svd.method().name().toLowerCase());
             m.put("backend", backend.name());
         }

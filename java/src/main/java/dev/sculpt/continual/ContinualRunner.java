@@ -124,9 +124,11 @@ public final class ContinualRunner {
                 case OSFT: {
                     try (SubspaceGuard guard = SubspaceGuard.builder().backend(options.backend()).mode(options.mode())
                             .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate()).build()) {
-                        Map<String, Integer> want = allocateRanks(tasks, train, t);
+                        boolean active = t > 0 || options.protectInitial();
+                        List<String> constrained = constrainedNames(active);
+                        Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
                         Map<String, Parameter> byName = parametersByName();
-                        for (String name : model.targetMatrixNames()) {
+                        for (String name : constrained) {
                             Parameter p = byName.get(name);
                             guard.register(name, p.data(), p.rows(), p.cols(), want.get(name));
                         }
@@ -135,7 +137,12 @@ public final class ContinualRunner {
                         }
                         guard.protect();
                         ranks.putAll(guard.ranks());
-                        result = trainer.train(train.get(t), guard, sl);
+                        List<Parameter> frozen = freezeNonTargets(active, constrained);
+                        try {
+                            result = trainer.train(train.get(t), guard, sl);
+                        } finally {
+                            for (Parameter p : frozen) p.trainable(true);
+                        }
                         if (result.stepLosses().size() % options.checkEvery() != 0) guard.checkInvariant(result.stepLosses().size());
                         residuals = summarise(guard);
                         bases = new LinkedHashMap<>();
@@ -260,7 +267,32 @@ public final class ContinualRunner {
         }
     }
 
-    private Map<String, Integer> allocateRanks(List<TaskData> tasks, List<List<Example>> train, int t) {
+    /** The model's target matrices, plus its other matrices when they are to be constrained too. */
+    private List<String> constrainedNames(boolean active) {
+        List<String> names = new ArrayList<>(model.targetMatrixNames());
+        if (active && options.nonTargets() == NonTargets.CONSTRAIN) {
+            for (Parameter p : model.parameters()) {
+                if (p.isMatrix() && p.trainable() && !names.contains(p.name()) && Math.min(p.rows(), p.cols()) > 1) names.add(p.name());
+            }
+        }
+        return names;
+    }
+
+    /** Freezes (for this task) what {@link NonTargets} says; returns what it froze. */
+    private List<Parameter> freezeNonTargets(boolean active, List<String> constrained) {
+        List<Parameter> frozen = new ArrayList<>();
+        if (!active || options.nonTargets() == NonTargets.TRAIN) return frozen;
+        for (Parameter p : model.parameters()) {
+            if (p.trainable() && !constrained.contains(p.name())) {
+                p.trainable(false);
+                frozen.add(p);
+            }
+        }
+        if (!frozen.isEmpty()) LOG.info("frozen while protecting: {} parameters ({})", frozen.size(), options.nonTargets());
+        return frozen;
+    }
+
+    private Map<String, Integer> allocateRanks(List<TaskData> tasks, List<List<Example>> train, int t, List<String> names) {
         Map<String, Parameter> byName = parametersByName();
         Map<String, Integer> out = new LinkedHashMap<>();
         boolean free = t == 0 && !options.protectInitial();
@@ -271,7 +303,7 @@ public final class ContinualRunner {
             imp = RankPolicy.normalise(raw);
             LOG.info("layer importance (mean cos(block input, output)) on {} examples: {}", sample.size(), Arrays.toString(raw));
         }
-        for (String name : model.targetMatrixNames()) {
+        for (String name : names) {
             Parameter p = byName.get(name);
             if (p == null || !p.isMatrix()) throw new SculptException("model target " + name + " is not a matrix parameter");
             int k;

@@ -7,12 +7,14 @@ import dev.sculpt.continual.ContinualOptions;
 import dev.sculpt.continual.ContinualRunner;
 import dev.sculpt.continual.HfModelStore;
 import dev.sculpt.continual.Method;
+import dev.sculpt.continual.NonTargets;
 import dev.sculpt.continual.Report;
 import dev.sculpt.continual.RunRecord;
 import dev.sculpt.data.TaskData;
 import dev.sculpt.model.llama.LlamaConfig;
 import dev.sculpt.model.llama.LlamaModel;
 import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.train.LrSchedule;
 import dev.sculpt.train.TrainConfig;
@@ -51,37 +53,41 @@ public final class ContinualDemo {
      * @param progress      show a progress bar
      */
     public record Options(Path outDir, long seed, int trainPerTask, int testPerTask, int hidden, int layers, int epochs,
-                          float lr, RankPolicy rankPolicy, Backend backend, boolean progress) {
+                          float lr, RankPolicy rankPolicy, Backend backend, boolean progress, NonTargets nonTargets) {
         public static Options defaults(Path outDir) {
-            return new Options(outDir, 7, 600, 50, 64, 2, 3, 3e-3f, RankPolicy.schedule(), Backends.cpu(), true);
+            return new Options(outDir, 7, 600, 50, 64, 2, 3, 3e-3f, RankPolicy.schedule(), Backends.cpu(), true, NonTargets.TRAIN);
         }
 
         public Options withSize(int trainPerTask, int testPerTask, int epochs) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets);
         }
 
         public Options withModel(int hidden, int layers) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets);
         }
 
         public Options withLr(float lr) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets);
         }
 
         public Options withRankPolicy(RankPolicy p) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, p, backend, progress);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, p, backend, progress, nonTargets);
         }
 
         public Options withBackend(Backend b) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, b, progress);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, b, progress, nonTargets);
         }
 
         public Options withSeed(long s) {
-            return new Options(outDir, s, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress);
+            return new Options(outDir, s, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets);
+        }
+
+        public Options withNonTargets(NonTargets n) {
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, n);
         }
 
         public Options withProgress(boolean p) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, p);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, p, nonTargets);
         }
     }
 
@@ -93,7 +99,7 @@ public final class ContinualDemo {
 
     /** Runs the demo with the byte-level tokenizer, printing to {@code out}. */
     public static Result run(PrintStream out, Options o) {
-        return run(out, o, DemoTokenizer.create());
+        return run(out, o, new ByteTokenizer());
     }
 
     public static Result run(PrintStream out, Options o, Tokenizer tok) {
@@ -118,7 +124,7 @@ public final class ContinualDemo {
         for (Method m : List.of(Method.OSFT, Method.SEQFT)) {
             Path dir = o.outDir().resolve(m.label());
             ContinualOptions opts = ContinualOptions.defaults(m).withTrain(train).withRankPolicy(o.rankPolicy())
-                    .withBackend(o.backend()).withCheckEvery(25);
+                    .withBackend(o.backend()).withCheckEvery(25).withNonTargets(o.nonTargets());
             int total = 0;
             for (TaskData t : tasks) total += train.totalSteps(t.train().size());
             try (LlamaModel model = LlamaModel.create(cfg, o.seed());
@@ -135,7 +141,7 @@ public final class ContinualDemo {
                     }
                 };
                 freshRunDir(dir);
-                RunRecord r = new ContinualRunner(model, tok, new HfModelStore(cfg.toJson(), null), opts, l).run(tasks, dir);
+                RunRecord r = new ContinualRunner(model, tok, new HfModelStore(ByteTokenizer.files()), opts, l).run(tasks, dir);
                 records.add(r);
             }
         }

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sculpt.cli.Sculpt;
-import dev.sculpt.demo.DemoTokenizer;
+import dev.sculpt.model.Models;
+import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.model.llama.LlamaConfig;
 import dev.sculpt.model.llama.LlamaModel;
 import dev.sculpt.text.Tokenizer;
@@ -25,12 +26,12 @@ class ContinualCommandTest {
 
     /** A tiny LLaMA checkpoint in HF layout. */
     static Path tinyModel(Path root) {
-        Tokenizer tok = DemoTokenizer.create();
+        Tokenizer tok = new ByteTokenizer();
         LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 16, 32, 1, 2, 2)
                 .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(64);
         Path m = root.resolve("model");
         try (LlamaModel model = LlamaModel.create(cfg, 3)) {
-            new HfModelStore(cfg.toJson(), null).save(model, m);
+            Models.save(model, m, ByteTokenizer.files());
         }
         return m;
     }

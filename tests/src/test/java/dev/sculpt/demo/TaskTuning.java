@@ -20,7 +20,7 @@ public final class TaskTuning {
         int hidden = Integer.parseInt(a[3]), layers = Integer.parseInt(a[4]);
         float lr = Float.parseFloat(a[5]);
         int batch = Integer.parseInt(a[6]);
-        Tokenizer tok = DemoTokenizer.create();
+        Tokenizer tok = new dev.sculpt.text.ByteTokenizer();
         List<TaskData> tasks = SyntheticTasks.generate(train, test, 7);
         for (TaskData t : tasks) {
             if (a.length > 7 && !t.name().equals(a[7])) continue;
