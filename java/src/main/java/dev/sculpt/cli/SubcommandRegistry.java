@@ -7,6 +7,6 @@ final class SubcommandRegistry {
     private SubcommandRegistry() {}
 
     static List<Object> all() {
-        return List.of(new InitCommand(), new LogitsCommand(), new GenerateCommand());
+        return List.of(new InitCommand(), new LogitsCommand(), new GenerateCommand(), new EvolveCommand());
     }
 }
