@@ -106,8 +106,13 @@ public final class KnowledgeWorld {
     public List<Person> loopPeople() { return loop; }
     public List<Person> knownPeople() { return known; }
 
+    /**
+     * Questions are cloze prompts in the style of LAMA knowledge probes ("Complete: The town of Zorvath is"): a
+     * tiny byte-level model trained from scratch for a minute cannot learn to answer reworded questions about
+     * facts it saw only in passages, but it can complete a stated fact.
+     */
     public static String question(Person p, String attribute) {
-        return "What is the " + attribute + " of " + p.name() + "?";
+        return "Complete: The " + attribute + " of " + p.name() + " is";
     }
 
     private static List<Question> questions(List<Person> people, List<String> attributes, String prefix) {
