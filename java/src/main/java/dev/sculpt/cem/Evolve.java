@@ -14,9 +14,24 @@ public final class Evolve {
 
     public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, PromptTemplate template,
                                    int maxNewTokens, EvolveOptions options, RoundTrainer trainer, Path runDir, PrintStream out) {
+        try (LuceneRetriever retriever = openIndex(in, runDir, out)) {
+            return run(model, tokenizer, in, retriever, template, maxNewTokens, options, trainer, runDir, out);
+        }
+    }
+
+    /** Opens (building when needed) the BM25 index of the inputs' corpus: RUN_DIR/index unless the inputs name one. */
+    public static LuceneRetriever openIndex(EvolveInputs in, Path runDir, PrintStream out) {
         Path index = in.indexDir() != null ? in.indexDir() : runDir.resolve("index");
-        try (LuceneRetriever retriever = LuceneRetriever.open(in.corpus(), index)) {
-            out.println("corpus: " + retriever.size() + " passages" + (retriever.rebuilt() ? " (index built)" : " (index reused)"));
+        LuceneRetriever retriever = LuceneRetriever.open(in.corpus(), index);
+        out.println("corpus: " + retriever.size() + " passages" + (retriever.rebuilt() ? " (index built)" : " (index reused)"));
+        return retriever;
+    }
+
+    /** The loop with any retriever (an OpenSearch or Elasticsearch client can stand in for Lucene). */
+    public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, Retriever retriever,
+                                   PromptTemplate template, int maxNewTokens, EvolveOptions options, RoundTrainer trainer,
+                                   Path runDir, PrintStream out) {
+        {
             Evaluator evaluator = new Evaluator(model, tokenizer, template, new AnswerParser(), maxNewTokens);
             DataBuilder builder = new DataBuilder(in.trainQuestions(), in.evaluationSets(), in.general(), template, options.data());
             if (builder.droppedTrainQuestions() > 0) {

@@ -21,11 +21,11 @@ import java.util.Set;
  *
  * <ul>
  *   <li>loop people: the model has never seen them. Probe questions ask their town and pet; held-out questions ask
- *       their color and job (other facts of the same passages); their food is the training split
- *       (normative items, never evaluated).</li>
+ *       their color and job (other facts of the same passages); their food is never asked.</li>
  *   <li>known people: the model is pre-trained on their passages and on questions about all five attributes before
  *       the loop begins; the out-of-domain set asks their town, color, pet and job again (forgetting check).</li>
- *   <li>bystanders: in the corpus only (retrieval distractors).</li>
+ *   <li>bystanders: in the corpus (retrieval distractors); questions on all their attributes are the training
+ *       split (normative items, never evaluated).</li>
  * </ul>
  * Passages alternate between the "wiki" and "web" sources.
  */
@@ -33,7 +33,6 @@ public final class KnowledgeWorld {
     public static final List<String> ATTRIBUTES = List.of("town", "color", "pet", "job", "food");
     public static final List<String> PROBE_ATTRIBUTES = List.of("town", "pet");
     public static final List<String> HELDOUT_ATTRIBUTES = List.of("color", "job");
-    public static final List<String> TRAIN_ATTRIBUTES = List.of("food");
     public static final List<String> OOD_ATTRIBUTES = List.of("town", "color", "pet", "job");
     private static final Map<String, List<String>> VALUES = Map.of(
             "town", List.of("Quill", "Brill", "Dune", "Fenn", "Ost", "Marrow", "Pell", "Vane", "Hollin", "Tarn"),
@@ -106,8 +105,13 @@ public final class KnowledgeWorld {
     public List<Person> loopPeople() { return loop; }
     public List<Person> knownPeople() { return known; }
 
+    /**
+     * Questions are cloze prompts in the style of LAMA knowledge probes ("The town of Zorvath is"): a
+     * tiny byte-level model trained from scratch for a minute cannot learn to answer reworded questions about
+     * facts it saw only in passages, but it can complete a stated fact.
+     */
     public static String question(Person p, String attribute) {
-        return "What is the " + attribute + " of " + p.name() + "?";
+        return "The " + attribute + " of " + p.name() + " is";
     }
 
     private static List<Question> questions(List<Person> people, List<String> attributes, String prefix) {
@@ -122,11 +126,12 @@ public final class KnowledgeWorld {
     public QuestionSet heldout() { return new QuestionSet("heldout", questions(loop, HELDOUT_ATTRIBUTES, "heldout")); }
     public QuestionSet ood() { return new QuestionSet("ood", questions(known, OOD_ATTRIBUTES, "ood")); }
 
-    /** The training split: the food of loop and known people. */
+    /**
+     * The training split (normative items): every attribute of the bystanders, so that task-format training
+     * covers all five attributes instead of teaching the model one kind of answer.
+     */
     public List<Question> trainQuestions() {
-        List<Question> out = questions(loop, TRAIN_ATTRIBUTES, "train");
-        out.addAll(questions(known, TRAIN_ATTRIBUTES, "train"));
-        return out;
+        return questions(bystanders, ATTRIBUTES, "train");
     }
 
     /** Every person's passage; even positions are "wiki", odd "web". */

@@ -1,0 +1,126 @@
+package dev.sculpt.cli;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.backend.Backends;
+import dev.sculpt.cem.ContinualRoundTrainer;
+import dev.sculpt.cem.DataOptions;
+import dev.sculpt.cem.Evolve;
+import dev.sculpt.cem.EvolveInputs;
+import dev.sculpt.cem.EvolveOptions;
+import dev.sculpt.cem.EvolveResult;
+import dev.sculpt.cem.LuceneRetriever;
+import dev.sculpt.cem.MiningOptions;
+import dev.sculpt.cem.PromptTemplate;
+import dev.sculpt.continual.Method;
+import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.model.LanguageModel;
+import dev.sculpt.model.Models;
+import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.text.Tokenizer;
+import dev.sculpt.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sculpt evolve}: the CEM loop (evaluate, mine mistakes, knowledge points, BM25 retrieval, CPT + CIT data,
+ * subspace-constrained training, re-evaluate) over a model directory. All inputs are read and checked before the
+ * model is loaded; RUN_DIR receives per-round data, metrics.json, metrics.png and (with --save) the final model.
+ */
+@Command(name = "evolve", mixinStandardHelpOptions = true,
+        description = "Continue evolving from mistakes (CEM): learn what the model gets wrong from a retrieval corpus.")
+final class EvolveCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "model directory (config.json, safetensors, tokenizer.json)") Path model;
+    @Option(names = "--questions", required = true, description = "probe questions JSONL (mistakes are mined here)") Path questions;
+    @Option(names = "--heldout", description = "held-out questions JSONL") Path heldout;
+    @Option(names = "--ood", description = "out-of-domain questions JSONL (forgetting check)") Path ood;
+    @Option(names = "--corpus", required = true, split = ",", description = "corpus JSONL files {id,title,text}, comma-separated; each file's name is its source") List<Path> corpus;
+    @Option(names = "--train-questions", description = "training split for normative items (never the evaluation sets)") Path trainQuestions;
+    @Option(names = "--general", description = "general instruction JSONL ({prompt,completion} or {instruction,input,output})") Path general;
+    @Option(names = "--rounds", required = true, description = "round limit") int rounds;
+    @Option(names = "--method", defaultValue = "osft", description = "osft or seqft (default: ${DEFAULT-VALUE})") String method;
+    @Option(names = "--out", required = true, description = "run directory") Path out;
+    @Option(names = "--index", description = "BM25 index directory (default RUN_DIR/index; reused while the corpus is unchanged)") Path index;
+
+    @Option(names = "--top-k", defaultValue = "3", description = "passages per knowledge point (default: ${DEFAULT-VALUE})") int topK;
+    @Option(names = "--max-passages", defaultValue = "256", description = "passages per round (default: ${DEFAULT-VALUE})") int maxPassages;
+    @Option(names = "--max-points", defaultValue = "6", description = "knowledge points per mistake (default: ${DEFAULT-VALUE})") int maxPoints;
+    @Option(names = "--min-gain", defaultValue = "-1", description = "stop when a round gains less probe accuracy than this (default off)") double minGain;
+    @Option(names = "--samples", defaultValue = "4", description = "sampled answers per correct question for agreement; 0 = off (default: ${DEFAULT-VALUE})") int samples;
+    @Option(names = "--sample-temperature", defaultValue = "0.7", description = "temperature of those samples") float sampleTemperature;
+    @Option(names = "--sample-top-p", defaultValue = "0.95", description = "top-p of those samples") float sampleTopP;
+    @Option(names = "--tau", defaultValue = "0.75", description = "agreement below this is uncertain (default: ${DEFAULT-VALUE})") double tau;
+    @Option(names = "--delta", defaultValue = "0.1", description = "first-token probability margin below this is uncertain; 0 = off (default: ${DEFAULT-VALUE})") double delta;
+    @Option(names = "--normative-per-passage", defaultValue = "2") int normativePerPassage;
+    @Option(names = "--points-per-passage", defaultValue = "3") int pointsPerPassage;
+    @Option(names = "--general-per-passage", defaultValue = "1") int generalPerPassage;
+    @Option(names = "--no-extractive", description = "leave out extractive items") boolean noExtractive;
+    @Option(names = "--no-review", description = "leave out review items") boolean noReview;
+    @Option(names = "--replay-share", defaultValue = "0.2", description = "replayed items per new item (default: ${DEFAULT-VALUE})") double replayShare;
+    @Option(names = "--lr", defaultValue = "1e-5", description = "peak learning rate (default: ${DEFAULT-VALUE})") float lr;
+    @Option(names = "--epochs", defaultValue = "1", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--batch-size", defaultValue = "8") int batchSize;
+    @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
+    @Option(names = "--rank-policy", defaultValue = "importance", description = "importance, schedule or a ratio in [0, 1] (default: ${DEFAULT-VALUE})") String rankPolicy;
+    @Option(names = "--mrr", defaultValue = "0.1") double mrr;
+    @Option(names = "--trr", defaultValue = "0.8") double trr;
+    @Option(names = "--max-new-tokens", defaultValue = "32", description = "answer length limit (default: ${DEFAULT-VALUE})") int maxNewTokens;
+    @Option(names = "--max-tokens", defaultValue = "512", description = "training example length limit (default: ${DEFAULT-VALUE})") int maxTokens;
+    @Option(names = "--template-mc", description = "multiple-choice prompt template with {question} and {options}") String templateMc;
+    @Option(names = "--template-short", description = "short-answer prompt template with {question}") String templateShort;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--save", description = "write the final model to RUN_DIR/model") boolean save;
+
+    @Override
+    public Integer call() {
+        Method m = Method.parse(method);
+        if (m == Method.LORA) throw new SculptException("--method: evolve supports osft and seqft, got lora");
+        PromptTemplate template = new PromptTemplate(templateMc == null ? PromptTemplate.DEFAULT_MULTIPLE_CHOICE : unescape(templateMc),
+                templateShort == null ? PromptTemplate.DEFAULT_SHORT_ANSWER : unescape(templateShort));
+        EvolveOptions options = new EvolveOptions(rounds, topK, maxPassages, maxPoints, minGain, maxTokens,
+                new MiningOptions(samples, sampleTemperature, sampleTopP, tau, delta, seed),
+                new DataOptions(normativePerPassage, !noExtractive, !noReview, pointsPerPassage, generalPerPassage, replayShare, seed));
+        TrainConfig tc = TrainConfig.defaults().withLr(lr).withEpochs(epochs).withBatchSize(batchSize).withGradAccum(gradAccum).withSeed(seed);
+        RankPolicy policy = RankPolicy.parse(rankPolicy, mrr, trr);
+        if (maxNewTokens < 1) throw new SculptException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+        if (!Files.isDirectory(model)) throw new SculptException("--model: " + model + " is not a directory");
+        List<Path> inputs = new ArrayList<>(corpus);
+        inputs.add(questions);
+        for (Path p : inputs) {
+            if (p != null && p.toAbsolutePath().normalize().startsWith(out.toAbsolutePath().normalize())) {
+                throw new SculptException("--out " + out + " must not contain the input " + p);
+            }
+        }
+        EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
+        Tokenizer tok = null;
+        try (LuceneRetriever retriever = Evolve.openIndex(in, out, System.out)) {
+            if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
+            tok = Models.tokenizer(model);
+            LanguageModel lm = Models.load(model);
+            try (lm) {
+                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64);
+                EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, out, System.out);
+                if (save) {
+                    Models.save(lm, out.resolve("model"), model);
+                    System.out.println("model written to " + out.resolve("model"));
+                }
+                System.out.printf(java.util.Locale.ROOT, "probe accuracy %.4f -> %.4f over %d rounds; metrics in %s%n",
+                        r.first().probe().accuracy(), r.last().probe().accuracy(), r.rounds().size() - 1, out.resolve("metrics.json"));
+            }
+        } finally {
+            if (tok instanceof AutoCloseable c) {
+                try { c.close(); } catch (Exception ignored) { /* nothing held that matters */ }
+            }
+        }
+        return 0;
+    }
+
+    /** Lets templates be given on one shell line: "\n" becomes a newline. */
+    private static String unescape(String s) {
+        return s.replace("\\n", "\n");
+    }
+}
