@@ -7,6 +7,6 @@ final class SubcommandRegistry {
     private SubcommandRegistry() {}
 
     static List<Object> all() {
-        return List.of();
+        return List.of(new InitCommand(), new LogitsCommand(), new GenerateCommand(), new ContinualCommand());
     }
 }

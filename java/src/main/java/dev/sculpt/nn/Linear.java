@@ -44,11 +44,19 @@ public final class Linear {
      */
     public void backward(FloatArray x, int xOff, FloatArray dy, int dyOff, FloatArray dx, int dxOff, int n,
                          boolean accumulateDx) {
+        backwardWeight(x, xOff, dy, dyOff, n);
+        if (dx != null) backwardInput(dy, dyOff, dx, dxOff, n, accumulateDx);
+    }
+
+    /** The weight half of the backward: {@code dW += dy^T x} (nothing when the weight is frozen). */
+    public void backwardWeight(FloatArray x, int xOff, FloatArray dy, int dyOff, int n) {
         if (weight.trainable()) {
             Blas.gemm(true, false, out, in, n, 1f, dy, dyOff, out, x, xOff, in, 1f, gw, 0, in);
         }
-        if (dx != null) {
-            Blas.gemm(false, false, n, in, out, 1f, dy, dyOff, out, w, 0, in, accumulateDx ? 1f : 0f, dx, dxOff, in);
-        }
+    }
+
+    /** The input half of the backward: {@code dx = dy W}, or {@code dx += dy W} when {@code accumulate}. */
+    public void backwardInput(FloatArray dy, int dyOff, FloatArray dx, int dxOff, int n, boolean accumulate) {
+        Blas.gemm(false, false, n, in, out, 1f, dy, dyOff, out, w, 0, in, accumulate ? 1f : 0f, dx, dxOff, in);
     }
 }

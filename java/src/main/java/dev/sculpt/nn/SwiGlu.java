@@ -29,6 +29,16 @@ public final class SwiGlu {
      */
     public static void backward(FloatArray gate, int gOff, FloatArray up, int uOff, FloatArray dOut, int dOff,
                                 FloatArray dGate, int dgOff, FloatArray dUp, int duOff, int n) {
+        backward(gate, gOff, up, uOff, dOut, dOff, dGate, dgOff, dUp, duOff, null, 0, n);
+    }
+
+    /**
+     * As the plain backward, also writing the forward output {@code silu(gate) * up} into {@code out} (when not
+     * null) from the same sigmoid: the down projection's weight gradient needs it, and recomputing it here saves
+     * storing it in the forward or a second pass.
+     */
+    public static void backward(FloatArray gate, int gOff, FloatArray up, int uOff, FloatArray dOut, int dOff,
+                                FloatArray dGate, int dgOff, FloatArray dUp, int duOff, FloatArray out, int oOff, int n) {
         Parallel.range(n, 1 << 14, (lo, hi) -> {
             int len = hi - lo;
             float[] g = new float[len];
@@ -41,9 +51,12 @@ public final class SwiGlu {
                 float s = (float) (1.0 / (1.0 + Math.exp(-g[i])));
                 float silu = g[i] * s;
                 float dg = d[i] * u[i] * (s * (1f + g[i] * (1f - s)));
+                float h = silu * u[i];
                 u[i] = d[i] * silu;
                 g[i] = dg;
+                d[i] = h;
             }
+            if (out != null) out.buffer().put(oOff + lo, d, 0, len);
             dGate.buffer().put(dgOff + lo, g, 0, len);
             dUp.buffer().put(duOff + lo, u, 0, len);
         });

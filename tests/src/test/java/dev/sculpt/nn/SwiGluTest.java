@@ -23,7 +23,10 @@ class SwiGluTest {
             double[] gd = toDouble(gv), ud = toDouble(uv), r = toDouble(rv);
             double[] yRef = ref(gd, ud);
             for (int i = 0; i < n; i++) assertClose("y", yRef[i], y.get(i), 1e-5);
-            SwiGlu.backward(g, 0, u, 0, dy, 0, g, 0, u, 0, n); // in place, as the model uses it
+            try (FloatArray h = new FloatArray(n)) {
+                SwiGlu.backward(g, 0, u, 0, dy, 0, g, 0, u, 0, h, 0, n); // in place, as the model uses it
+                for (int i = 0; i < n; i++) assertClose("recomputed h", yRef[i], h.get(i), 1e-5);
+            }
             checkAll("dGate", gg -> dot(ref(gg, ud), r), gd, g.toArray(0, n), 1e-4);
             checkAll("dUp", uu -> dot(ref(gd, uu), r), ud, u.toArray(0, n), 1e-4);
         }

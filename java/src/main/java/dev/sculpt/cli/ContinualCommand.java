@@ -1,0 +1,155 @@
+package dev.sculpt.cli;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.backend.Backends;
+import dev.sculpt.clbench.ClBenchmark;
+import dev.sculpt.continual.ContinualOptions;
+import dev.sculpt.continual.ContinualRunner;
+import dev.sculpt.continual.Method;
+import dev.sculpt.continual.ModelLoader;
+import dev.sculpt.continual.NonTargets;
+import dev.sculpt.continual.RunRecord;
+import dev.sculpt.data.JsonlTasks;
+import dev.sculpt.data.TaskData;
+import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.linalg.SvdMethod;
+import dev.sculpt.linalg.SvdOptions;
+import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.train.LrSchedule;
+import dev.sculpt.train.TrainConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code sculpt continual}: trains a checkpoint on tasks in order with osft, seqft or lora. */
+@Command(name = "continual", mixinStandardHelpOptions = true,
+        description = {"Continual fine-tuning on a sequence of tasks with the OSFT subspace constraint (or a baseline).",
+                "Writes RUN_DIR/metrics.json, RUN_DIR/report.png and an HF checkpoint after every task; --resume continues a killed run."})
+public final class ContinualCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint directory (LLaMA or T5).")
+    Path model;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "FILE", description = "JSONL task files, in training order.")
+    List<Path> tasks;
+
+    @Option(names = "--eval", split = ",", paramLabel = "FILE", description = "JSONL evaluation files, one per task (default: the training files).")
+    List<Path> eval;
+
+    @Option(names = "--benchmark", paramLabel = "DIR", description = "CL_Benchmark directory (instead of --tasks).")
+    Path benchmark;
+
+    @Option(names = "--order", paramLabel = "NAMES", description = "With --benchmark: task names or standard-1|standard-2|standard-3|long.")
+    String order;
+
+    @Option(names = "--train-per-task", defaultValue = "0", description = "With --benchmark: cap on training examples per task (0: all).")
+    int trainPerTask;
+
+    @Option(names = "--test-per-task", defaultValue = "0", description = "With --benchmark: cap on test examples per task (0: all).")
+    int testPerTask;
+
+    @Option(names = "--method", defaultValue = "osft", description = "osft, seqft or lora (default ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--out", required = true, paramLabel = "RUN_DIR", description = "Output directory.")
+    Path out;
+
+    @Option(names = "--lr", defaultValue = "1e-5", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    float lr;
+
+    @Option(names = "--epochs", defaultValue = "1") int epochs;
+    @Option(names = "--batch-size", defaultValue = "8") int batchSize;
+    @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
+    @Option(names = "--warmup", defaultValue = "0.03", description = "Warmup share of the steps.") float warmup;
+    @Option(names = "--schedule", defaultValue = "cosine", description = "cosine, linear or constant.") String schedule;
+    @Option(names = "--weight-decay", defaultValue = "0.01") float weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm limit (0: off).") float clip;
+
+    @Option(names = "--rank-policy", defaultValue = "importance",
+            description = "importance (layer importance with --mrr/--trr), schedule ((t-1)/T) or a ratio in [0, 1].")
+    String rankPolicy;
+
+    @Option(names = "--rank-ratio", description = "Shortcut for --rank-policy RATIO.") Double rankRatio;
+    @Option(names = "--mrr", defaultValue = "0.1") double mrr;
+    @Option(names = "--trr", defaultValue = "0.8") double trr;
+    @Option(names = "--projection", defaultValue = "two-sided", description = "two-sided, left, right or high-block.") String projection;
+    @Option(names = "--accumulate", description = "Unite each task's protected bases with the earlier ones.") boolean accumulate;
+    @Option(names = "--protect-initial", description = "Also protect the initial model while training the first task.") boolean protectInitial;
+    @Option(names = "--non-targets", defaultValue = "train",
+            description = "OSFT: embeddings, lm_head and norms while a subspace is protected: train (default), freeze, or constrain (2-D ones get the constraint too).")
+    String nonTargets;
+    @Option(names = "--calibration", defaultValue = "32", description = "Examples for layer importance.") int calibration;
+    @Option(names = "--check-every", defaultValue = "20", description = "Invariant check interval (steps).") int checkEvery;
+    @Option(names = "--svd", defaultValue = "auto", description = "auto, randomized or exact.") String svd;
+    @Option(names = "--device", defaultValue = "cpu", description = "Where decompositions and projections run: cpu, cuda or auto.") String device;
+    @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--resume", description = "Continue the run in RUN_DIR from its last completed task.") boolean resume;
+
+    @Override
+    public Integer call() {
+        PrintStream o = System.out;
+        // everything is validated before the model is loaded or any training starts
+        ContinualOptions options = options();
+        List<TaskData> data = readTasks();
+        ContinualRunner.validate(data);
+        ModelLoader.check(model);
+        try (ModelLoader.Loaded loaded = ModelLoader.load(model)) {
+            ContinualRunner.Listener l = new ContinualRunner.Listener() {
+                @Override public void taskStarted(int task, String name, int steps) {
+                    o.printf(Locale.ROOT, "task %d/%d %s: %d steps%n", task + 1, data.size(), name, steps);
+                }
+                @Override public void evaluated(int task, double[] row) {
+                    StringBuilder sb = new StringBuilder("  accuracy:");
+                    for (int j = 0; j < row.length; j++) if (!Double.isNaN(row[j])) sb.append(String.format(Locale.ROOT, " %s %.1f%%", data.get(j).name(), 100 * row[j]));
+                    o.println(sb);
+                }
+                @Override public void note(String line) { o.println("note: " + line); }
+            };
+            RunRecord r = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).run(data, out);
+            o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer), out.resolve("metrics.json"));
+        }
+        return 0;
+    }
+
+    private static String pct(Double d) {
+        return d == null ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * d);
+    }
+
+    ContinualOptions options() {
+        Method m = Method.parse(method);
+        RankPolicy policy = rankRatio != null ? RankPolicy.ratio(rankRatio) : RankPolicy.parse(rankPolicy, mrr, trr);
+        TrainConfig train = new TrainConfig(lr, epochs, batchSize, gradAccum, warmup, LrSchedule.Kind.parse(schedule),
+                0.9f, 0.999f, 1e-8f, weightDecay, clip, seed);
+        SvdOptions svdOptions = SvdOptions.defaults().withMethod(SvdMethod.parse(svd)).withSeed(seed);
+        return new ContinualOptions(m, train, policy, ProjectionMode.parse(projection), accumulate, protectInitial, calibration,
+                loraRank, loraAlpha, checkEvery, svdOptions, m == Method.OSFT ? Backends.get(device) : Backends.cpu(), resume, 8, NonTargets.parse(nonTargets));
+    }
+
+    List<TaskData> readTasks() {
+        boolean files = tasks != null && !tasks.isEmpty();
+        if (files == (benchmark != null)) throw new SculptException("give either --tasks FILES or --benchmark DIR --order NAMES");
+        if (benchmark != null) {
+            if (order == null) throw new SculptException("--benchmark needs --order (task names or standard-1|standard-2|standard-3|long)");
+            if (eval != null) throw new SculptException("--eval does not apply to --benchmark (its test splits are used)");
+            if (trainPerTask < 0 || testPerTask < 0) throw new SculptException("--train-per-task and --test-per-task must be >= 0");
+            return ClBenchmark.load(benchmark, order, trainPerTask, testPerTask, seed);
+        }
+        if (order != null) throw new SculptException("--order applies only to --benchmark");
+        if (eval != null && eval.size() != tasks.size()) {
+            throw new SculptException("--eval has " + eval.size() + " files for " + tasks.size() + " --tasks files");
+        }
+        List<TaskData> out = new ArrayList<>();
+        for (int i = 0; i < tasks.size(); i++) out.add(JsonlTasks.task(tasks.get(i), eval == null ? null : eval.get(i)));
+        return out;
+    }
+}

@@ -1,0 +1,377 @@
+package dev.sculpt.continual;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sculpt.SculptException;
+import dev.sculpt.data.TaskData;
+import dev.sculpt.data.TextPair;
+import dev.sculpt.model.Example;
+import dev.sculpt.model.LanguageModel;
+import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.BasisFile;
+import dev.sculpt.osft.InvariantResidual;
+import dev.sculpt.osft.ProtectedBasis;
+import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.osft.SubspaceGuard;
+import dev.sculpt.text.Tokenizer;
+import dev.sculpt.train.LoraUpdater;
+import dev.sculpt.train.TrainResult;
+import dev.sculpt.train.Trainer;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a model on tasks in order (osft, seqft or lora), evaluates every task seen so far (and the next one, for
+ * forward transfer) after each task, and after each task writes, in this order: the checkpoint (a temporary
+ * directory renamed to {@code checkpoints/task-NN-name}), {@code state.json}, {@code metrics.json} and
+ * {@code report.png}, each atomically. A run killed at any point resumes ({@link ContinualOptions#resume()}) from
+ * the last task whose state was written; a checkpoint directory exists only once complete.
+ */
+public final class ContinualRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ContinualRunner.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String STATE = "state.json";
+    static final String METRICS = "metrics.json";
+    static final String REPORT = "report.png";
+    static final String BASES = "osft-bases.bin";
+
+    /** Told what happens, for progress display. All methods have empty defaults. */
+    public interface Listener {
+        default void taskStarted(int task, String name, int steps) {}
+        default void step(int task, int step, int steps, double loss) {}
+        default void evaluated(int task, double[] accuracyRow) {}
+        default void note(String line) {}
+    }
+
+    private final LanguageModel model;
+    private final Tokenizer tokenizer;
+    private final ModelStore store;
+    private final ContinualOptions options;
+    private final Listener listener;
+
+    public ContinualRunner(LanguageModel model, Tokenizer tokenizer, ModelStore store, ContinualOptions options, Listener listener) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.store = store;
+        this.options = options;
+        this.listener = listener == null ? new Listener() {} : listener;
+    }
+
+    /** Checks tasks before any training: non-empty splits, distinct names, tokenizable completions. */
+    public static void validate(List<TaskData> tasks) {
+        if (tasks.isEmpty()) throw new SculptException("no tasks given");
+        Set<String> names = new HashSet<>();
+        for (TaskData t : tasks) {
+            if (!names.add(t.name())) throw new SculptException("task name '" + t.name() + "' appears twice");
+            if (t.train().isEmpty()) throw new SculptException("task " + t.name() + " has no training examples");
+            if (t.test().isEmpty()) throw new SculptException("task " + t.name() + " has no evaluation examples");
+        }
+    }
+
+    public RunRecord run(List<TaskData> tasks, Path outDir) {
+        validate(tasks);
+        int tCount = tasks.size();
+        Evaluator eval = new Evaluator(tokenizer);
+        List<List<Example>> train = new ArrayList<>();
+        for (TaskData t : tasks) train.add(eval.examples(t.train()));
+        Path ckptRoot = outDir.resolve("checkpoints");
+        RunRecord rec = prepare(tasks, outDir, ckptRoot);
+        for (TaskData t : tasks) for (String n : t.notes()) if (!rec.notes.contains(n)) rec.notes.add(n);
+        rec.notes.forEach(listener::note);
+
+        if (rec.initialAccuracy.isEmpty()) {
+            for (int j = 0; j < tCount; j++) {
+                Evaluator.Score s = eval.score(model, tasks.get(j).test(), options.evalBatch());
+                rec.initialAccuracy.add(s.accuracy());
+                rec.initialLoss.add(s.meanLoss());
+            }
+        }
+        Map<String, ProtectedBasis> carried = new LinkedHashMap<>();
+        if (rec.completedTasks > 0) {
+            Path last = ckptRoot.resolve(rec.checkpoints.get(rec.completedTasks - 1));
+            store.loadInto(model, last);
+            if (options.method() == Method.OSFT && options.accumulate() && Files.exists(last.resolve(BASES))) {
+                carried = BasisFile.read(last.resolve(BASES));
+            }
+            listener.note("resuming after task " + rec.completedTasks + " (" + tasks.get(rec.completedTasks - 1).name() + ") from " + last);
+        }
+
+        for (int t = rec.completedTasks; t < tCount; t++) {
+            TaskData task = tasks.get(t);
+            final int taskIdx = t;
+            int steps = options.train().withSeed(options.train().seed() + t).totalSteps(train.get(t).size());
+            listener.taskStarted(t, task.name(), steps);
+            Trainer trainer = new Trainer(model, options.train().withSeed(options.train().seed() + t));
+            Trainer.StepListener sl = (step, total, loss, lr, norm) -> listener.step(taskIdx, step, total, loss);
+            long t0 = System.nanoTime();
+            TrainResult result;
+            Map<String, Integer> ranks = new LinkedHashMap<>();
+            RunRecord.TaskResiduals residuals = null;
+            Map<String, ProtectedBasis> bases = null;
+            switch (options.method()) {
+                case OSFT: {
+                    try (SubspaceGuard guard = SubspaceGuard.builder().backend(options.backend()).mode(options.mode())
+                            .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate()).build()) {
+                        boolean active = t > 0 || options.protectInitial();
+                        List<String> constrained = constrainedNames(active);
+                        Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
+                        Map<String, Parameter> byName = parametersByName();
+                        for (String name : constrained) {
+                            Parameter p = byName.get(name);
+                            guard.register(name, p.data(), p.rows(), p.cols(), want.get(name));
+                        }
+                        for (Map.Entry<String, ProtectedBasis> e : carried.entrySet()) {
+                            if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
+                        }
+                        guard.protect();
+                        ranks.putAll(guard.ranks());
+                        List<Parameter> frozen = freezeNonTargets(active, constrained);
+                        try {
+                            result = trainer.train(train.get(t), guard, sl);
+                        } finally {
+                            for (Parameter p : frozen) p.trainable(true);
+                        }
+                        if (result.stepLosses().size() % options.checkEvery() != 0) guard.checkInvariant(result.stepLosses().size());
+                        residuals = summarise(guard);
+                        bases = new LinkedHashMap<>();
+                        for (String n : guard.names()) bases.put(n, guard.basis(n));
+                        if (options.accumulate()) carried = bases;
+                    }
+                    break;
+                }
+                case LORA: {
+                    List<Parameter> targets = new ArrayList<>();
+                    Map<String, Parameter> byName = parametersByName();
+                    for (String n : model.targetMatrixNames()) targets.add(byName.get(n));
+                    try (LoraUpdater lora = new LoraUpdater(targets, options.loraRank(), options.loraAlpha(),
+                            options.train().newOptimizer(), options.train().clipNorm(), options.train().seed() + t)) {
+                        result = trainer.train(train.get(t), lora, sl);
+                    }
+                    break;
+                }
+                default:
+                    result = trainer.train(train.get(t), dev.sculpt.train.UpdateConstraint.NONE, sl);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+
+            Double[] accRow = new Double[tCount];
+            Double[] lossRow = new Double[tCount];
+            double[] shown = new double[tCount];
+            Arrays.fill(shown, Double.NaN);
+            for (int j = 0; j <= Math.min(t + 1, tCount - 1); j++) {
+                Evaluator.Score s = eval.score(model, tasks.get(j).test(), options.evalBatch());
+                accRow[j] = s.accuracy();
+                lossRow[j] = s.meanLoss();
+                shown[j] = s.accuracy();
+            }
+            listener.evaluated(t, shown);
+
+            String ckptName = String.format("task-%02d-%s", t + 1, safe(task.name()));
+            writeCheckpoint(ckptRoot, ckptName, options.method() == Method.OSFT && options.accumulate() ? bases : null);
+
+            rec.stepLosses.add(result.stepLosses());
+            rec.accuracy.add(Arrays.asList(accRow));
+            rec.testLoss.add(Arrays.asList(lossRow));
+            rec.ranks.add(ranks);
+            rec.residuals.add(residuals);
+            rec.checkpoints.add(ckptName);
+            rec.trainSeconds.add(seconds);
+            rec.completedTasks = t + 1;
+            if (rec.completedTasks == tCount) finish(rec);
+            AtomicFiles.writeString(outDir.resolve(STATE), toJson(rec));
+            AtomicFiles.writeString(outDir.resolve(METRICS), toJson(rec));
+            Report.write(outDir.resolve(REPORT), List.of(rec));
+            LOG.info("task {} ({}) done in {} s; accuracy row {}", t + 1, task.name(), String.format("%.1f", seconds), Arrays.toString(accRow));
+        }
+        if (rec.averageAccuracy == null) {
+            finish(rec);
+            AtomicFiles.writeString(outDir.resolve(METRICS), toJson(rec));
+        }
+        return rec;
+    }
+
+    private static void finish(RunRecord rec) {
+        double[][] a = rec.accuracyMatrix();
+        double[] b = new double[rec.initialAccuracy.size()];
+        for (int j = 0; j < b.length; j++) b[j] = rec.initialAccuracy.get(j);
+        rec.averageAccuracy = ClMetrics.averageAccuracy(a);
+        rec.backwardTransfer = nanToNull(ClMetrics.backwardTransfer(a));
+        rec.forwardTransfer = nanToNull(ClMetrics.forwardTransfer(a, b));
+    }
+
+    private static Double nanToNull(double d) {
+        return Double.isNaN(d) ? null : d;
+    }
+
+    private RunRecord prepare(List<TaskData> tasks, Path outDir, Path ckptRoot) {
+        List<String> names = new ArrayList<>();
+        for (TaskData t : tasks) names.add(t.name());
+        try {
+            Files.createDirectories(ckptRoot);
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(ckptRoot, ".tmp-*")) {
+                for (Path p : ds) AtomicFiles.deleteTree(p);   // debris of a killed run
+            }
+        } catch (IOException e) {
+            throw new SculptException("cannot prepare output directory " + outDir + ": " + e.getMessage(), e);
+        }
+        Path state = outDir.resolve(STATE);
+        if (Files.exists(state)) {
+            if (!options.resume()) {
+                throw new SculptException("--out " + outDir + " already holds a run (" + STATE + "); pass --resume to continue it or choose another directory");
+            }
+            RunRecord rec;
+            try {
+                rec = JSON.readValue(state.toFile(), RunRecord.class);
+            } catch (IOException e) {
+                throw new SculptException("cannot read " + state + ": " + e.getMessage(), e);
+            }
+            if (!rec.tasks.equals(names)) throw new SculptException("--resume: " + state + " was written for tasks " + rec.tasks + ", not " + names);
+            if (!options.method().label().equals(rec.method)) throw new SculptException("--resume: " + state + " was written by method " + rec.method + ", not " + options.method().label());
+            for (int i = 0; i < rec.completedTasks; i++) {
+                if (!Files.isDirectory(ckptRoot.resolve(rec.checkpoints.get(i)))) {
+                    throw new SculptException("--resume: checkpoint " + ckptRoot.resolve(rec.checkpoints.get(i)) + " is missing");
+                }
+            }
+            return rec;
+        }
+        if (options.resume()) listener.note("--resume: no earlier state in " + outDir + ", starting from the first task");
+        RunRecord rec = new RunRecord();
+        rec.method = options.method().label();
+        rec.tasks = names;
+        rec.options = options.describe();
+        return rec;
+    }
+
+    private void writeCheckpoint(Path root, String name, Map<String, ProtectedBasis> bases) {
+        Path tmp = root.resolve(".tmp-" + name);
+        try {
+            AtomicFiles.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            store.save(model, tmp);
+            if (bases != null) AtomicFiles.write(tmp.resolve(BASES), out -> BasisFile.write(out, bases));
+            AtomicFiles.move(tmp, root.resolve(name));
+        } catch (IOException e) {
+            throw new SculptException("cannot write checkpoint " + root.resolve(name) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The model's target matrices, plus its other matrices when they are to be constrained too. */
+    private List<String> constrainedNames(boolean active) {
+        List<String> names = new ArrayList<>(model.targetMatrixNames());
+        if (active && options.nonTargets() == NonTargets.CONSTRAIN) {
+            for (Parameter p : model.parameters()) {
+                if (p.isMatrix() && p.trainable() && !names.contains(p.name()) && Math.min(p.rows(), p.cols()) > 1) names.add(p.name());
+            }
+        }
+        return names;
+    }
+
+    /** Freezes (for this task) what {@link NonTargets} says; returns what it froze. */
+    private List<Parameter> freezeNonTargets(boolean active, List<String> constrained) {
+        List<Parameter> frozen = new ArrayList<>();
+        if (!active || options.nonTargets() == NonTargets.TRAIN) return frozen;
+        for (Parameter p : model.parameters()) {
+            if (p.trainable() && !constrained.contains(p.name())) {
+                p.trainable(false);
+                frozen.add(p);
+            }
+        }
+        if (!frozen.isEmpty()) LOG.info("frozen while protecting: {} parameters ({})", frozen.size(), options.nonTargets());
+        return frozen;
+    }
+
+    private Map<String, Integer> allocateRanks(List<TaskData> tasks, List<List<Example>> train, int t, List<String> names) {
+        Map<String, Parameter> byName = parametersByName();
+        Map<String, Integer> out = new LinkedHashMap<>();
+        boolean free = t == 0 && !options.protectInitial();
+        double[] imp = null;
+        if (!free && options.rankPolicy().needsImportance()) {
+            List<Example> sample = calibrationSample(train, t);
+            double[] raw = model.blockInputOutputCosine(sample);
+            imp = RankPolicy.normalise(raw);
+            LOG.info("layer importance (mean cos(block input, output)) on {} examples: {}", sample.size(), Arrays.toString(raw));
+        }
+        for (String name : names) {
+            Parameter p = byName.get(name);
+            if (p == null || !p.isMatrix()) throw new SculptException("model target " + name + " is not a matrix parameter");
+            int k;
+            if (free) {
+                k = 0;
+            } else {
+                int block = model.blockOf(name);
+                double i = imp == null || block < 0 || block >= imp.length ? Double.NaN : imp[block];
+                k = options.rankPolicy().rank(p.rows(), p.cols(), i, t + 1, tasks.size());
+            }
+            out.put(name, k);
+            LOG.info("task {}: {} {}x{} preserves rank {}", t + 1, name, p.rows(), p.cols(), k);
+        }
+        return out;
+    }
+
+    /** Up to calibrationExamples examples from earlier tasks' training data (task 0's own data for task 0). */
+    private List<Example> calibrationSample(List<List<Example>> train, int t) {
+        List<Example> pool = new ArrayList<>();
+        for (int j = 0; j < Math.max(1, t); j++) pool.addAll(train.get(j));
+        java.util.Collections.shuffle(pool, new Random(options.train().seed() * 31 + t));
+        return pool.subList(0, Math.min(options.calibrationExamples(), pool.size()));
+    }
+
+    private Map<String, Parameter> parametersByName() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) m.put(p.name(), p);
+        return m;
+    }
+
+    private static RunRecord.TaskResiduals summarise(SubspaceGuard guard) {
+        RunRecord.TaskResiduals r = new RunRecord.TaskResiduals();
+        Map<Long, RunRecord.Check> checks = new LinkedHashMap<>();
+        for (InvariantResidual x : guard.residualHistory()) {
+            RunRecord.Check c = checks.computeIfAbsent(x.step(), s -> new RunRecord.Check(s, 0, 0, 0));
+            c.maxRelLeft = Math.max(c.maxRelLeft, x.relLeft());
+            c.maxRelRight = Math.max(c.maxRelRight, x.relRight());
+            c.maxRelBlock = Math.max(c.maxRelBlock, x.relBlock());
+            r.maxRelLeft = Math.max(r.maxRelLeft, x.relLeft());
+            r.maxRelRight = Math.max(r.maxRelRight, x.relRight());
+            r.maxRelBlock = Math.max(r.maxRelBlock, x.relBlock());
+        }
+        r.checks.addAll(checks.values());
+        for (InvariantResidual x : guard.residuals().values()) {
+            r.finalPerMatrix.put(x.name(), new double[] {x.left(), x.right(), x.block(), x.changeNorm()});
+        }
+        return r;
+    }
+
+    static String safe(String name) {
+        return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    static String toJson(RunRecord rec) {
+        try {
+            return JSON.writeValueAsString(rec);
+        } catch (IOException e) {
+            throw new SculptException("cannot serialise run record: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a state.json or metrics.json. */
+    public static RunRecord read(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), RunRecord.class);
+        } catch (IOException e) {
+            throw new SculptException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+}

@@ -1,0 +1,51 @@
+package dev.sculpt.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sculpt.SculptException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A model directory's {@code config.json}, read far enough to tell which family ({@link ModelFamily}) handles it:
+ * {@code architectures} (e.g. {@code LlamaForCausalLM}) and {@code model_type} (e.g. {@code llama}).
+ *
+ * @param source where it was read from (for messages)
+ */
+public record ModelConfig(String source, List<String> architectures, String modelType, JsonNode json) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public ModelConfig {
+        architectures = List.copyOf(architectures);
+    }
+
+    /** Reads {@code dir/config.json}. */
+    public static ModelConfig read(Path dir) {
+        Path file = dir.resolve("config.json");
+        if (!Files.isDirectory(dir)) throw new SculptException("model directory not found: " + dir);
+        if (!Files.isRegularFile(file)) throw new SculptException("no config.json in model directory " + dir);
+        try {
+            return of(JSON.readTree(file.toFile()), file.toString());
+        } catch (IOException e) {
+            throw new SculptException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** Wraps a parsed config.json tree. */
+    public static ModelConfig of(JsonNode json, String source) {
+        if (json == null || !json.isObject()) throw new SculptException(source + ": config.json must be a JSON object");
+        List<String> arch = new ArrayList<>();
+        JsonNode a = json.get("architectures");
+        if (a != null && a.isArray()) a.forEach(n -> arch.add(n.asText()));
+        String type = json.path("model_type").asText("");
+        return new ModelConfig(source, arch, type, json);
+    }
+
+    /** "architectures" and "model_type" as one phrase for error messages. */
+    public String describe() {
+        return "architectures " + architectures + ", model_type '" + modelType + "'";
+    }
+}

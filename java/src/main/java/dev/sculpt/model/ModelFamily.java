@@ -1,0 +1,32 @@
+package dev.sculpt.model;
+
+import dev.sculpt.text.Tokenizer;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One architecture family (LLaMA, T5): recognises its config.json, loads and saves checkpoints in Hugging Face
+ * layout and creates randomly initialised models for {@code sculpt init}. {@link Models} holds the registry.
+ */
+public interface ModelFamily {
+    /** Short name used on the command line and by {@link LanguageModel#architecture()}: "llama", "t5". */
+    String name();
+
+    /** Whether this family reads the given config (by {@code architectures} or {@code model_type}). */
+    boolean accepts(ModelConfig config);
+
+    /** Loads a checkpoint directory (config.json plus model.safetensors or a sharded index). */
+    LanguageModel load(Path dir);
+
+    /** The sizes {@link #init} knows, smallest first (e.g. tiny, small, base). */
+    java.util.List<String> sizes();
+
+    /** A randomly initialised model of a named size whose vocabulary and special ids fit {@code tokenizer}. */
+    LanguageModel init(String size, Tokenizer tokenizer, long seed);
+
+    /**
+     * Writes {@code model} (of this family) to {@code dir} atomically in Hugging Face layout: config.json,
+     * model.safetensors (float32), plus {@code extraFiles} (name to content, e.g. tokenizer files).
+     */
+    void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles);
+}

@@ -1,0 +1,59 @@
+package dev.sculpt.model.llama;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.model.LanguageModel;
+import dev.sculpt.model.ModelConfig;
+import dev.sculpt.model.ModelFamily;
+import dev.sculpt.text.Tokenizer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The LLaMA family ({@code LlamaForCausalLM}, model_type {@code llama}) for {@link dev.sculpt.model.Models}.
+ * Sizes for {@code sculpt init}:
+ * <ul>
+ *   <li>tiny: hidden 128, 4 layers, 4 heads / 2 kv heads, MLP 384, tied embeddings, 512 positions (~0.8M
+ *   parameters with the byte tokenizer)</li>
+ *   <li>small: hidden 512, 8 layers, 8 heads / 4 kv heads, MLP 1536, 1024 positions (~25M)</li>
+ *   <li>base: hidden 768, 12 layers, 12 heads / 4 kv heads, MLP 2048, 2048 positions (~76M)</li>
+ * </ul>
+ */
+public final class LlamaFamily implements ModelFamily {
+    @Override public String name() { return "llama"; }
+
+    @Override
+    public boolean accepts(ModelConfig c) {
+        return c.architectures().contains("LlamaForCausalLM") || (c.architectures().isEmpty() && c.modelType().equals("llama"));
+    }
+
+    @Override
+    public LanguageModel load(Path dir) {
+        return LlamaModel.load(dir);
+    }
+
+    @Override
+    public List<String> sizes() { return List.of("tiny", "small", "base"); }
+
+    /** The preset config of a size for a vocabulary and special ids. */
+    public static LlamaConfig preset(String size, int vocab, int bos, int eos, int pad) {
+        LlamaConfig c = switch (size) {
+            case "tiny" -> LlamaConfig.of(vocab, 128, 384, 4, 4, 2).withTiedEmbeddings(true).withMaxPositions(512);
+            case "small" -> LlamaConfig.of(vocab, 512, 1536, 8, 8, 4).withMaxPositions(1024);
+            case "base" -> LlamaConfig.of(vocab, 768, 2048, 12, 12, 4).withMaxPositions(2048);
+            default -> throw new SculptException("unknown llama size '" + size + "'; known: tiny, small, base");
+        };
+        return c.withSpecialTokens(bos, eos >= 0 ? new int[]{eos} : new int[0], pad);
+    }
+
+    @Override
+    public LanguageModel init(String size, Tokenizer tokenizer, long seed) {
+        return LlamaModel.create(preset(size, tokenizer.vocabSize(), tokenizer.bosId(), tokenizer.eosId(), tokenizer.padId()), seed);
+    }
+
+    @Override
+    public void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles) {
+        if (!(model instanceof LlamaModel m)) throw new SculptException("not a llama model: " + model.architecture());
+        m.save(dir, extraFiles);
+    }
+}

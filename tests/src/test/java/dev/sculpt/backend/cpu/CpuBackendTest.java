@@ -1,0 +1,104 @@
+package dev.sculpt.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.backend.DenseF64;
+import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.linalg.SvdOptions;
+import dev.sculpt.tensor.MatrixBatch;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.FloatPointer;
+import org.junit.jupiter.api.Test;
+
+/** What only the CPU backend has: host-only input, its QR fallback, its scheduling, its thread handling. */
+class CpuBackendTest {
+    private final CpuBackend cpu = new CpuBackend();
+
+    @Test
+    void deviceBatchesAreRejected() {
+        try (MatrixBatch dev = MatrixBatch.wrapDevice(1, 8, 6, 0x1000L, null).withNames("enc.wo");
+             MatrixBatch host = MatrixBatch.allocateHost(1, 8, 6)) {
+            SculptException e = assertThrows(SculptException.class, () -> cpu.randomizedSvd(dev, 2, SvdOptions.defaults()));
+            assertTrue(e.getMessage().contains("enc.wo") && e.getMessage().contains("host"), e.getMessage());
+            assertThrows(SculptException.class, () -> cpu.exactSvd(dev, 2));
+            assertThrows(SculptException.class, () -> cpu.gaussian(dev, 1));
+            try (MatrixBatch u = MatrixBatch.allocateHost(1, 8, 2); MatrixBatch v = MatrixBatch.allocateHost(1, 6, 2)) {
+                assertThrows(SculptException.class, () -> cpu.project(dev, u, v, ProjectionMode.TWO_SIDED));
+            }
+        }
+    }
+
+    @Test
+    void choleskyQr2OrthonormalisesAWellConditionedPanel() {
+        long seed = new SplittableRandom().nextLong();
+        DenseF64 x = DenseF64.gaussian(200, 30, new SplittableRandom(seed));
+        DenseF64 q = runQr(x, TallSkinnyQr.Path.CHOLESKY_QR2, seed);
+        assertOrthonormalWithSameSpan(x, q, seed);
+    }
+
+    @Test
+    void householderTakesOverForARankDeficientPanel() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        // rank 10 in a 200 x 30 panel: the Gram matrix is singular
+        DenseF64 x = DenseF64.gaussian(200, 10, rnd).times(DenseF64.gaussian(10, 30, rnd));
+        DenseF64 q = runQr(x, TallSkinnyQr.Path.HOUSEHOLDER, seed);
+        assertOrthonormalWithSameSpan(x, q, seed);
+    }
+
+    @Test
+    void householderTakesOverForAnIllConditionedPanel() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] s = new double[30];
+        for (int i = 0; i < 30; i++) s[i] = Math.pow(10, -6.0 * i / 29);   // cond 1e6, beyond CholeskyQR2 in float
+        DenseF64 x = DenseF64.withSpectrum(200, 30, s, rnd).roundedToFloat();
+        DenseF64 q = runQr(x, TallSkinnyQr.Path.HOUSEHOLDER, seed);
+        DenseF64 qtq = q.transpose().times(q).minus(DenseF64.identity(30));
+        assertTrue(qtq.maxAbs() < 1e-5, "||Q^T Q - I|| = " + qtq.maxAbs() + " (seed " + seed + ")");
+    }
+
+    private static DenseF64 runQr(DenseF64 x, TallSkinnyQr.Path expected, long seed) {
+        try (Workspace ws = new Workspace(); MatrixBatch b = MatrixBatch.allocateHost(1, x.rows, x.cols)) {
+            x.into(b, 0);
+            TallSkinnyQr qr = new TallSkinnyQr(ws, x.cols);
+            FloatPointer p = b.pointer(0);
+            assertEquals(expected, qr.orthonormalize(p, x.rows, x.cols), "seed " + seed);
+            return DenseF64.of(b, 0);
+        }
+    }
+
+    private static void assertOrthonormalWithSameSpan(DenseF64 x, DenseF64 q, long seed) {
+        double orth = q.transpose().times(q).minus(DenseF64.identity(q.cols)).maxAbs();
+        assertTrue(orth < 1e-5, "||Q^T Q - I|| = " + orth + " (seed " + seed + ")");
+        DenseF64 outside = x.minus(q.times(q.transpose().times(x)));
+        assertTrue(outside.frobenius() < 1e-5 * x.frobenius(), "X not in span(Q): " + outside.frobenius() + " (seed " + seed + ")");
+    }
+
+    @Test
+    void batchesGoAcrossCoresOnlyWhenThatBeatsThreadedBlas() {
+        assertFalse(BatchRunner.acrossMatrices(1, 4096L * 4096, 2));
+        assertTrue(BatchRunner.acrossMatrices(2, 2048L * 2048, 2));
+        assertFalse(BatchRunner.acrossMatrices(3, 2048L * 2048, 2), "3 large on 2 cores: a lone third round");
+        assertTrue(BatchRunner.acrossMatrices(3, 100L * 100, 2));
+        assertTrue(BatchRunner.acrossMatrices(224, 4096L * 4096, 2));
+        assertFalse(BatchRunner.acrossMatrices(8, 100L * 100, 1));
+    }
+
+    @Test
+    void openBlasThreadCountIsRestoredAfterAParallelBatch() {
+        int before = BlasThreads.get();
+        SplittableRandom rnd = new SplittableRandom();
+        try (MatrixBatch a = MatrixBatch.allocateHost(6, 50, 40)) {
+            for (int b = 0; b < 6; b++) DenseF64.gaussian(50, 40, rnd).into(a, b);
+            cpu.randomizedSvd(a, 5, SvdOptions.defaults()).close();
+            a.set(4, 3, 3, Float.NaN);
+            assertThrows(SculptException.class, () -> cpu.exactSvd(a, 5));
+        }
+        assertEquals(before, BlasThreads.get());
+    }
+}
