@@ -7,8 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 size=tiny
-train_per_task=200
-test_per_task=50
+train_per_task=100
+test_per_task=20
 seed=1
 order="agnews,amazon,MNLI,SST-2,QQP,BoolQA,WiC,RTE"
 methods="seqft lora osft multitask"
