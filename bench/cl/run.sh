@@ -7,8 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 size=tiny
-train_per_task=200
-test_per_task=50
+train_per_task=100
+test_per_task=20
 seed=1
 order="agnews,amazon,MNLI,SST-2,QQP,BoolQA,WiC,RTE"
 methods="seqft lora osft multitask"
@@ -120,6 +120,18 @@ info command "$command_line" order "$order" methods "$methods" size "$size" trai
 
 run "$sculpt" init --arch llama --size "$size" --out "$out/model"
 
+# A model trained from scratch needs a far larger learning rate and more than one pass over a small sample than
+# the fine-tuning defaults of `sculpt continual`; these apply unless given after `--`.
+trainer_defaults=()
+for pair in "--lr 2e-3" "--epochs 3"; do
+  flag=${pair%% *}
+  given=0
+  for a in "${extra[@]:-}"; do [[ "$a" == "$flag" || "$a" == "$flag="* ]] && given=1; done
+  [[ $given == 1 ]] || trainer_defaults+=($pair)
+done
+
+info extra_args "$(echo "${trainer_defaults[*]:-} ${extra[*]:-}" | xargs)"
+
 # pass --seed only if this build's `continual` knows it (its contract names no seed flag)
 seed_args=()
 if [[ $dry_run == 1 ]] || "$sculpt" continual --help 2>/dev/null | grep -q -- '--seed'; then
@@ -137,7 +149,7 @@ for m in $methods; do
   else
     args=(continual --model "$out/model" "${common[@]}" --order "$order" --method "$m" --out "$out/$m")
   fi
-  if ! run "$sculpt" "${args[@]}" "${seed_args[@]}" "${extra[@]}"; then
+  if ! run "$sculpt" "${args[@]}" "${seed_args[@]}" "${trainer_defaults[@]}" "${extra[@]}"; then
     echo "run.sh: method $m failed (see the output above)" >&2
     failed+=("$m")
   fi
