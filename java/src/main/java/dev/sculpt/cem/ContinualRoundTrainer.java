@@ -3,10 +3,12 @@ package dev.sculpt.cem;
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backend;
 import dev.sculpt.continual.Method;
+import dev.sculpt.continual.NonTargets;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
 import dev.sculpt.train.TrainConfig;
@@ -29,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * {@code seqft} trains without a constraint. The pre-trained model counts as task 1, so round r is task r + 1 of
  * rounds + 1 (the schedule policy then protects a growing share from round 1 on). Layer importance for the
  * importance policy is measured on a sample of earlier rounds' examples (this round's in round 1).
+ *
+ * <p>With {@link #accumulate(boolean)} each round's protected bases are united with the earlier rounds' (so what
+ * round 1 protected stays protected in round 3); {@link #nonTargets(NonTargets)} says what happens to the
+ * embeddings, norms and lm_head while a subspace is protected (they train freely by default).
  */
 public final class ContinualRoundTrainer implements RoundTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(ContinualRoundTrainer.class);
@@ -44,6 +50,9 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     private final List<Map<String, Integer>> ranksPerRound = new ArrayList<>();
     private final List<Double> maxResiduals = new ArrayList<>();
     private Trainer.StepListener listener;
+    private boolean accumulate;
+    private NonTargets nonTargets = NonTargets.TRAIN;
+    private Map<String, ProtectedBasis> carried = Map.of();
 
     public ContinualRoundTrainer(Method method, TrainConfig config, RankPolicy policy, ProjectionMode mode, Backend backend,
                                  int totalRounds, int calibrationExamples) {
@@ -63,6 +72,18 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         return this;
     }
 
+    /** Unite each round's protected bases with the earlier rounds' (osft). */
+    public ContinualRoundTrainer accumulate(boolean a) {
+        this.accumulate = a;
+        return this;
+    }
+
+    /** What osft does with the parameters outside the target matrices; TRAIN when never set. */
+    public ContinualRoundTrainer nonTargets(NonTargets n) {
+        this.nonTargets = n == null ? NonTargets.TRAIN : n;
+        return this;
+    }
+
     public Method method() { return method; }
 
     /** Preserved rank per target matrix, one map per osft round. */
@@ -79,20 +100,40 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         if (method == Method.SEQFT) {
             result = trainer.train(examples, UpdateConstraint.NONE, listener);
         } else {
-            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).build()) {
-                Map<String, Integer> ranks = ranks(model, examples, round);
+            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).accumulate(accumulate).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
+                List<String> constrained = constrainedNames(model);
+                Map<String, Integer> ranks = ranks(model, examples, round, constrained);
                 for (var e : ranks.entrySet()) {
                     Parameter p = byName.get(e.getKey());
                     guard.register(p.name(), p.data(), p.rows(), p.cols(), e.getValue());
                 }
+                for (var e : carried.entrySet()) if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
                 guard.protect();
                 ranksPerRound.add(guard.ranks());
-                result = trainer.train(examples, guard, listener);
+                List<Parameter> frozen = new ArrayList<>();
+                if (nonTargets != NonTargets.TRAIN) {
+                    for (Parameter p : model.parameters()) {
+                        if (p.trainable() && !constrained.contains(p.name())) {
+                            p.trainable(false);
+                            frozen.add(p);
+                        }
+                    }
+                }
+                try {
+                    result = trainer.train(examples, guard, listener);
+                } finally {
+                    for (Parameter p : frozen) p.trainable(true);
+                }
                 guard.checkInvariant(result.stepLosses().size());
                 maxResiduals.add(guard.maxRelativeResidual());
                 LOG.info("round {}: osft invariant, largest relative residual {}", round, guard.maxRelativeResidual());
+                if (accumulate) {
+                    Map<String, ProtectedBasis> bases = new LinkedHashMap<>();
+                    for (String n : guard.names()) bases.put(n, guard.basis(n));
+                    carried = bases;
+                }
             }
         }
         seen.addAll(examples);
@@ -102,7 +143,18 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 mean(l.subList(Math.max(0, l.size() - perEpoch), l.size())), (System.nanoTime() - t0) / 1e9);
     }
 
-    private Map<String, Integer> ranks(LanguageModel model, List<Example> examples, int round) {
+    /** The target matrices, plus the model's other matrices (embeddings, lm_head) under CONSTRAIN. */
+    private List<String> constrainedNames(LanguageModel model) {
+        List<String> names = new ArrayList<>(model.targetMatrixNames());
+        if (nonTargets == NonTargets.CONSTRAIN) {
+            for (Parameter p : model.parameters()) {
+                if (p.isMatrix() && p.trainable() && !names.contains(p.name()) && Math.min(p.rows(), p.cols()) > 1) names.add(p.name());
+            }
+        }
+        return names;
+    }
+
+    private Map<String, Integer> ranks(LanguageModel model, List<Example> examples, int round, List<String> names) {
         double[] imp = null;
         if (policy.needsImportance()) {
             List<Example> pool = new ArrayList<>(seen.isEmpty() ? examples : seen);
@@ -114,7 +166,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         Map<String, Parameter> byName = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) byName.put(p.name(), p);
         Map<String, Integer> out = new LinkedHashMap<>();
-        for (String name : model.targetMatrixNames()) {
+        for (String name : names) {
             Parameter p = byName.get(name);
             if (p == null || !p.isMatrix()) throw new SculptException("model target " + name + " is not a matrix parameter");
             int block = model.blockOf(name);

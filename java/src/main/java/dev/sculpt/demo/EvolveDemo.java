@@ -17,6 +17,7 @@ import dev.sculpt.cem.Question;
 import dev.sculpt.cem.RoundMetrics;
 import dev.sculpt.cem.TrainingItem;
 import dev.sculpt.continual.Method;
+import dev.sculpt.continual.NonTargets;
 import dev.sculpt.data.TextPair;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
@@ -44,17 +45,38 @@ import org.bytedeco.openblas.global.openblas_full;
 public final class EvolveDemo {
     private EvolveDemo() {}
 
-    /** The demo's knobs; {@link #defaults()} is what {@code sculpt demo --evolve} runs. */
+    /**
+     * The demo's knobs; {@link #defaults()} is what {@code sculpt demo --evolve} runs.
+     *
+     * @param rankRatio        osft preserved share of every constrained matrix (a fixed ratio policy)
+     * @param accumulate       carry the protected bases from round to round (osft)
+     * @param nonTargets       what osft does with embeddings and norms while protecting
+     * @param generalPerPassage general items per retrieved passage
+     * @param replayPretrain   put the pre-training passages (known people) into the general pool, so that rounds
+     *                         replay a sample of what the model learned before the loop (never the questions)
+     * @param replayShare      share of items replayed from earlier rounds
+     * @param compareSeqft     after the loop with {@code method}, restore the pre-trained weights and run the same
+     *                         loop with seqft (RUN_DIR run-seqft/), then print both side by side
+     */
     public record Settings(long seed, int loopPeople, int knownPeople, int bystanders, int hidden, int layers, int heads,
                            int pretrainEpochs, float pretrainLr, int rounds, int roundEpochs, float roundLr,
-                           int batchSize, Method method) {
+                           int batchSize, Method method, double rankRatio, boolean accumulate, NonTargets nonTargets,
+                           int generalPerPassage, boolean replayPretrain, double replayShare, boolean compareSeqft) {
         public static Settings defaults() {
-            return new Settings(11L, 16, 32, 16, 128, 3, 4, 40, 2e-3f, 3, 6, 1e-3f, 8, Method.OSFT);
+            return new Settings(11L, 12, 24, 16, 96, 2, 4, 40, 3e-3f, 3, 20, 6e-3f, 8, Method.OSFT,
+                    0.5, true, NonTargets.CONSTRAIN, 5, true, 1.0, true);
         }
 
         /** A seconds-long version for tests. */
         public static Settings tiny() {
-            return new Settings(3L, 3, 4, 2, 32, 1, 2, 2, 3e-3f, 1, 1, 1e-3f, 8, Method.OSFT);
+            return new Settings(3L, 3, 4, 2, 32, 1, 2, 2, 3e-3f, 1, 1, 1e-3f, 8, Method.OSFT,
+                    0.5, true, NonTargets.CONSTRAIN, 1, true, 0.3, true);
+        }
+
+        public Settings withMethod(Method m) {
+            return new Settings(seed, loopPeople, knownPeople, bystanders, hidden, layers, heads, pretrainEpochs, pretrainLr,
+                    rounds, roundEpochs, roundLr, batchSize, m, rankRatio, accumulate, nonTargets, generalPerPassage,
+                    replayPretrain, replayShare, compareSeqft);
         }
     }
 
@@ -90,24 +112,58 @@ public final class EvolveDemo {
             out.printf(Locale.ROOT, "pre-trained in %.1fs: ood accuracy %.3f (known people)%n", (System.nanoTime() - t0) / 1e9, ood.accuracy());
 
             List<Path> corpus = world.writeCorpus(workDir.resolve("corpus"));
+            List<TextPair> general = new ArrayList<>(world.general());
+            // replay of pre-training data: the known people's passages (never their questions, which ood asks)
+            if (s.replayPretrain()) for (String p : world.pretrainPassages()) general.add(new TextPair("", p));
             EvolveInputs in = new EvolveInputs(world.probe(), world.heldout(), world.ood(), corpus, world.trainQuestions(),
-                    world.general(), workDir.resolve("index"));
-            TrainConfig tc = TrainConfig.defaults().withLr(s.roundLr()).withEpochs(s.roundEpochs()).withBatchSize(s.batchSize())
-                    .withWarmup(0.05f).withWeightDecay(0f).withSeed(s.seed());
-            ContinualRoundTrainer trainer = new ContinualRoundTrainer(s.method(), tc, RankPolicy.importance(),
-                    ProjectionMode.TWO_SIDED, Backends.cpu(), s.rounds(), 64);
-            // top-1 passage for each of a mistake's first two points (the gold answer and the person's name); no
-            // extractive items: their prompts repeat whole passages, which costs more CPU time than they teach here
-            EvolveOptions eo = new EvolveOptions(s.rounds(), 1, 64, 2, EvolveOptions.NO_MIN_GAIN, 320,
-                    new MiningOptions(0, 1f, 1f, 0, 0.05, s.seed()), new DataOptions(1, false, true, 2, 1, 0.3, s.seed()));
-            EvolveResult r = Evolve.run(model, tok, in, template, 12, eo, trainer, workDir.resolve("run"), out);
-            RoundMetrics a = r.first();
-            RoundMetrics b = r.last();
-            out.printf(Locale.ROOT, "probe %.3f -> %.3f, held-out %.3f -> %.3f, ood %.3f -> %.3f in %.1fs; run in %s%n",
-                    a.probe().accuracy(), b.probe().accuracy(), a.heldout().accuracy(), b.heldout().accuracy(),
-                    a.ood().accuracy(), b.ood().accuracy(),
-                    (System.nanoTime() - t0) / 1e9, workDir.resolve("run"));
+                    general, workDir.resolve("index"));
+            List<float[]> pretrained = new ArrayList<>();
+            for (var p : model.parameters()) pretrained.add(p.toArray());
+            EvolveResult r = loop(model, tok, in, template, s, s.method(), workDir.resolve("run"), out);
+            summary(out, s.method(), r, t0, workDir.resolve("run"));
+            if (s.compareSeqft() && s.method() != Method.SEQFT) {
+                out.println("the same loop from the same pre-trained weights with seqft (no constraint):");
+                int i = 0;
+                for (var p : model.parameters()) p.copyFrom(pretrained.get(i++));
+                EvolveResult q = loop(model, tok, in, template, s, Method.SEQFT, workDir.resolve("run-seqft"), out);
+                summary(out, Method.SEQFT, q, t0, workDir.resolve("run-seqft"));
+                table(out, s.method(), r, q);
+            }
             return r;
+        }
+    }
+
+    private static EvolveResult loop(LlamaModel model, Tokenizer tok, EvolveInputs in, PromptTemplate template, Settings s,
+                                     Method method, Path runDir, PrintStream out) {
+        TrainConfig tc = TrainConfig.defaults().withLr(s.roundLr()).withEpochs(s.roundEpochs()).withBatchSize(s.batchSize())
+                .withWarmup(0.05f).withWeightDecay(0f).withSeed(s.seed());
+        ContinualRoundTrainer trainer = new ContinualRoundTrainer(method, tc, RankPolicy.ratio(s.rankRatio()),
+                ProjectionMode.TWO_SIDED, Backends.cpu(), s.rounds(), 64).accumulate(s.accumulate()).nonTargets(s.nonTargets());
+        // top-1 passage for each of a mistake's first two points (the gold answer and the person's name); no
+        // extractive items: their prompts repeat whole passages, which costs more CPU time than they teach here
+        EvolveOptions eo = new EvolveOptions(s.rounds(), 1, 64, 2, EvolveOptions.NO_MIN_GAIN, 320,
+                new MiningOptions(0, 1f, 1f, 0, 0.05, s.seed()),
+                new DataOptions(1, false, true, 2, s.generalPerPassage(), s.replayShare(), s.seed()));
+        return Evolve.run(model, tok, in, template, 12, eo, trainer, runDir, out);
+    }
+
+    private static void summary(PrintStream out, Method method, EvolveResult r, long t0, Path runDir) {
+        RoundMetrics a = r.first();
+        RoundMetrics b = r.last();
+        out.printf(Locale.ROOT, "%s: probe %.3f -> %.3f, held-out %.3f -> %.3f, ood %.3f -> %.3f (%.1fs so far); run in %s%n",
+                method.label(), a.probe().accuracy(), b.probe().accuracy(), a.heldout().accuracy(), b.heldout().accuracy(),
+                a.ood().accuracy(), b.ood().accuracy(), (System.nanoTime() - t0) / 1e9, runDir);
+    }
+
+    /** Both loops round by round; fixed, broken and forgetting are the probe set's. */
+    private static void table(PrintStream out, Method method, EvolveResult a, EvolveResult b) {
+        out.println("method round  probe  held-out  ood    fixed broken forgetting");
+        for (EvolveResult r : List.of(a, b)) {
+            for (RoundMetrics m : r.rounds()) {
+                out.printf(Locale.ROOT, "%-6s %5d  %.3f  %.3f     %.3f  %5d %6d %10.3f%n", r == a ? method.label() : Method.SEQFT.label(),
+                        m.round(), m.probe().accuracy(), m.heldout().accuracy(), m.ood().accuracy(), m.probe().fixed(),
+                        m.probe().broken(), m.probe().forgettingRate());
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sculpt.cem;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,5 +88,82 @@ class ContinualRoundTrainerTest {
         }
         assertThrows(SculptException.class, () -> new ContinualRoundTrainer(Method.LORA, tc, RankPolicy.importance(),
                 ProjectionMode.TWO_SIDED, Backends.cpu(), 1, 8));
+    }
+
+    /** ||U_h^T D|| / ||D|| with U_h the top-k left singular vectors of {@code w} (LAPACK dgesdd, float64). */
+    private static double leftLeak(float[] w, float[] from, float[] to, int n, int k) {
+        double[] a = new double[n * n];
+        double[] d = new double[n * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = w[i];
+            d[i] = (double) to[i] - from[i];
+        }
+        double[] sv = new double[n], u = new double[n * n], vt = new double[n * n];
+        assertEquals(0, openblas.LAPACKE_dgesdd(openblas.LAPACK_ROW_MAJOR, (byte) 'A', n, n, a, n, sv, u, n, vt, n));
+        double dn = 0, left = 0;
+        for (double x : d) dn += x * x;
+        for (int c = 0; c < k; c++) {
+            for (int j = 0; j < n; j++) {
+                double acc = 0;
+                for (int i = 0; i < n; i++) acc += u[i * n + c] * d[i * n + j];
+                left += acc * acc;
+            }
+        }
+        assertTrue(dn > 1e-12, "the complement still trains");
+        return Math.sqrt(left / dn);
+    }
+
+    /** Round 2's update of a target matrix, measured against the top directions of the weights before round 1. */
+    private static double roundTwoLeakIntoRoundOneBasis(boolean accumulate) {
+        ByteTokenizer tok = new ByteTokenizer();
+        LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 32, 64, 1, 2, 2).withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId());
+        TrainConfig tc = TrainConfig.defaults().withLr(3e-3f).withEpochs(2).withBatchSize(4).withSeed(9);
+        try (LlamaModel model = LlamaModel.create(cfg, 23)) {
+            String q = "model.layers.0.self_attn.o_proj.weight";
+            ContinualRoundTrainer osft = new ContinualRoundTrainer(Method.OSFT, tc, RankPolicy.ratio(0.5), ProjectionMode.TWO_SIDED,
+                    Backends.cpu(), 2, 8).accumulate(accumulate);
+            float[] w0 = model.parameter(q).toArray();
+            osft.train(model, examples(tok, 3), 1);
+            float[] w1 = model.parameter(q).toArray();
+            double own = leftLeak(w0, w0, w1, 32, 16);
+            assertTrue(own < 2e-3, "round 1 keeps its own basis: " + own);
+            osft.train(model, examples(tok, 4), 2);
+            return leftLeak(w0, w1, model.parameter(q).toArray(), 32, 16);
+        }
+    }
+
+    @Test
+    void accumulatedBasesStayProtectedInLaterRounds() {
+        double carried = roundTwoLeakIntoRoundOneBasis(true);
+        assertTrue(carried < 2e-3, "round 1's protected directions see no change in round 2: " + carried);
+        double fresh = roundTwoLeakIntoRoundOneBasis(false);
+        assertTrue(fresh > 10 * Math.max(carried, 1e-4), "without accumulation round 2 moves them: " + fresh + " vs " + carried);
+    }
+
+    @Test
+    void nonTargetsFreezeKeepsEmbeddingsAndConstrainProtectsThem() {
+        ByteTokenizer tok = new ByteTokenizer();
+        LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 32, 64, 1, 2, 2).withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId());
+        TrainConfig tc = TrainConfig.defaults().withLr(3e-3f).withEpochs(1).withBatchSize(4).withSeed(5);
+        try (LlamaModel model = LlamaModel.create(cfg, 31)) {
+            Parameter embed = null;
+            for (Parameter p : model.parameters()) if (p.isMatrix() && !model.targetMatrixNames().contains(p.name())) embed = p;
+            assertTrue(embed != null, "the model has a non-target matrix");
+            float[] e0 = embed.toArray();
+            new ContinualRoundTrainer(Method.OSFT, tc, RankPolicy.ratio(0.5), ProjectionMode.TWO_SIDED, Backends.cpu(), 2, 8)
+                    .nonTargets(dev.sculpt.continual.NonTargets.FREEZE).train(model, examples(tok, 5), 1);
+            assertArrayEquals(e0, embed.toArray(), "frozen while protecting");
+            for (Parameter p : model.parameters()) assertTrue(p.trainable(), p.name() + " trainable again after the round");
+
+            ContinualRoundTrainer c = new ContinualRoundTrainer(Method.OSFT, tc, RankPolicy.ratio(0.5), ProjectionMode.TWO_SIDED,
+                    Backends.cpu(), 2, 8).nonTargets(dev.sculpt.continual.NonTargets.CONSTRAIN);
+            c.train(model, examples(tok, 6), 2);
+            assertTrue(c.ranksPerRound().get(0).containsKey(embed.name()), "constrained: " + c.ranksPerRound().get(0).keySet());
+            assertTrue(c.maxResiduals().get(0) < 1e-3, "invariant holds for the embedding too: " + c.maxResiduals());
+            boolean moved = false;
+            float[] e1 = embed.toArray();
+            for (int i = 0; i < e0.length; i++) moved |= e0[i] != e1[i];
+            assertTrue(moved, "a constrained embedding still trains in its complement");
+        }
     }
 }
