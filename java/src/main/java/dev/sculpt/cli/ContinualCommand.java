@@ -2,7 +2,13 @@ package dev.sculpt.cli;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backends;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sculpt.clbench.BenchmarkOptions;
 import dev.sculpt.clbench.ClBenchmark;
+import dev.sculpt.clbench.ContextBudget;
+import dev.sculpt.model.ModelConfig;
+import dev.sculpt.model.Models;
+import dev.sculpt.text.Tokenizer;
 import dev.sculpt.continual.ContinualOptions;
 import dev.sculpt.continual.ContinualRunner;
 import dev.sculpt.continual.Method;
@@ -135,6 +141,19 @@ public final class ContinualCommand implements Callable<Integer> {
                 loraRank, loraAlpha, checkEvery, svdOptions, m == Method.OSFT ? Backends.get(device) : Backends.cpu(), resume, 8, NonTargets.parse(nonTargets));
     }
 
+    /**
+     * The model's context as a budget for benchmark sentences: long ones (BoolQA passages) are cut so that prompt,
+     * label, BOS/EOS and evaluation's two extra generated tokens fit in max_position_embeddings (n_positions for
+     * T5); null when the config states no limit.
+     */
+    ContextBudget contextBudget() {
+        JsonNode json = ModelConfig.read(model).json();
+        JsonNode max = json.has("max_position_embeddings") ? json.get("max_position_embeddings") : json.get("n_positions");
+        if (max == null || !max.canConvertToInt() || max.asInt() <= 0) return null;
+        Tokenizer tok = Models.tokenizer(model);
+        return new ContextBudget(s -> tok.encode(s).length, max.asInt(), 4);
+    }
+
     List<TaskData> readTasks() {
         boolean files = tasks != null && !tasks.isEmpty();
         if (files == (benchmark != null)) throw new SculptException("give either --tasks FILES or --benchmark DIR --order NAMES");
@@ -142,7 +161,8 @@ public final class ContinualCommand implements Callable<Integer> {
             if (order == null) throw new SculptException("--benchmark needs --order (task names or standard-1|standard-2|standard-3|long)");
             if (eval != null) throw new SculptException("--eval does not apply to --benchmark (its test splits are used)");
             if (trainPerTask < 0 || testPerTask < 0) throw new SculptException("--train-per-task and --test-per-task must be >= 0");
-            return ClBenchmark.load(benchmark, order, trainPerTask, testPerTask, seed);
+            ModelLoader.check(model);
+            return ClBenchmark.load(benchmark, order, new BenchmarkOptions(trainPerTask, testPerTask, seed, 0), contextBudget());
         }
         if (order != null) throw new SculptException("--order applies only to --benchmark");
         if (eval != null && eval.size() != tasks.size()) {

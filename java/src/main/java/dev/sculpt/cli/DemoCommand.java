@@ -8,6 +8,8 @@ import dev.sculpt.linalg.SvdOptions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import dev.sculpt.continual.NonTargets;
+import dev.sculpt.osft.RankPolicy;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -53,6 +55,14 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1234", description = "seed of the matrices and the sketch (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--rank-policy", defaultValue = "schedule",
+            description = "continual demo: OSFT's preserved ranks, schedule ((t-1)/T), importance or a ratio in [0, 1] (default: ${DEFAULT-VALUE})")
+    String rankPolicy;
+
+    @Option(names = "--non-targets", defaultValue = "train",
+            description = "continual demo: embeddings, lm_head and norms under OSFT: train, freeze or constrain (default: ${DEFAULT-VALUE})")
+    String nonTargets;
+
     @Override
     public Integer call() {
         // every flag is checked before any work starts, whichever demo runs
@@ -64,6 +74,8 @@ public final class DemoCommand implements Callable<Integer> {
             case "tiny" -> KernelDemo.Config.tiny();
             default -> throw new dev.sculpt.SculptException("--size must be small or tiny, got '" + size + "'");
         };
+        RankPolicy policy = RankPolicy.parse(rankPolicy, RankPolicy.DEFAULT_MRR, RankPolicy.DEFAULT_TRR);
+        NonTargets nt = NonTargets.parse(nonTargets);
         Backend backend = Backends.get(device);
         if (evolve) {
             dev.sculpt.demo.EvolveDemo.run(System.out, out.resolve("evolve"));
@@ -71,7 +83,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (!kernels) {
             ContinualDemo.run(System.out, ContinualDemo.Options.defaults(out.resolve("continual"))
-                    .withBackend(backend).withProgress(!noProgress));
+                    .withBackend(backend).withProgress(!noProgress).withRankPolicy(policy).withNonTargets(nt));
             return 0;
         }
         KernelDemo.Config cfg = new KernelDemo.Config(layers, base.hidden(), base.intermediate(), base.heads(),

@@ -51,5 +51,9 @@ class DecomposeKernelDemoTest {
         assertTrue(r.code() != 0 && r.err().contains("--size"), r.err());
         r = DecomposeCommandTest.sculpt("demo", "--device", "tpu");
         assertTrue(r.code() != 0 && r.err().contains("tpu"), r.err());
+        r = DecomposeCommandTest.sculpt("demo", "--rank-policy", "1.5");
+        assertTrue(r.code() != 0 && r.err().contains("1.5"), r.err());
+        r = DecomposeCommandTest.sculpt("demo", "--non-targets", "melt");
+        assertTrue(r.code() != 0 && r.err().contains("melt"), r.err());
     }
 }

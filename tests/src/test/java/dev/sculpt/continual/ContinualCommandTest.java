@@ -132,6 +132,42 @@ class ContinualCommandTest {
         assertTrue(Files.isRegularFile(cut.resolve("checkpoints").resolve(resumed.checkpoints.get(2)).resolve("config.json")));
     }
 
+    /** A benchmark whose sentences are far longer than the tiny model's 64 positions still trains: they are cut. */
+    @Test
+    void benchmarkSentencesAreCutToTheModelsContext() throws Exception {
+        Path model = tinyModel(dir);
+        Path data = dir.resolve("cl");
+        Path task = Files.createDirectories(data.resolve("TC").resolve("news"));
+        Files.writeString(data.resolve("instruction_config.json"),
+                "{\"TC\":[{\"instruction_type\":\"zero-shot\",\"instruction\":\"Topic?\\n\"}]}");
+        Files.writeString(task.resolve("labels.json"), "[\"World\",\"Sports\"]");
+        java.util.SplittableRandom r = new java.util.SplittableRandom();
+        for (String split : List.of("train", "test")) {
+            StringBuilder sb = new StringBuilder("[");
+            for (int i = 0; i < 6; i++) {
+                StringBuilder sentence = new StringBuilder();
+                while (sentence.length() < 300) sentence.append(Long.toHexString(r.nextLong())).append(' ');
+                sb.append(i == 0 ? "" : ",").append("{\"label\":\"").append(i % 2 == 0 ? "World" : "Sports")
+                        .append("\",\"sentence\":\"").append(sentence).append("\"}");
+            }
+            Files.writeString(task.resolve(split + ".json"), sb.append("]").toString());
+        }
+        Path out = dir.resolve("bench-run");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(buf, true));
+        int code;
+        try {
+            code = Sculpt.execute("continual", "--model", model.toString(), "--benchmark", data.toString(), "--order", "news",
+                    "--method", "seqft", "--batch-size", "3", "--out", out.toString());
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, code, buf.toString());
+        assertTrue(Files.isRegularFile(out.resolve("metrics.json")));
+        assertTrue(buf.toString().contains("cut"), "the run says that sentences were cut: " + buf);
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
