@@ -103,7 +103,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
             try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).accumulate(accumulate).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
-                List<String> constrained = constrainedNames(model);
+                List<String> constrained = nonTargets.constrainedNames(model);
                 Map<String, Integer> ranks = ranks(model, examples, round, constrained);
                 for (var e : ranks.entrySet()) {
                     Parameter p = byName.get(e.getKey());
@@ -112,15 +112,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 for (var e : carried.entrySet()) if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
                 guard.protect();
                 ranksPerRound.add(guard.ranks());
-                List<Parameter> frozen = new ArrayList<>();
-                if (nonTargets != NonTargets.TRAIN) {
-                    for (Parameter p : model.parameters()) {
-                        if (p.trainable() && !constrained.contains(p.name())) {
-                            p.trainable(false);
-                            frozen.add(p);
-                        }
-                    }
-                }
+                List<Parameter> frozen = nonTargets.freezeOthers(model, constrained);
                 try {
                     result = trainer.train(examples, guard, listener);
                 } finally {
@@ -141,17 +133,6 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         int perEpoch = Math.max(1, l.size() / config.epochs());
         return new TrainSummary(l.size(), mean(l.subList(0, Math.min(perEpoch, l.size()))),
                 mean(l.subList(Math.max(0, l.size() - perEpoch), l.size())), (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** The target matrices, plus the model's other matrices (embeddings, lm_head) under CONSTRAIN. */
-    private List<String> constrainedNames(LanguageModel model) {
-        List<String> names = new ArrayList<>(model.targetMatrixNames());
-        if (nonTargets == NonTargets.CONSTRAIN) {
-            for (Parameter p : model.parameters()) {
-                if (p.isMatrix() && p.trainable() && !names.contains(p.name()) && Math.min(p.rows(), p.cols()) > 1) names.add(p.name());
-            }
-        }
-        return names;
     }
 
     private Map<String, Integer> ranks(LanguageModel model, List<Example> examples, int round, List<String> names) {

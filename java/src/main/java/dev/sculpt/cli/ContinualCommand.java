@@ -101,6 +101,8 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--resume", description = "Continue the run in RUN_DIR from its last completed task.") boolean resume;
 
+    private Tokenizer tokenizer;
+
     @Override
     public Integer call() {
         PrintStream o = System.out;
@@ -109,7 +111,7 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
-        try (ModelLoader.Loaded loaded = ModelLoader.load(model)) {
+        try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer())) {
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
                     o.printf(Locale.ROOT, "task %d/%d %s: %d steps%n", task + 1, data.size(), name, steps);
@@ -150,8 +152,14 @@ public final class ContinualCommand implements Callable<Integer> {
         JsonNode json = ModelConfig.read(model).json();
         JsonNode max = json.has("max_position_embeddings") ? json.get("max_position_embeddings") : json.get("n_positions");
         if (max == null || !max.canConvertToInt() || max.asInt() <= 0) return null;
-        Tokenizer tok = Models.tokenizer(model);
+        Tokenizer tok = tokenizer();
         return new ContextBudget(s -> tok.encode(s).length, max.asInt(), 4);
+    }
+
+    /** The model directory's tokenizer, read once for the context budget and the run. */
+    private Tokenizer tokenizer() {
+        if (tokenizer == null) tokenizer = Models.tokenizer(model);
+        return tokenizer;
     }
 
     List<TaskData> readTasks() {

@@ -125,7 +125,7 @@ public final class ContinualRunner {
                     try (SubspaceGuard guard = SubspaceGuard.builder().backend(options.backend()).mode(options.mode())
                             .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate()).build()) {
                         boolean active = t > 0 || options.protectInitial();
-                        List<String> constrained = constrainedNames(active);
+                        List<String> constrained = nonTargets(active).constrainedNames(model);
                         Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
                         Map<String, Parameter> byName = parametersByName();
                         for (String name : constrained) {
@@ -268,26 +268,14 @@ public final class ContinualRunner {
     }
 
     /** The model's target matrices, plus its other matrices when they are to be constrained too. */
-    private List<String> constrainedNames(boolean active) {
-        List<String> names = new ArrayList<>(model.targetMatrixNames());
-        if (active && options.nonTargets() == NonTargets.CONSTRAIN) {
-            for (Parameter p : model.parameters()) {
-                if (p.isMatrix() && p.trainable() && !names.contains(p.name()) && Math.min(p.rows(), p.cols()) > 1) names.add(p.name());
-            }
-        }
-        return names;
+    /** Only while a subspace is protected do non-targets follow {@link NonTargets}; before that they train. */
+    private NonTargets nonTargets(boolean active) {
+        return active ? options.nonTargets() : NonTargets.TRAIN;
     }
 
     /** Freezes (for this task) what {@link NonTargets} says; returns what it froze. */
     private List<Parameter> freezeNonTargets(boolean active, List<String> constrained) {
-        List<Parameter> frozen = new ArrayList<>();
-        if (!active || options.nonTargets() == NonTargets.TRAIN) return frozen;
-        for (Parameter p : model.parameters()) {
-            if (p.trainable() && !constrained.contains(p.name())) {
-                p.trainable(false);
-                frozen.add(p);
-            }
-        }
+        List<Parameter> frozen = nonTargets(active).freezeOthers(model, constrained);
         if (!frozen.isEmpty()) LOG.info("frozen while protecting: {} parameters ({})", frozen.size(), options.nonTargets());
         return frozen;
     }

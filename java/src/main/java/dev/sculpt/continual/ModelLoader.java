@@ -28,7 +28,12 @@ public final class ModelLoader {
 
     public static Loaded load(Path dir) {
         check(dir);
-        Tokenizer tok = Models.tokenizer(dir);
+        return load(dir, Models.tokenizer(dir));
+    }
+
+    /** As {@link #load(Path)}, with the directory's tokenizer already read by the caller. */
+    public static Loaded load(Path dir, Tokenizer tok) {
+        check(dir);
         LanguageModel model = Models.load(dir);
         return new Loaded(model, tok, new HfModelStore(Models.sideFiles(dir)));
     }
