@@ -62,9 +62,10 @@ final class RandomizedSvdKernel implements AutoCloseable {
     final long[] phaseNanos = new long[4];
 
     /**
-     * @param productThreads OpenBLAS threads for the products with A (the worker's whole share of the
-     *     machine); everything l-wide (QR, Gram, eigen, small SVD) runs on one thread, which is as fast
-     *     on 2 cores at these widths and far more robust when other processes keep the cores busy
+     * @param productThreads OpenBLAS threads for every BLAS/LAPACK call of the kernel (the worker's whole
+     *     share of the machine: all cores when a batch runs one matrix at a time, one otherwise). The
+     *     l-wide steps (QR panels, Gram, small SVD) are a third of the flops at k = n/4 and ran 1.7x
+     *     slower on one thread (2048 x 2048, k = 512: QR 160 ms on one thread, 95 ms on two)
      */
     RandomizedSvdKernel(int m, int n, int k, int l, int q, int productThreads) {
         this.m = m;
@@ -93,11 +94,8 @@ final class RandomizedSvdKernel implements AutoCloseable {
      * The index b also selects the matrix's sketch.
      */
     void run(MatrixBatch in, int b, long seed, MatrixBatch uOut, MatrixBatch sOut, MatrixBatch vOut) {
-        try {
-            decompose(in.pointer(b), b, seed, uOut, sOut, vOut);
-        } finally {
-            if (productThreads > 1) BlasThreads.set(productThreads);
-        }
+        if (productThreads > 1) BlasThreads.set(productThreads);
+        decompose(in.pointer(b), b, seed, uOut, sOut, vOut);
     }
 
     private void decompose(FloatPointer a, int b, long seed, MatrixBatch uOut, MatrixBatch sOut, MatrixBatch vOut) {
@@ -107,7 +105,6 @@ final class RandomizedSvdKernel implements AutoCloseable {
         int tMT = tall ? CblasNoTrans : CblasTrans;
         FloatPointer yp = y.ptr();
         FloatPointer zp = z.ptr();
-        if (productThreads > 1) BlasThreads.set(1);
         long t0 = System.nanoTime();
         GaussianFill.fill(z.buf(), 0, (long) c * l, seed, b, parallelFill);
         long t1 = System.nanoTime();
@@ -148,17 +145,15 @@ final class RandomizedSvdKernel implements AutoCloseable {
         return now;
     }
 
-    /** out (rows x l) = op(A) (rows x inner) times x (inner x l), on all of the worker's threads. */
+    /** out (rows x l) = op(A) (rows x inner) times x (inner x l). */
     private void product(int transA, int rows, int inner, FloatPointer a, FloatPointer x, FloatPointer out) {
         gemm(transA, CblasNoTrans, rows, l, inner, a, n, x, l, out, l);
     }
 
-    /** out = op(x) op(y) (rows x cols) by sgemm on all of the worker's threads. */
+    /** out = op(x) op(y) (rows x cols) by sgemm. */
     private void gemm(int tx, int ty, int rows, int cols, int inner, FloatPointer x, int ldx, FloatPointer y, int ldy,
                       FloatPointer out, int ldo) {
-        if (productThreads > 1) BlasThreads.set(productThreads);
         cblas_sgemm(CblasRowMajor, tx, ty, rows, cols, inner, 1f, x, ldx, y, ldy, 0f, out, ldo);
-        if (productThreads > 1) BlasThreads.set(1);
     }
 
     private void orthonormalize(FloatPointer x, int rows) {

@@ -79,6 +79,41 @@ class CpuBackendTest {
         assertTrue(outside.frobenius() < 1e-5 * x.frobenius(), "X not in span(Q): " + outside.frobenius() + " (seed " + seed + ")");
     }
 
+    /**
+     * One matrix above {@link BatchRunner#SINGLE_THREAD_BELOW} runs alone with every OpenBLAS thread on all of
+     * its steps: its spectrum and subspaces must match LAPACK in float64, and OpenBLAS's thread count must
+     * come back as it was.
+     */
+    @Test
+    void aLoneLargeMatrixRunsThreadedAndMatchesLapack() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int m = 700, n = 520, k = 48;
+        assertTrue((long) m * n >= BatchRunner.SINGLE_THREAD_BELOW);
+        double[] s = new double[n];
+        for (int i = 0; i < n; i++) s[i] = i < k ? Math.pow(0.95, i) : 0.01 * Math.pow(0.99, i - k);   // a gap at k
+        DenseF64 x = DenseF64.withSpectrum(m, n, s, rnd).roundedToFloat();
+        DenseF64.Svd ref = x.svd();
+        int before = BlasThreads.get();
+        try (MatrixBatch a = MatrixBatch.allocateHost(1, m, n)) {
+            x.into(a, 0);
+            try (var r = cpu.randomizedSvd(a, k, SvdOptions.defaults().withSeed(seed))) {
+                DenseF64 u = DenseF64.of(r.u(), 0);
+                DenseF64 v = DenseF64.of(r.v(), 0);
+                for (int i = 0; i < k; i++) {
+                    double rel = Math.abs(r.s().get(0, 0, i) - ref.s()[i]) / ref.s()[i];
+                    assertTrue(rel < 1e-4, "sigma_" + i + " relative error " + rel + " (seed " + seed + ")");
+                }
+                assertTrue(u.transpose().times(u).minus(DenseF64.identity(k)).maxAbs() < 1e-5, "U^T U (seed " + seed + ")");
+                assertTrue(v.transpose().times(v).minus(DenseF64.identity(k)).maxAbs() < 1e-5, "V^T V (seed " + seed + ")");
+                double sinU = DenseF64.sinLargestAngle(ref.u().leftColumns(k), u);
+                double sinV = DenseF64.sinLargestAngle(ref.v().leftColumns(k), v);
+                assertTrue(sinU < 1e-3 && sinV < 1e-3, "principal angles " + sinU + ", " + sinV + " (seed " + seed + ")");
+            }
+        }
+        assertEquals(before, BlasThreads.get());
+    }
+
     @Test
     void batchesGoAcrossCoresOnlyWhenThatBeatsThreadedBlas() {
         assertFalse(BatchRunner.acrossMatrices(1, 4096L * 4096, 2));
