@@ -84,6 +84,15 @@ int sculpt_diag_signs(const float* qr, int m, int n, float* signs, void* stream)
 /** x (column-major m x n, ld m): column j *= s[j]. */
 int sculpt_scale_columns_colmajor(float* x, int m, int n, const float* s, void* stream);
 
+/* ---- projection ---- */
+/**
+ * The fused update of the subspace projection, one pass over D: d[b] -= a1[b] b1[b] + a2[b] b2t[b]^T for
+ * d m x n, a1 m x k1, b1 k1 x n, a2 m x k2, b2t n x k2 (all row-major, batches packed back to back). A term
+ * with k = 0 is skipped (its pointers may be null).
+ */
+int sculpt_project_update(float* d, int count, int m, int n, const float* a1, const float* b1, int k1,
+                          const float* a2, const float* b2t, int k2, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

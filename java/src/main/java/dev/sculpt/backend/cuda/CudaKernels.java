@@ -57,4 +57,8 @@ public final class CudaKernels {
                                                  @Cast("void*") long stream);
     public static native int sculpt_diag_signs(@Cast("const float*") long qr, int m, int n, @Cast("float*") long signs, @Cast("void*") long stream);
     public static native int sculpt_scale_columns_colmajor(@Cast("float*") long x, int m, int n, @Cast("const float*") long s, @Cast("void*") long stream);
+
+    public static native int sculpt_project_update(@Cast("float*") long d, int count, int m, int n, @Cast("const float*") long a1,
+                                                   @Cast("const float*") long b1, int k1, @Cast("const float*") long a2,
+                                                   @Cast("const float*") long b2t, int k2, @Cast("void*") long stream);
 }

@@ -41,6 +41,12 @@ interface DeviceOps {
     /** out[b] = in[b]^T (in rows x cols, out cols x rows). */
     void transpose(long in, int count, int rows, int cols, long out);
 
+    /**
+     * The fused projection update, one pass over D: d[b] -= a1[b] b1[b] + a2[b] b2t[b]^T with d m x n, a1
+     * m x k1, b1 k1 x n, a2 m x k2, b2t n x k2, all row-major and packed; a term with k = 0 is skipped.
+     */
+    void projectUpdate(long d, int count, int m, int n, long a1, long b1, int k1, long a2, long b2t, int k2);
+
     /** Row-major strided batch C = alpha op(A) op(B) + beta C (see {@link CudaLibraries#gemm}). */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
               long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch);

@@ -66,6 +66,11 @@ final class NativeDeviceOps implements DeviceOps {
     }
 
     @Override
+    public void projectUpdate(long d, int count, int m, int n, long a1, long b1, int k1, long a2, long b2t, int k2) {
+        check(CudaKernels.sculpt_project_update(d, count, m, n, a1, b1, k1, a2, b2t, k2, Cuda.STREAM), "fused projection update");
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
                      long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
         libs.gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);

@@ -116,4 +116,45 @@ class CudaBuildAndProbeTest {
                     "seed " + seed + " matrix " + b + " element " + e + ": " + expected + " vs " + got);
         }
     }
+
+    /**
+     * Every C function CudaKernels binds is defined in libsculpt_cuda.so. The JNI library loads lazily, so a
+     * kernel source left out of the CMake build (a stale file list) would otherwise only fail on a GPU, at
+     * the first call.
+     */
+    @Test
+    void everyBoundKernelIsExportedByTheLibrary() throws Exception {
+        URL so = lib("libsculpt_cuda.so");
+        assumeTrue(so != null, "libsculpt_cuda.so was not built here (no nvcc)");
+        assumeTrue(onPath("nm"), "no nm (binutils) on this machine: exported symbols not checked");
+        java.nio.file.Path copy = java.nio.file.Files.createTempFile("libsculpt_cuda", ".so");   // it may sit in a jar
+        try (InputStream in = so.openStream()) {
+            java.nio.file.Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        copy.toFile().deleteOnExit();
+        Process p = new ProcessBuilder("nm", "-D", "--defined-only", copy.toString()).redirectErrorStream(true).start();
+        String symbols = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), symbols);
+        java.util.Set<String> defined = new java.util.HashSet<>();
+        for (String line : symbols.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 3) defined.add(f[2]);
+        }
+        int bound = 0;
+        for (java.lang.reflect.Method m : CudaKernels.class.getDeclaredMethods()) {
+            if (!java.lang.reflect.Modifier.isNative(m.getModifiers()) || !m.getName().startsWith("sculpt_")) continue;
+            bound++;
+            assertTrue(defined.contains(m.getName()), m.getName() + " is bound in CudaKernels but not defined in libsculpt_cuda.so");
+        }
+        assertTrue(bound >= 20, "only " + bound + " bound kernels found");
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(File.pathSeparator)) {
+            if (new File(dir, tool).canExecute()) return true;
+        }
+        return false;
+    }
 }

@@ -135,20 +135,22 @@ class EmulatedCudaPipelineTest {
         }
     }
 
-    @Test
-    void projectionOrchestrationMatchesTheDenseReference() {
+    /** Both update paths: the fused kernel's contract and the beta = 1 cuBLAS GEMMs. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void projectionOrchestrationMatchesTheDenseReference(boolean fused) {
         EmulatedDeviceOps ops = new EmulatedDeviceOps(16 << 20);
         int c = 2, m = 14, n = 11, k = 3;
         for (ProjectionMode mode : ProjectionMode.values()) {
             try (MatrixBatch d = SpectrumMatrices.gaussian(c, m, n, seed); MatrixBatch u = SpectrumMatrices.basis(c, m, k, seed + 1);
                  MatrixBatch v = SpectrumMatrices.basis(c, n, k, seed + 2)) {
                 long dd = ops.upload(d), du = ops.upload(u), dv = ops.upload(v);
-                CudaProjection.run(ops, mode, dd, du, dv, c, m, n, k);
+                CudaProjection.run(ops, mode, dd, du, dv, c, m, n, k, fused);
                 try (MatrixBatch out = ops.download(dd, c, m, n)) {
                     for (int b = 0; b < c; b++) {
                         double[] want = SpectrumMatrices.projectReference(d, u, v, b, mode.name());
                         for (int i = 0; i < m * n; i++) {
-                            assertEquals(want[i], out.get(b, i / n, i % n), 1e-5, mode + " element " + i + " of matrix " + b);
+                            assertEquals(want[i], out.get(b, i / n, i % n), 1e-5, (fused ? "fused " : "cuBLAS ") + mode + " element " + i + " of matrix " + b);
                         }
                     }
                 }

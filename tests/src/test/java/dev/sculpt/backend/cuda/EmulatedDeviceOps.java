@@ -207,6 +207,21 @@ final class EmulatedDeviceOps implements DeviceOps {
     }
 
     @Override
+    public void projectUpdate(long d, int count, int m, int n, long a1, long b1, int k1, long a2, long b2t, int k2) {
+        for (int b = 0; b < count; b++) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+            float acc = 0f;
+            for (int a = 0; a < k1; a++) {
+                acc += f(fi(a1, ((long) b * m + i) * k1 + a)) * f(fi(b1, ((long) b * k1 + a) * n + j));
+            }
+            for (int a = 0; a < k2; a++) {
+                acc += f(fi(a2, ((long) b * m + i) * k2 + a)) * f(fi(b2t, ((long) b * n + j) * k2 + a));
+            }
+            long at = fi(d, ((long) b * m + i) * n + j);
+            f(at, f(at) - acc);
+        }
+    }
+
+    @Override
     public void transpose(long in, int count, int rows, int cols, long out) {
         for (int b = 0; b < count; b++) for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) {
             f(fi(out, (long) b * rows * cols + (long) c * rows + r), f(fi(in, (long) b * rows * cols + (long) r * cols + c)));

@@ -56,13 +56,19 @@ public final class GpuBenchmark {
             }
         }
         md.append("\nTwo-sided projection D - U(U^T D) - (D V)V^T + U(U^T D V)V^T, in place on the device.\n\n");
-        md.append("| batch x m x n | k | projection ms | GFLOP/s (8 m n k) | sgemm GFLOP/s (m x k x n) | ratio to floor |\n|---|---|---|---|---|---|\n");
+        md.append("Updates of D by the fused kernel (one pass, sculpt_project_update) and by two beta = 1 cuBLAS GEMMs"
+                + " (-Dsculpt.cuda.projection=cublas).\n\n");
+        md.append("| updates | batch x m x n | k | projection ms | GFLOP/s (8 m n k) | sgemm GFLOP/s (m x k x n) | ratio to floor |\n|---|---|---|---|---|---|---|\n");
         for (int[] sh : new int[][] {{1, 2048, 2048}, {1, 4096, 4096}, {1, 4096, 11008}, {16, 1024, 1024}}) {
             int count = sh[0], m = sh[1], n = sh[2];
             for (int k : new int[] {Math.min(m, n) / 8, Math.min(m, n) / 4}) {
-                projectionRow(md, gpu, libs, count, m, n, k, reps);
-                System.out.print(md.substring(md.lastIndexOf("\n|", md.length() - 2) + 1));
+                for (String path : new String[] {"fused", "cublas"}) {
+                    System.setProperty("sculpt.cuda.projection", path);
+                    projectionRow(md, path, gpu, libs, count, m, n, k, reps);
+                    System.out.print(md.substring(md.lastIndexOf("\n|", md.length() - 2) + 1));
+                }
             }
+            System.clearProperty("sculpt.cuda.projection");
         }
         Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), "results", ".tmp");
         Files.writeString(tmp, md.toString(), StandardCharsets.UTF_8);
@@ -102,7 +108,8 @@ public final class GpuBenchmark {
                 count, m, n, k, mr, exactMs, exactMs / mr, floor, mr / floor, err, gemmRate / 1e6));
     }
 
-    private static void projectionRow(StringBuilder md, Backend gpu, CudaLibraries libs, int count, int m, int n, int k, int reps) {
+    private static void projectionRow(StringBuilder md, String path, Backend gpu, CudaLibraries libs, int count, int m, int n, int k,
+                                      int reps) {
         try (MatrixBatch dh = SpectrumMatrices.gaussian(count, m, n, 1); MatrixBatch uh = SpectrumMatrices.gaussian(count, m, k, 2);
              MatrixBatch vh = SpectrumMatrices.gaussian(count, n, k, 3);
              MatrixBatch d = gpu.upload(dh); MatrixBatch u = gpu.upload(uh); MatrixBatch v = gpu.upload(vh)) {
@@ -115,8 +122,8 @@ public final class GpuBenchmark {
             double ms = median(t);
             double flops = 8.0 * m * n * k * count;
             double gemmRate = sgemmRate(libs, count, m, k, n, reps);
-            md.append(String.format(Locale.ROOT, "| %d x %d x %d | %d | %.2f | %.0f | %.0f | %.2f |%n",
-                    count, m, n, k, ms, flops / ms / 1e6, gemmRate / 1e6, ms / (flops / gemmRate)));
+            md.append(String.format(Locale.ROOT, "| %s | %d x %d x %d | %d | %.2f | %.0f | %.0f | %.2f |%n",
+                    path, count, m, n, k, ms, flops / ms / 1e6, gemmRate / 1e6, ms / (flops / gemmRate)));
         }
     }
 

@@ -1,0 +1,117 @@
+// The fused update of the subspace projection: one read-modify-write pass over D for both rank-k terms,
+//   D[b] -= A1[b] B1[b] + A2[b] B2t[b]^T
+// with A1 (m x k1) and B1 (k1 x n) the left term U (U^T D)' and A2 (m x k2), B2t (n x k2) the right term
+// (D V) V^T. Either term may be absent (k = 0). cuBLAS computes the thin products U^T D and D V (large,
+// compute-bound GEMMs); this kernel replaces the two beta = 1 GEMMs that would each read and write all of D.
+//
+// Tiling: a block owns a 64 x 64 tile of D, 256 threads each accumulate 4 x 4 outputs in registers (rows
+// ty + 16 i, columns tx + 16 j: shared-memory reads are broadcasts along A and consecutive along B, and the
+// global writes are coalesced). K is walked in chunks of 16, each operand staged through shared memory with
+// a coalesced load pattern of its own layout.
+#include "kernel_common.cuh"
+#include "sculpt_cuda.h"
+
+#define PROJ_TILE 64
+#define PROJ_KC 16
+#define PROJ_T 16
+
+// As[kk][row] and Bs[kk][col] for one chunk of K; each of the 256 threads loads 4 elements of each.
+__device__ __forceinline__ void proj_load_row_major_a(const float* a, int lda, int m, int k, int r0, int k0,
+                                                      float (*as)[PROJ_TILE], int t) {
+    for (int e = 0; e < 4; e++) {
+        int idx = t + 256 * e;           // 64 rows x 16 k, k fastest: consecutive threads read consecutive k
+        int row = idx / PROJ_KC, kk = idx % PROJ_KC;
+        int gr = r0 + row, gk = k0 + kk;
+        as[kk][row] = (gr < m && gk < k) ? a[(long long) gr * lda + gk] : 0.0f;
+    }
+}
+
+// B1 is k x n row-major: 16 k x 64 columns, columns fastest.
+__device__ __forceinline__ void proj_load_b_rows(const float* b, int n, int k, int c0, int k0,
+                                                 float (*bs)[PROJ_TILE], int t) {
+    for (int e = 0; e < 4; e++) {
+        int idx = t + 256 * e;
+        int kk = idx / PROJ_TILE, col = idx % PROJ_TILE;
+        int gk = k0 + kk, gc = c0 + col;
+        bs[kk][col] = (gk < k && gc < n) ? b[(long long) gk * n + gc] : 0.0f;
+    }
+}
+
+// B2t is n x k row-major (B2 transposed): 64 columns x 16 k, k fastest.
+__device__ __forceinline__ void proj_load_b_transposed(const float* bt, int n, int k, int c0, int k0,
+                                                       float (*bs)[PROJ_TILE], int t) {
+    for (int e = 0; e < 4; e++) {
+        int idx = t + 256 * e;
+        int col = idx / PROJ_KC, kk = idx % PROJ_KC;
+        int gk = k0 + kk, gc = c0 + col;
+        bs[kk][col] = (gk < k && gc < n) ? bt[(long long) gc * k + gk] : 0.0f;
+    }
+}
+
+__device__ __forceinline__ void proj_accumulate(float (*as)[PROJ_TILE], float (*bs)[PROJ_TILE], int tx, int ty,
+                                                float acc[4][4]) {
+    for (int kk = 0; kk < PROJ_KC; kk++) {
+        float av[4], bv[4];
+        for (int i = 0; i < 4; i++) av[i] = as[kk][ty + PROJ_T * i];
+        for (int j = 0; j < 4; j++) bv[j] = bs[kk][tx + PROJ_T * j];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) acc[i][j] += av[i] * bv[j];
+    }
+}
+
+__global__ void project_update_kernel(float* dall, int m, int n, const float* a1all, const float* b1all, int k1,
+                                      const float* a2all, const float* b2tall, int k2) {
+    __shared__ float as[PROJ_KC][PROJ_TILE];
+    __shared__ float bs[PROJ_KC][PROJ_TILE];
+    long long b = blockIdx.z;
+    float* d = dall + b * m * n;
+    int tx = threadIdx.x, ty = threadIdx.y, t = ty * PROJ_T + tx;
+    int r0 = blockIdx.y * PROJ_TILE, c0 = blockIdx.x * PROJ_TILE;
+    float acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+    if (k1 > 0) {
+        const float* a1 = a1all + b * m * k1;
+        const float* b1 = b1all + b * k1 * n;
+        for (int k0 = 0; k0 < k1; k0 += PROJ_KC) {
+            proj_load_row_major_a(a1, k1, m, k1, r0, k0, as, t);
+            proj_load_b_rows(b1, n, k1, c0, k0, bs, t);
+            __syncthreads();
+            proj_accumulate(as, bs, tx, ty, acc);
+            __syncthreads();
+        }
+    }
+    if (k2 > 0) {
+        const float* a2 = a2all + b * m * k2;
+        const float* b2t = b2tall + b * n * k2;
+        for (int k0 = 0; k0 < k2; k0 += PROJ_KC) {
+            proj_load_row_major_a(a2, k2, m, k2, r0, k0, as, t);
+            proj_load_b_transposed(b2t, n, k2, c0, k0, bs, t);
+            __syncthreads();
+            proj_accumulate(as, bs, tx, ty, acc);
+            __syncthreads();
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        int r = r0 + ty + PROJ_T * i;
+        if (r >= m) continue;
+        for (int j = 0; j < 4; j++) {
+            int c = c0 + tx + PROJ_T * j;
+            if (c < n) d[(long long) r * n + c] -= acc[i][j];
+        }
+    }
+}
+
+#ifndef SCULPT_EMULATION
+extern "C" int sculpt_project_update(float* d, int count, int m, int n, const float* a1, const float* b1, int k1,
+                                     const float* a2, const float* b2t, int k2, void* stream) {
+    if (count <= 0 || m <= 0 || n <= 0 || (k1 <= 0 && k2 <= 0)) return 0;
+    if (k1 < 0 || k2 < 0 || (k1 > 0 && (a1 == nullptr || b1 == nullptr)) || (k2 > 0 && (a2 == nullptr || b2t == nullptr)))
+        return (int) cudaErrorInvalidValue;
+    unsigned gx = (unsigned) ((n + PROJ_TILE - 1) / PROJ_TILE), gy = (unsigned) ((m + PROJ_TILE - 1) / PROJ_TILE);
+    if (count > 65535 || gy > 65535) return (int) cudaErrorInvalidValue;
+    project_update_kernel<<<dim3(gx, gy, count), dim3(PROJ_T, PROJ_T), 0, (cudaStream_t) stream>>>(
+        d, m, n, a1, b1, k1 > 0 ? k1 : 0, a2, b2t, k2 > 0 ? k2 : 0);
+    return (int) cudaGetLastError();
+}
+#endif
