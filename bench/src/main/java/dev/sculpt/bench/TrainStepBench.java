@@ -37,10 +37,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Ratio = trainStep / sgemmFloor (both ms/op; target at most 1.5). Tokens/s = seqs * seqLen / trainStep.
  * The fork prints parameters, bytes per parameter (values + gradients = 8) and the activation bytes it held.
  *
- * <p>Measured 2026-11-22 on the shared 2-core dev machine (load average 3-6), default params (8 x 256 tokens),
- * same step and floor code timed back to back over 3 steps (not a full JMH run): step 13.26 s, floor 11.18 s
- * (30 GFLOP/s sgemm), ratio 1.19, 154 tokens/s; 25,439,744 parameters, values + gradients 8 bytes/param,
- * activations 567 MB for 2048 tokens (22.3 bytes/param, about 277 KB per token).
+ * <p>Measured by JMH (the command below, one fork), 2026-11-22 21:56 and 21:58 UTC on the 2-core dev machine:
+ * floor 2050 / 2110 ms, step 2944 / 3079 ms: ratio 1.44 / 1.46, about 680 tokens/s; 25,439,744 parameters,
+ * values + gradients 8 bytes/param, activations 567 MB for 2048 tokens (22.3 bytes/param, about 277 KB per
+ * token). See bench/RESULTS.md.
  *
  * <pre>
  * ./mvnw -q -B -DskipTests package -pl bench -am
