@@ -14,10 +14,12 @@
 #define PROJ_TILE 64
 #define PROJ_KC 16
 #define PROJ_T 16
+// Shared rows padded by one float: the transposing loads (k fastest across threads) then hit 16 different banks.
+#define PROJ_LD (PROJ_TILE + 1)
 
 // As[kk][row] and Bs[kk][col] for one chunk of K; each of the 256 threads loads 4 elements of each.
 __device__ __forceinline__ void proj_load_row_major_a(const float* a, int lda, int m, int k, int r0, int k0,
-                                                      float (*as)[PROJ_TILE], int t) {
+                                                      float (*as)[PROJ_LD], int t) {
     for (int e = 0; e < 4; e++) {
         int idx = t + 256 * e;           // 64 rows x 16 k, k fastest: consecutive threads read consecutive k
         int row = idx / PROJ_KC, kk = idx % PROJ_KC;
@@ -28,7 +30,7 @@ __device__ __forceinline__ void proj_load_row_major_a(const float* a, int lda, i
 
 // B1 is k x n row-major: 16 k x 64 columns, columns fastest.
 __device__ __forceinline__ void proj_load_b_rows(const float* b, int n, int k, int c0, int k0,
-                                                 float (*bs)[PROJ_TILE], int t) {
+                                                 float (*bs)[PROJ_LD], int t) {
     for (int e = 0; e < 4; e++) {
         int idx = t + 256 * e;
         int kk = idx / PROJ_TILE, col = idx % PROJ_TILE;
@@ -39,7 +41,7 @@ __device__ __forceinline__ void proj_load_b_rows(const float* b, int n, int k, i
 
 // B2t is n x k row-major (B2 transposed): 64 columns x 16 k, k fastest.
 __device__ __forceinline__ void proj_load_b_transposed(const float* bt, int n, int k, int c0, int k0,
-                                                       float (*bs)[PROJ_TILE], int t) {
+                                                       float (*bs)[PROJ_LD], int t) {
     for (int e = 0; e < 4; e++) {
         int idx = t + 256 * e;
         int col = idx / PROJ_KC, kk = idx % PROJ_KC;
@@ -48,7 +50,7 @@ __device__ __forceinline__ void proj_load_b_transposed(const float* bt, int n, i
     }
 }
 
-__device__ __forceinline__ void proj_accumulate(float (*as)[PROJ_TILE], float (*bs)[PROJ_TILE], int tx, int ty,
+__device__ __forceinline__ void proj_accumulate(float (*as)[PROJ_LD], float (*bs)[PROJ_LD], int tx, int ty,
                                                 float acc[4][4]) {
     for (int kk = 0; kk < PROJ_KC; kk++) {
         float av[4], bv[4];
@@ -61,8 +63,8 @@ __device__ __forceinline__ void proj_accumulate(float (*as)[PROJ_TILE], float (*
 
 __global__ void project_update_kernel(float* dall, int m, int n, const float* a1all, const float* b1all, int k1,
                                       const float* a2all, const float* b2tall, int k2) {
-    __shared__ float as[PROJ_KC][PROJ_TILE];
-    __shared__ float bs[PROJ_KC][PROJ_TILE];
+    __shared__ float as[PROJ_KC][PROJ_LD];
+    __shared__ float bs[PROJ_KC][PROJ_LD];
     long long b = blockIdx.z;
     float* d = dall + b * m * n;
     int tx = threadIdx.x, ty = threadIdx.y, t = ty * PROJ_T + tx;
