@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The pure-Java peer: EJML 0.44's float SVD (compact, both singular-vector sets, one thread) of the same
- * matrices. Only 1024 x 1024 by default: it takes about 3 s there and about 30 s at 2048 x 2048
- * (measured on the project's machine), too long for the benchmark's budget; pass -p shape=2048x2048 to try.
+ * matrices. Only 1024 x 1024 by default: it takes about 2.3 s there, 23 s at 2048 x 2048 and 63 s at
+ * 2048 x 5504 (measured 2026-11-22 on the project's 2-core machine, bench/RESULTS.md); pass
+ * -p shape=2048x2048,2048x5504 for the others.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
