@@ -93,6 +93,39 @@ int sculpt_scale_columns_colmajor(float* x, int m, int n, const float* s, void* 
 int sculpt_project_update(float* d, int count, int m, int n, const float* a1, const float* b1, int k1,
                           const float* a2, const float* b2t, int k2, void* stream);
 
+/* ---- training engine (forward and backward side by side; CPU references in dev.sculpt.nn and dev.sculpt.train) ---- */
+/** RMSNorm rows: y = w * x / sqrt(mean(x^2) + eps); rstd[i] = 1/rms of row i (rstd may be null). */
+int sculpt_rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int n, int dim, float eps, void* stream);
+/** Its backward: dx (= or += when accumulate_dx) and dw += (dw may be null), from x and the saved rstd. */
+int sculpt_rmsnorm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w, const float* rstd, int n,
+                            int dim, int accumulate_dx, void* stream);
+/** Rotary embedding in place (HF rotate-half), rows of heads * head_dim at positions start_pos + row; backward != 0 turns back. */
+int sculpt_rope(float* x, int n, int heads, int head_dim, int start_pos, const float* inv_freq, int backward, void* stream);
+/** h = act(a) * b with act = silu (kind 0, SwiGLU) or gelu_new (kind 1, T5 v1.1). */
+int sculpt_gated_forward(float* h, const float* a, const float* b, long long count, int kind, void* stream);
+/** da = dh * b * act'(a), db = dh * act(a); da may alias a, db may alias b. */
+int sculpt_gated_backward(float* da, float* db, const float* dh, const float* a, const float* b, long long count, int kind,
+                          void* stream);
+/** h = max(a, 0) (T5 v1.0). */
+int sculpt_relu_forward(float* h, const float* a, long long count, void* stream);
+/** da = dh where a > 0, else 0. */
+int sculpt_relu_backward(float* da, const float* dh, const float* a, long long count, void* stream);
+/** In place on p [heads, tq, tk]: scaled scores (+ bias, may be null) -> probabilities, causal mask from q_start. */
+int sculpt_attention_softmax_forward(float* p, const float* bias, int heads, int tq, int tk, int q_start, int causal,
+                                     void* stream);
+/** ds = p * (dp - sum_j p dp) for rows of tk; ds may alias dp. */
+int sculpt_attention_softmax_backward(float* ds, const float* dp, const float* p, int rows, int tk, void* stream);
+/** Per-row loss (0 for target -100) and row_scale * (softmax - onehot) into dlogits (may alias logits, may be null). */
+int sculpt_cross_entropy(float* dlogits, float* losses, const float* logits, const int* targets, int n, int vocab,
+                         float row_scale, void* stream);
+/** out[i] = table[ids[i]]. */
+int sculpt_embedding_forward(float* out, const float* table, const int* ids, int n, int dim, void* stream);
+/** dtable[ids[i]] += dout[i], deterministic (no atomics). */
+int sculpt_embedding_backward(float* dtable, const float* dout, const int* ids, int n, int dim, void* stream);
+/** AdamW: advances m and v and writes the update delta (not applied), rounding like dev.sculpt.train.AdamW. */
+int sculpt_adamw(float* delta, float* m, float* v, const float* g, const float* w, long long count, float b1, float c1,
+                 float b2, float c2, float step_size, float inv_sqrt_bc2, float eps, float wd, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

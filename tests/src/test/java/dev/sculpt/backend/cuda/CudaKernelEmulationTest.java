@@ -10,12 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 
 /**
- * Runs the real CUDA kernel sources on CPU threads (native/test/kernel_emulation_test.cpp with
- * native/test/cuda_emulation.h) wherever g++ exists, GPU or not: Philox fill, finite check, Gram, Cholesky with
- * inverse and failure flag, parallel Jacobi, eigen selection and the layout helpers against float64 references.
+ * Runs the real CUDA kernel sources on CPU threads (native/test/cuda_emulation.h) wherever g++ exists, GPU or
+ * not. kernel_emulation_test.cpp: Philox fill, finite check, Gram, Cholesky with inverse and failure flag,
+ * parallel Jacobi, eigen selection, the layout helpers and the fused projection update against float64
+ * references. engine_emulation_test.cpp: the training engine's kernels (RMSNorm, RoPE, SwiGLU / gelu_new / ReLU,
+ * attention softmax, cross-entropy, embedding) forward against float64 and backward against central finite
+ * differences, and AdamW bit for bit against the CPU optimizer's arithmetic, on fresh random inputs (the seed is
+ * printed).
  */
 class CudaKernelEmulationTest {
     private static Path repoRoot() {
@@ -40,18 +43,20 @@ class CudaKernelEmulationTest {
         return out;
     }
 
-    @Test
-    void kernelsPassTheirFloat64ChecksOnCpuThreads() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"kernel_emulation_test, all kernel checks passed",
+            "engine_emulation_test, all engine kernel checks passed"})
+    void kernelsPassTheirFloat64ChecksOnCpuThreads(String program, String success) throws Exception {
         assumeTrue(onPath("g++"), "no g++ on this machine: the kernel emulation is not built");
         Path root = repoRoot();
-        Path src = root.resolve("native/test/kernel_emulation_test.cpp");
+        Path src = root.resolve("native/test/" + program + ".cpp");
         assumeTrue(Files.exists(src), "no native sources at " + root);
-        Path exe = Files.createTempDirectory("sculpt-kernels").resolve("kernel_emulation_test");
+        Path exe = Files.createTempDirectory("sculpt-kernels").resolve(program);
         try {
             run(List.of("g++", "-std=c++20", "-O1", "-pthread", "-DSCULPT_EMULATION", "-I", "native/include", "-I", "native/cuda",
                     "-I", "native/test", src.toString(), "-o", exe.toString()), root);
             String out = run(List.of(exe.toString()), root);
-            assertTrue(out.contains("all kernel checks passed"), out);
+            assertTrue(out.contains(success), out);
         } finally {
             Files.deleteIfExists(exe);
             Files.deleteIfExists(exe.getParent());
