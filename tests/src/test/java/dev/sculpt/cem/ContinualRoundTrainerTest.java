@@ -90,6 +90,31 @@ class ContinualRoundTrainerTest {
                 ProjectionMode.TWO_SIDED, Backends.cpu(), 1, 8));
     }
 
+    /**
+     * With a quarter of the rank protected (8 of 32 directions of a freshly initialised, nearly flat-spectrum
+     * matrix) the guard must still protect LAPACK's top 8, not an approximation of them: auto decomposes such
+     * small matrices exactly.
+     */
+    @Test
+    void aQuarterOfTheRankProtectsLapacksTopDirections() {
+        ByteTokenizer tok = new ByteTokenizer();
+        LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 32, 64, 1, 2, 2).withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId());
+        TrainConfig tc = TrainConfig.defaults().withLr(3e-3f).withEpochs(2).withBatchSize(4).withSeed(new java.util.Random().nextInt());
+        try (LlamaModel model = LlamaModel.create(cfg, new java.util.Random().nextLong())) {
+            ContinualRoundTrainer osft = new ContinualRoundTrainer(Method.OSFT, tc, RankPolicy.ratio(0.25), ProjectionMode.TWO_SIDED,
+                    Backends.cpu(), 1, 8);
+            String[] names = {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.o_proj.weight"};
+            List<float[]> before = new ArrayList<>();
+            for (String q : names) before.add(model.parameter(q).toArray());
+            osft.train(model, examples(tok, 5), 1);
+            for (int i = 0; i < names.length; i++) {
+                assertEquals(8, osft.ranksPerRound().get(0).get(names[i]));
+                double leak = leftLeak(before.get(i), before.get(i), model.parameter(names[i]).toArray(), 32, 8);
+                assertTrue(leak < 2e-3, names[i] + ": ||U_8^T dW|| / ||dW|| = " + leak + " (seed " + tc.seed() + ")");
+            }
+        }
+    }
+
     /** ||U_h^T D|| / ||D|| with U_h the top-k left singular vectors of {@code w} (LAPACK dgesdd, float64). */
     private static double leftLeak(float[] w, float[] from, float[] to, int n, int k) {
         double[] a = new double[n * n];

@@ -42,6 +42,14 @@ class SvdPlannerTest {
     }
 
     @Test
+    void smallMatricesGoExactWhateverK() {
+        assertEquals(SvdMethod.EXACT, SvdPlanner.choose(32, 32, 8, defaults));
+        assertEquals(SvdMethod.EXACT, SvdPlanner.choose(96, 288, 10, defaults));
+        assertEquals(SvdMethod.EXACT, SvdPlanner.choose(128, 128, 1, defaults));
+        assertEquals(SvdMethod.RANDOMIZED, SvdPlanner.choose(256, 256, 32, defaults), "just above the small-matrix bound");
+    }
+
+    @Test
     void theChoiceFlipsOnceAsKGrows() {
         for (int[] shape : new int[][] {{1024, 1024}, {2048, 5504}, {4096, 1024}}) {
             int r = Math.min(shape[0], shape[1]);
