@@ -53,6 +53,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     private boolean accumulate;
     private NonTargets nonTargets = NonTargets.TRAIN;
     private Map<String, ProtectedBasis> carried = Map.of();
+    /** The carried bases' file in a checkpoint directory. */
+    static final String BASES = "bases.bin";
 
     public ContinualRoundTrainer(Method method, TrainConfig config, RankPolicy policy, ProjectionMode mode, Backend backend,
                                  int totalRounds, int calibrationExamples) {
@@ -133,6 +135,21 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         int perEpoch = Math.max(1, l.size() / config.epochs());
         return new TrainSummary(l.size(), mean(l.subList(0, Math.min(perEpoch, l.size()))),
                 mean(l.subList(Math.max(0, l.size() - perEpoch), l.size())), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The bases carried to the next round (accumulating osft), as bases.bin; nothing otherwise. */
+    @Override
+    public void saveState(java.nio.file.Path dir) {
+        if (carried.isEmpty()) return;
+        dev.sculpt.continual.AtomicFiles.write(dir.resolve(BASES), out -> dev.sculpt.osft.BasisFile.write(out, carried));
+    }
+
+    @Override
+    public void restoreState(java.nio.file.Path dir, List<Example> seenBefore) {
+        seen.clear();
+        seen.addAll(seenBefore);
+        java.nio.file.Path file = dir.resolve(BASES);
+        carried = accumulate && java.nio.file.Files.exists(file) ? dev.sculpt.osft.BasisFile.read(file) : Map.of();
     }
 
     private Map<String, Integer> ranks(LanguageModel model, List<Example> examples, int round, List<String> names) {

@@ -31,13 +31,20 @@ public final class Evolve {
     public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, Retriever retriever,
                                    PromptTemplate template, int maxNewTokens, EvolveOptions options, RoundTrainer trainer,
                                    Path runDir, PrintStream out) {
+        return run(model, tokenizer, in, retriever, template, maxNewTokens, options, trainer, null, runDir, out);
+    }
+
+    /** As above, checkpointing every completed round (and resuming) through {@code checkpoints} when not null. */
+    public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, Retriever retriever,
+                                   PromptTemplate template, int maxNewTokens, EvolveOptions options, RoundTrainer trainer,
+                                   EvolveCheckpoints checkpoints, Path runDir, PrintStream out) {
         {
             Evaluator evaluator = new Evaluator(model, tokenizer, template, new AnswerParser(), maxNewTokens);
             DataBuilder builder = new DataBuilder(in.trainQuestions(), in.evaluationSets(), in.general(), template, options.data());
             if (builder.droppedTrainQuestions() > 0) {
                 out.println("dropped " + builder.droppedTrainQuestions() + " training questions that repeat an evaluation question");
             }
-            return new EvolveLoop(model, tokenizer, evaluator, retriever, builder, trainer, options)
+            return new EvolveLoop(model, tokenizer, evaluator, retriever, builder, trainer, options).checkpoints(checkpoints)
                     .run(in.probe(), in.heldout(), in.ood(), runDir, out);
         }
     }

@@ -35,6 +35,7 @@ public final class EvolveLoop {
     private final DataBuilder builder;
     private final RoundTrainer trainer;
     private final EvolveOptions options;
+    private EvolveCheckpoints checkpoints;
 
     public EvolveLoop(LanguageModel model, Tokenizer tokenizer, Evaluator evaluator, Retriever retriever,
                       DataBuilder builder, RoundTrainer trainer, EvolveOptions options) {
@@ -47,22 +48,46 @@ public final class EvolveLoop {
         this.options = options;
     }
 
+    /**
+     * Checkpoint after every completed round (and resume from the last one), see {@link EvolveCheckpoints};
+     * null (the default) keeps no checkpoints.
+     */
+    public EvolveLoop checkpoints(EvolveCheckpoints c) {
+        this.checkpoints = c;
+        return this;
+    }
+
     /** Runs the loop; {@code heldout} and {@code ood} may be null. Progress lines go to {@code out}. */
     public EvolveResult run(QuestionSet probe, QuestionSet heldout, QuestionSet ood, Path runDir, PrintStream out) {
         MistakeMiner miner = new MistakeMiner(options.mining());
         KnowledgePoints pointer = new KnowledgePoints(options.maxPointsPerMistake());
         ReplayBuffer replay = new ReplayBuffer();
         List<RoundMetrics> rounds = new ArrayList<>();
+        String stop = "round limit (" + options.rounds() + ")";
 
         long t0 = System.nanoTime();
-        Map<String, EvalReport> now = evaluateAll(probe, heldout, ood);
-        writeAnswers(runDir.resolve(roundDir(0)), now);
-        rounds.add(metrics(0, now, null, 0, 0, 0, 0, null, null, seconds(t0)));
-        print(out, rounds.get(0));
-        String stop = "round limit (" + options.rounds() + ")";
-        writeMetrics(runDir, rounds, null);
+        EvolveCheckpoints.State resumed = checkpoints == null ? null : checkpoints.begin(out::println);
+        Map<String, EvalReport> now;
+        int first = 1;
+        if (resumed != null) {
+            int done = resumed.completedRounds();
+            String was = resumed.stopReason();
+            if (was != null && !(was.startsWith("round limit") && done < options.rounds())) {
+                rounds.addAll(checkpoints.readMetrics(done));
+                out.println("--resume: the run in " + runDir + " is complete after round " + done + " (" + was + ")");
+                return new EvolveResult(rounds, was);
+            }
+            now = resume(resumed, replay, rounds, probe, heldout, ood, out);
+            first = done + 1;
+        } else {
+            now = evaluateAll(probe, heldout, ood);
+            writeAnswers(runDir.resolve(roundDir(0)), now);
+            rounds.add(metrics(0, now, null, 0, 0, 0, 0, null, null, seconds(t0)));
+            print(out, rounds.get(0));
+            writeMetrics(runDir, rounds, null);
+        }
 
-        for (int round = 1; round <= options.rounds(); round++) {
+        for (int round = first; round <= options.rounds(); round++) {
             long start = System.nanoTime();
             Path dir = runDir.resolve(roundDir(round));
             List<Mistake> mistakes = miner.mine(now.get("probe"), evaluator);
@@ -94,6 +119,7 @@ public final class EvolveLoop {
             rounds.add(m);
             print(out, m);
             writeMetrics(runDir, rounds, null);
+            if (checkpoints != null) checkpoints.save(round, model, trainer);
             double gain = m.probe().accuracy() - rounds.get(rounds.size() - 2).probe().accuracy();
             now = next;
             if (gain < options.minGain()) {
@@ -103,8 +129,38 @@ public final class EvolveLoop {
         }
         writeMetrics(runDir, rounds, stop);
         MetricsPlot.write(runDir.resolve("metrics.png"), rounds);
+        if (checkpoints != null) checkpoints.finish(checkpoints.current(), stop);
         out.println("stopped: " + stop);
         return new EvolveResult(rounds, stop);
+    }
+
+    /**
+     * Restores a killed run after its last completed round: weights and trainer state from the checkpoint, the
+     * replay buffer and the trainer's seen examples from the rounds' data files, the metrics so far from
+     * metrics.json; returns a fresh evaluation of the restored model (deterministic, so equal to the killed run's).
+     */
+    private Map<String, EvalReport> resume(EvolveCheckpoints.State state, ReplayBuffer replay, List<RoundMetrics> rounds,
+                                           QuestionSet probe, QuestionSet heldout, QuestionSet ood, PrintStream out) {
+        int done = state.completedRounds();
+        List<Example> seen = new ArrayList<>();
+        for (int r = 1; r <= done; r++) {
+            List<TrainingItem> fresh = new ArrayList<>(checkpoints.roundItems(r, "cpt"));
+            fresh.addAll(checkpoints.roundItems(r, "cit"));
+            List<TrainingItem> all = new ArrayList<>(fresh);
+            all.addAll(checkpoints.roundItems(r, "replay"));
+            for (TrainingItem item : all) seen.add(ExampleEncoder.encode(tokenizer, item, options.maxTokens()));
+            replay.add(fresh);
+        }
+        checkpoints.restore(state, model, trainer, seen);
+        rounds.addAll(checkpoints.readMetrics(done));
+        Map<String, EvalReport> now = evaluateAll(probe, heldout, ood);
+        double recorded = rounds.get(done).probe().accuracy();
+        if (Math.abs(now.get("probe").accuracy() - recorded) > 1e-9) {
+            out.printf(Locale.ROOT, "--resume: warning: the restored model scores %.4f on the probe set, the killed run recorded %.4f%n",
+                    now.get("probe").accuracy(), recorded);
+        }
+        out.println("--resume: continuing after round " + done + " from " + state.checkpoint());
+        return now;
     }
 
     private Map<String, EvalReport> evaluateAll(QuestionSet probe, QuestionSet heldout, QuestionSet ood) {

@@ -11,6 +11,15 @@ import java.util.List;
 public interface RoundTrainer {
     TrainSummary train(LanguageModel model, List<Example> examples, int round);
 
+    /** Writes whatever the trainer carries from round to round into a checkpoint directory (to resume). */
+    default void saveState(java.nio.file.Path dir) {}
+
+    /**
+     * Restores what {@link #saveState} wrote, on resuming after the rounds whose training examples were
+     * {@code seen} (in order).
+     */
+    default void restoreState(java.nio.file.Path dir, List<Example> seen) {}
+
     /** What a round's training did: optimizer steps, mean loss of the first and last epoch, wall seconds. */
     record TrainSummary(int steps, double firstLoss, double lastLoss, double seconds) {}
 }

@@ -5,6 +5,7 @@ import dev.sculpt.backend.Backends;
 import dev.sculpt.cem.ContinualRoundTrainer;
 import dev.sculpt.cem.DataOptions;
 import dev.sculpt.cem.Evolve;
+import dev.sculpt.cem.EvolveCheckpoints;
 import dev.sculpt.cem.EvolveInputs;
 import dev.sculpt.cem.EvolveOptions;
 import dev.sculpt.cem.EvolveResult;
@@ -74,6 +75,8 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--template-short", description = "short-answer prompt template with {question}") String templateShort;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--save", description = "write the final model to RUN_DIR/model") boolean save;
+    @Option(names = "--resume", description = "continue the run in RUN_DIR after its last completed round"
+            + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json)") boolean resume;
 
     @Override
     public Integer call() {
@@ -103,7 +106,8 @@ final class EvolveCommand implements Callable<Integer> {
             LanguageModel lm = Models.load(model);
             try (lm) {
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64);
-                EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, out, System.out);
+                EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);
+                EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, out, System.out);
                 if (save) {
                     Models.save(lm, out.resolve("model"), model);
                     System.out.println("model written to " + out.resolve("model"));
