@@ -74,6 +74,7 @@ public final class EvolveLoop {
             String was = resumed.stopReason();
             if (was != null && !(was.startsWith("round limit") && done < options.rounds())) {
                 rounds.addAll(checkpoints.readMetrics(done));
+                checkpoints.restore(resumed, model, trainer, List.of());   // the caller may save the final model
                 out.println("--resume: the run in " + runDir + " is complete after round " + done + " (" + was + ")");
                 return new EvolveResult(rounds, was);
             }

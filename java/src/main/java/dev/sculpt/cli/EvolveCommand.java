@@ -13,6 +13,7 @@ import dev.sculpt.cem.LuceneRetriever;
 import dev.sculpt.cem.MiningOptions;
 import dev.sculpt.cem.PromptTemplate;
 import dev.sculpt.continual.Method;
+import dev.sculpt.continual.NonTargets;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Models;
@@ -67,6 +68,10 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8") int batchSize;
     @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
     @Option(names = "--rank-policy", defaultValue = "importance", description = "importance, schedule or a ratio in [0, 1] (default: ${DEFAULT-VALUE})") String rankPolicy;
+    @Option(names = "--accumulate", description = "osft: unite each round's protected bases with the earlier rounds'") boolean accumulate;
+    @Option(names = "--non-targets", defaultValue = "train",
+            description = "osft: embeddings, lm_head and norms while a subspace is protected: train, freeze or constrain (default: ${DEFAULT-VALUE})")
+    String nonTargets;
     @Option(names = "--mrr", defaultValue = "0.1") double mrr;
     @Option(names = "--trr", defaultValue = "0.8") double trr;
     @Option(names = "--max-new-tokens", defaultValue = "32", description = "answer length limit (default: ${DEFAULT-VALUE})") int maxNewTokens;
@@ -89,6 +94,7 @@ final class EvolveCommand implements Callable<Integer> {
                 new DataOptions(normativePerPassage, !noExtractive, !noReview, pointsPerPassage, generalPerPassage, replayShare, seed));
         TrainConfig tc = TrainConfig.defaults().withLr(lr).withEpochs(epochs).withBatchSize(batchSize).withGradAccum(gradAccum).withSeed(seed);
         RankPolicy policy = RankPolicy.parse(rankPolicy, mrr, trr);
+        NonTargets nonTargetsChoice = NonTargets.parse(nonTargets);
         if (maxNewTokens < 1) throw new SculptException("--max-new-tokens must be >= 1, got " + maxNewTokens);
         if (!Files.isDirectory(model)) throw new SculptException("--model: " + model + " is not a directory");
         List<Path> inputs = new ArrayList<>(corpus);
@@ -105,7 +111,8 @@ final class EvolveCommand implements Callable<Integer> {
             tok = Models.tokenizer(model);
             LanguageModel lm = Models.load(model);
             try (lm) {
-                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64);
+                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64)
+                        .accumulate(accumulate).nonTargets(nonTargetsChoice);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);
                 EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, out, System.out);
                 if (save) {

@@ -60,7 +60,7 @@ class EvolveCommandTest {
         Path train = write("train.jsonl", "{\"id\":\"t1\",\"question\":\"What is the town of Oskar?\",\"answer\":\"Fenn\"}");
         Path out = dir.resolve("run");
         List<String> a = args(model, probe, dir.resolve("wiki.jsonl"), out, "--heldout", heldout.toString(),
-                "--train-questions", train.toString(), "--save");
+                "--train-questions", train.toString(), "--save", "--accumulate", "--non-targets", "constrain");
         a.set(a.indexOf(wiki.toString()), wiki + "," + web);
         Result r = sculpt(a.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
@@ -76,6 +76,15 @@ class EvolveCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("model/config.json")));
         assertTrue(Files.isRegularFile(out.resolve("model/tokenizer.json")));
         assertTrue(Files.isRegularFile(out.resolve("index/sculpt-fingerprint.txt")));
+        assertTrue(Files.isRegularFile(out.resolve("evolve-state.json")));
+        assertTrue(Files.isRegularFile(out.resolve("checkpoints/round-01/model.safetensors")));
+
+        Result again = sculpt(a.toArray(String[]::new));
+        assertEquals(2, again.code(), "a RUN_DIR that holds a run needs --resume");
+        assertTrue(again.err().contains("--resume"), again.err());
+        a.add("--resume");
+        Result resumed = sculpt(a.toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
     }
 
     @Test
@@ -107,6 +116,9 @@ class EvolveCommandTest {
         r = sculpt(args(model, good, corpus, out, "--method", "bogus").toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown method"), r.err());
+        r = sculpt(args(model, good, corpus, out, "--non-targets", "sometimes").toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--non-targets") && r.err().contains("sometimes"), r.err());
         r = sculpt(args(model, good, corpus, out, "--tau", "1.5").toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--tau"), r.err());

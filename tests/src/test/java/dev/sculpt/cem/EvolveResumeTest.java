@@ -146,6 +146,9 @@ class EvolveResumeTest {
         Run again = run(model, in, killed, trainer(), true);
         assertTrue(again.log().contains("is complete after round 3"), again.log());
         assertEquals(4, again.result().rounds().size());
+        for (int i = 0; i < straight.weights().size(); i++) {
+            assertArrayEquals(straight.weights().get(i), again.weights().get(i), "a finished run's model is the final one, parameter " + i);
+        }
     }
 
     /** A metrics row with its wall time zeroed (the only field that differs between two equal runs). */
