@@ -50,7 +50,7 @@ public final class EvolveCheckpoints {
      * checkpoint. Throws when {@code runDir} holds a run and resume was not asked for, or when its state is
      * unreadable or its checkpoint missing.
      */
-    State begin(PrintStreamNote out) {
+    State begin(NoteSink out) {
         Path state = runDir.resolve(STATE);
         Path root = runDir.resolve("checkpoints");
         try {
@@ -171,7 +171,7 @@ public final class EvolveCheckpoints {
     }
 
     /** Where a note goes (the loop's output stream). */
-    interface PrintStreamNote {
+    interface NoteSink {
         void note(String line);
     }
 }
