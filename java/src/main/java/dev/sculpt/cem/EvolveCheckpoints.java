@@ -17,8 +17,9 @@ import java.util.Locale;
 /**
  * What makes a killed {@code sculpt evolve} run resumable: after every completed round the model (HF layout,
  * through a {@link ModelStore}) and the round trainer's state (the protected bases it carries) go into
- * {@code RUN_DIR/checkpoints/round-NN}, written into a temporary directory and renamed, and then
- * {@code RUN_DIR/evolve-state.json} names it (also atomically; the previous checkpoint is deleted only after).
+ * {@code RUN_DIR/checkpoints/round-NN} ({@link dev.sculpt.io.AtomicFiles#writeDirectory}: a temporary directory,
+ * then a rename), and then {@code RUN_DIR/evolve-state.json} names it (also atomically; the previous checkpoint
+ * is deleted only after).
  * A run killed at any point therefore finds either the old or the new state, both complete.
  *
  * <p>Resuming restores the weights and the trainer state, rebuilds the replay buffer and the trainer's seen
@@ -32,6 +33,8 @@ public final class EvolveCheckpoints {
     private final Path runDir;
     private final ModelStore store;
     private final boolean resume;
+    /** The state last read or written (null before the first checkpoint of a fresh run). */
+    private State last;
 
     /**
      * @param resume continue the run in {@code runDir}; without it a directory that already holds a run is an error
@@ -54,9 +57,9 @@ public final class EvolveCheckpoints {
         Path state = runDir.resolve(STATE);
         Path root = runDir.resolve("checkpoints");
         try {
-            if (Files.isDirectory(root)) {
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, ".tmp-*")) {
-                    for (Path p : ds) dev.sculpt.continual.AtomicFiles.deleteTree(p);
+            if (Files.isDirectory(root)) {    // what writeDirectory leaves when killed: .round-NN.<random>.tmpdir / .old
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, ".round-*.{tmpdir,old}")) {
+                    for (Path p : ds) dev.sculpt.io.AtomicFiles.deleteRecursively(p);
                 }
             }
         } catch (IOException e) {
@@ -79,6 +82,7 @@ public final class EvolveCheckpoints {
         if (s.completedRounds() < 0 || s.checkpoint() == null || !Files.isDirectory(runDir.resolve(s.checkpoint()))) {
             throw new SculptException("--resume: " + state + " names checkpoint " + s.checkpoint() + ", which is missing");
         }
+        last = s;
         return s;
     }
 
@@ -93,42 +97,25 @@ public final class EvolveCheckpoints {
     void save(int round, LanguageModel model, RoundTrainer trainer) {
         Path root = runDir.resolve("checkpoints");
         String name = String.format(Locale.ROOT, "round-%02d", round);
-        Path tmp = root.resolve(".tmp-" + name);
-        try {
-            dev.sculpt.continual.AtomicFiles.deleteTree(tmp);
-            Files.createDirectories(tmp);
-            store.save(model, tmp);
-            trainer.saveState(tmp);
-            dev.sculpt.continual.AtomicFiles.deleteTree(root.resolve(name));
-            dev.sculpt.continual.AtomicFiles.move(tmp, root.resolve(name));
-        } catch (IOException e) {
-            throw new SculptException("cannot write checkpoint " + root.resolve(name) + ": " + e.getMessage(), e);
-        }
+        dev.sculpt.io.AtomicFiles.writeDirectory(root.resolve(name), dir -> {
+            store.save(model, dir);
+            trainer.saveState(dir);
+        });
         writeState(new State(round, "checkpoints/" + name, null));
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, "round-*")) {
-            for (Path p : ds) if (!p.getFileName().toString().equals(name)) dev.sculpt.continual.AtomicFiles.deleteTree(p);
+            for (Path p : ds) if (!p.getFileName().toString().equals(name)) dev.sculpt.io.AtomicFiles.deleteRecursively(p);
         } catch (IOException e) {
             throw new SculptException("cannot remove old checkpoints in " + root + ": " + e.getMessage(), e);
         }
     }
 
-    /** Marks the run finished (a later --resume reports it and stops). */
-    void finish(State last, String stopReason) {
+    /** Marks the run finished (a later --resume reports it and stops); nothing to mark before a first checkpoint. */
+    void finish(String stopReason) {
         if (last != null) writeState(new State(last.completedRounds(), last.checkpoint(), stopReason));
     }
 
-    /** The state as last written (null before the first checkpoint). */
-    State current() {
-        Path state = runDir.resolve(STATE);
-        if (!Files.exists(state)) return null;
-        try {
-            return JSON.readValue(state.toFile(), State.class);
-        } catch (IOException e) {
-            throw new SculptException("cannot read " + state + ": " + e.getMessage(), e);
-        }
-    }
-
     private void writeState(State s) {
+        last = s;
         try {
             AtomicFiles.writeString(runDir.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

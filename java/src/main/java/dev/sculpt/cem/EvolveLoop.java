@@ -130,7 +130,7 @@ public final class EvolveLoop {
         }
         writeMetrics(runDir, rounds, stop);
         MetricsPlot.write(runDir.resolve("metrics.png"), rounds);
-        if (checkpoints != null) checkpoints.finish(checkpoints.current(), stop);
+        if (checkpoints != null) checkpoints.finish(stop);
         out.println("stopped: " + stop);
         return new EvolveResult(rounds, stop);
     }
