@@ -1,4 +1,4 @@
-// Block-wide reductions through shared memory (no warp shuffles, so the same code also runs under the CPU
+// Block-wide reductions through shared memory (float or double sums, float maxima) (no warp shuffles, so the same code also runs under the CPU
 // emulation of native/test). blockDim.x must be a power of two <= 1024; every thread gets the result, and the
 // scratch may be reused right after the call.
 #ifndef SCULPT_BLOCK_REDUCE_CUH
@@ -7,7 +7,8 @@
 
 #define SCULPT_MAX_BLOCK 1024
 
-__device__ __forceinline__ float block_sum(float v, float* shm) {
+template <class T>
+__device__ __forceinline__ T block_sum(T v, T* shm) {
     int t = threadIdx.x;
     shm[t] = v;
     __syncthreads();
@@ -15,7 +16,7 @@ __device__ __forceinline__ float block_sum(float v, float* shm) {
         if (t < s) shm[t] += shm[t + s];
         __syncthreads();
     }
-    float r = shm[0];
+    T r = shm[0];
     __syncthreads();
     return r;
 }

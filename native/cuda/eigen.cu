@@ -1,7 +1,7 @@
 // Batched symmetric eigen-decomposition of small Gram matrices (the projected problem of the randomized SVD):
 // parallel cyclic Jacobi in double, one CUDA block per matrix, round-robin pairing so that n/2 disjoint
 // rotations run at once. The Java side sends larger matrices to cuSOLVER syevd and uses sculpt_eigen_select.
-#include "kernel_common.cuh"
+#include "block_reduce.cuh"
 #include "sculpt_cuda.h"
 
 #define EIG_THREADS 512
@@ -13,19 +13,6 @@ __device__ __forceinline__ void rr_pair(int i, int round, int L, int* p, int* q)
     int b = 1 + (j - 1 + round) % (L - 1);
     *p = min(a, b);
     *q = max(a, b);
-}
-
-__device__ double block_sum(double v, double* scratch) {
-    int tid = threadIdx.x;
-    scratch[tid] = v;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) scratch[tid] += scratch[tid + s];
-        __syncthreads();
-    }
-    double r = scratch[0];
-    __syncthreads();
-    return r;
 }
 
 // Writes the keep largest (value, vector) pairs given values at val[i * vstride] and vector i's element j at

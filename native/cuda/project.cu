@@ -17,18 +17,19 @@
 // Shared rows padded by one float: the transposing loads (k fastest across threads) then hit 16 different banks.
 #define PROJ_LD (PROJ_TILE + 1)
 
-// As[kk][row] and Bs[kk][col] for one chunk of K; each of the 256 threads loads 4 elements of each.
-__device__ __forceinline__ void proj_load_row_major_a(const float* a, int lda, int m, int k, int r0, int k0,
-                                                      float (*as)[PROJ_LD], int t) {
+// One chunk of K of an operand stored rows x k row-major (A1, A2, and B2t whose rows are D's columns), into
+// tile[kk][row] for rows r0..r0+63; each of the 256 threads loads 4 elements.
+__device__ __forceinline__ void proj_load_k_fastest(const float* x, int rows, int k, int r0, int k0,
+                                                    float (*tile)[PROJ_LD], int t) {
     for (int e = 0; e < 4; e++) {
         int idx = t + 256 * e;           // 64 rows x 16 k, k fastest: consecutive threads read consecutive k
         int row = idx / PROJ_KC, kk = idx % PROJ_KC;
         int gr = r0 + row, gk = k0 + kk;
-        as[kk][row] = (gr < m && gk < k) ? a[(long long) gr * lda + gk] : 0.0f;
+        tile[kk][row] = (gr < rows && gk < k) ? x[(long long) gr * k + gk] : 0.0f;
     }
 }
 
-// B1 is k x n row-major: 16 k x 64 columns, columns fastest.
+// B1 is k x n row-major: 16 k x 64 columns, columns fastest, into bs[kk][col].
 __device__ __forceinline__ void proj_load_b_rows(const float* b, int n, int k, int c0, int k0,
                                                  float (*bs)[PROJ_LD], int t) {
     for (int e = 0; e < 4; e++) {
@@ -36,17 +37,6 @@ __device__ __forceinline__ void proj_load_b_rows(const float* b, int n, int k, i
         int kk = idx / PROJ_TILE, col = idx % PROJ_TILE;
         int gk = k0 + kk, gc = c0 + col;
         bs[kk][col] = (gk < k && gc < n) ? b[(long long) gk * n + gc] : 0.0f;
-    }
-}
-
-// B2t is n x k row-major (B2 transposed): 64 columns x 16 k, k fastest.
-__device__ __forceinline__ void proj_load_b_transposed(const float* bt, int n, int k, int c0, int k0,
-                                                       float (*bs)[PROJ_LD], int t) {
-    for (int e = 0; e < 4; e++) {
-        int idx = t + 256 * e;
-        int col = idx / PROJ_KC, kk = idx % PROJ_KC;
-        int gk = k0 + kk, gc = c0 + col;
-        bs[kk][col] = (gk < k && gc < n) ? bt[(long long) gc * k + gk] : 0.0f;
     }
 }
 
@@ -76,7 +66,7 @@ __global__ void project_update_kernel(float* dall, int m, int n, const float* a1
         const float* a1 = a1all + b * m * k1;
         const float* b1 = b1all + b * k1 * n;
         for (int k0 = 0; k0 < k1; k0 += PROJ_KC) {
-            proj_load_row_major_a(a1, k1, m, k1, r0, k0, as, t);
+            proj_load_k_fastest(a1, m, k1, r0, k0, as, t);
             proj_load_b_rows(b1, n, k1, c0, k0, bs, t);
             __syncthreads();
             proj_accumulate(as, bs, tx, ty, acc);
@@ -87,8 +77,8 @@ __global__ void project_update_kernel(float* dall, int m, int n, const float* a1
         const float* a2 = a2all + b * m * k2;
         const float* b2t = b2tall + b * n * k2;
         for (int k0 = 0; k0 < k2; k0 += PROJ_KC) {
-            proj_load_row_major_a(a2, k2, m, k2, r0, k0, as, t);
-            proj_load_b_transposed(b2t, n, k2, c0, k0, bs, t);
+            proj_load_k_fastest(a2, m, k2, r0, k0, as, t);
+            proj_load_k_fastest(b2t, n, k2, c0, k0, bs, t);
             __syncthreads();
             proj_accumulate(as, bs, tx, ty, acc);
             __syncthreads();
