@@ -49,19 +49,11 @@ class EvolveCommandTest {
     void runsOneRoundOnATinyModelEndToEnd() throws IOException {
         Path model = dir.resolve("model");
         assertEquals(0, Sculpt.execute("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--seed", "3"));
-        Path probe = write("probe.jsonl",
-                "{\"id\":\"p1\",\"question\":\"What is the town of Ansel?\",\"answer\":\"Brill\"}",
-                "{\"id\":\"p2\",\"question\":\"Which pet does Cora keep?\",\"options\":[\"cat\",\"owl\"],\"answer\":\"owl\"}");
-        Path heldout = write("heldout.jsonl", "{\"id\":\"h1\",\"question\":\"What is the color of Ansel?\",\"answer\":\"teal\"}");
-        Path wiki = write("wiki.jsonl",
-                "{\"id\":\"1\",\"title\":\"Ansel\",\"text\":\"The town of Ansel is Brill. The color of Ansel is teal.\"}",
-                "{\"id\":\"2\",\"title\":\"Cora\",\"text\":\"Cora keeps an owl.\"}");
-        Path web = write("web.jsonl", "{\"id\":\"1\",\"title\":\"Brill\",\"text\":\"Brill is a river town.\"}");
-        Path train = write("train.jsonl", "{\"id\":\"t1\",\"question\":\"What is the town of Oskar?\",\"answer\":\"Fenn\"}");
+        TinyEvolveFiles f = TinyEvolveFiles.write(dir);
         Path out = dir.resolve("run");
-        List<String> a = args(model, probe, dir.resolve("wiki.jsonl"), out, "--heldout", heldout.toString(),
-                "--train-questions", train.toString(), "--save", "--accumulate", "--non-targets", "constrain");
-        a.set(a.indexOf(wiki.toString()), wiki + "," + web);
+        List<String> a = args(model, f.probe(), f.wiki(), out, "--heldout", f.heldout().toString(),
+                "--train-questions", f.train().toString(), "--save", "--accumulate", "--non-targets", "constrain");
+        a.set(a.indexOf(f.wiki().toString()), f.wiki() + "," + f.web());
         Result r = sculpt(a.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());

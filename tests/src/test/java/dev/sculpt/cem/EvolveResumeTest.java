@@ -41,12 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
 class EvolveResumeTest {
     @TempDir Path dir;
 
-    private Path write(String name, String... lines) throws IOException {
-        Path f = dir.resolve(name);
-        Files.writeString(f, String.join("\n", lines) + "\n");
-        return f;
-    }
-
     /** Delegates to the real trainer but dies when round {@code dieAt} starts, as a killed process would. */
     private static final class DyingTrainer implements RoundTrainer {
         private final RoundTrainer real;
@@ -106,15 +100,8 @@ class EvolveResumeTest {
     void aRunKilledInRoundTwoResumesToTheSameEnd() throws IOException {
         Path model = dir.resolve("model");
         assertEquals(0, Sculpt.execute("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--seed", "3"));
-        Path probe = write("probe.jsonl",
-                "{\"id\":\"p1\",\"question\":\"What is the town of Ansel?\",\"answer\":\"Brill\"}",
-                "{\"id\":\"p2\",\"question\":\"Which pet does Cora keep?\",\"options\":[\"cat\",\"owl\"],\"answer\":\"owl\"}");
-        Path heldout = write("heldout.jsonl", "{\"id\":\"h1\",\"question\":\"What is the color of Ansel?\",\"answer\":\"teal\"}");
-        Path wiki = write("wiki.jsonl",
-                "{\"id\":\"1\",\"title\":\"Ansel\",\"text\":\"The town of Ansel is Brill. The color of Ansel is teal.\"}",
-                "{\"id\":\"2\",\"title\":\"Cora\",\"text\":\"Cora keeps an owl.\"}");
-        Path train = write("train.jsonl", "{\"id\":\"t1\",\"question\":\"What is the town of Oskar?\",\"answer\":\"Fenn\"}");
-        EvolveInputs in = EvolveInputs.load(probe, heldout, null, List.of(wiki), train, null, dir.resolve("index"));
+        TinyEvolveFiles f = TinyEvolveFiles.write(dir);
+        EvolveInputs in = EvolveInputs.load(f.probe(), f.heldout(), null, List.of(f.wiki()), f.train(), null, dir.resolve("index"));
 
         Run straight = run(model, in, dir.resolve("straight"), trainer(), false);
         assertEquals(4, straight.result().rounds().size(), straight.log());

@@ -36,12 +36,7 @@ class CudaBuildAndProbeTest {
         for (String c : candidates) {
             if (c != null && new File(c).canExecute()) return true;
         }
-        String path = System.getenv("PATH");
-        if (path == null) return false;
-        for (String dir : path.split(File.pathSeparator)) {
-            if (new File(dir, "nvcc").canExecute()) return true;
-        }
-        return false;
+        return CudaKernelEmulationTest.onPath("nvcc");
     }
 
     private static URL lib(String name) {
@@ -126,7 +121,7 @@ class CudaBuildAndProbeTest {
     void everyBoundKernelIsExportedByTheLibrary() throws Exception {
         URL so = lib("libsculpt_cuda.so");
         assumeTrue(so != null, "libsculpt_cuda.so was not built here (no nvcc)");
-        assumeTrue(onPath("nm"), "no nm (binutils) on this machine: exported symbols not checked");
+        assumeTrue(CudaKernelEmulationTest.onPath("nm"), "no nm (binutils) on this machine: exported symbols not checked");
         java.nio.file.Path copy = java.nio.file.Files.createTempFile("libsculpt_cuda", ".so");   // it may sit in a jar
         try (InputStream in = so.openStream()) {
             java.nio.file.Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -147,14 +142,5 @@ class CudaBuildAndProbeTest {
             assertTrue(defined.contains(m.getName()), m.getName() + " is bound in CudaKernels but not defined in libsculpt_cuda.so");
         }
         assertTrue(bound >= 20, "only " + bound + " bound kernels found");
-    }
-
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) return false;
-        for (String dir : path.split(File.pathSeparator)) {
-            if (new File(dir, tool).canExecute()) return true;
-        }
-        return false;
     }
 }

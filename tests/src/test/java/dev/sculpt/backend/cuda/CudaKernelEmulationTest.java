@@ -26,7 +26,8 @@ class CudaKernelEmulationTest {
         return p != null ? Path.of(p).toAbsolutePath().normalize() : Path.of("..").toAbsolutePath().normalize();
     }
 
-    private static boolean onPath(String exe) {
+    /** Whether an executable named {@code exe} is on PATH (also used by {@link CudaBuildAndProbeTest}). */
+    static boolean onPath(String exe) {
         String path = System.getenv("PATH");
         if (path == null) return false;
         for (String dir : path.split(File.pathSeparator)) {
