@@ -85,14 +85,7 @@ SCULPT_HD double log01(double x) {
     }
     double s = (m - 1.0) / (m + 1.0);
     double s2 = s * s;
-    double p = 1.0 / 25.0;
-    p = p * s2 + 1.0 / 23.0;
-    p = p * s2 + 1.0 / 21.0;
-    p = p * s2 + 1.0 / 19.0;
-    p = p * s2 + 1.0 / 17.0;
-    p = p * s2 + 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
+    double p = 1.0 / 11.0;
     p = p * s2 + 1.0 / 9.0;
     p = p * s2 + 1.0 / 7.0;
     p = p * s2 + 1.0 / 5.0;
@@ -101,15 +94,10 @@ SCULPT_HD double log01(double x) {
     return (double) k * SCULPT_LN2 + 2.0 * s * p;
 }
 
-/** sin x for x in [0, pi/2), Taylor to x^23. */
+/** sin x for x in [0, pi/2), Taylor to x^13 (truncation below 7e-10). */
 SCULPT_HD double sin_poly(double x) {
     double x2 = x * x;
-    double p = -1.0 / 25852016738884976640000.0;
-    p = p * x2 + 1.0 / 51090942171709440000.0;
-    p = p * x2 - 1.0 / 121645100408832000.0;
-    p = p * x2 + 1.0 / 355687428096000.0;
-    p = p * x2 - 1.0 / 1307674368000.0;
-    p = p * x2 + 1.0 / 6227020800.0;
+    double p = 1.0 / 6227020800.0;
     p = p * x2 - 1.0 / 39916800.0;
     p = p * x2 + 1.0 / 362880.0;
     p = p * x2 - 1.0 / 5040.0;
@@ -119,15 +107,10 @@ SCULPT_HD double sin_poly(double x) {
     return x * p;
 }
 
-/** cos x for x in [0, pi/2), Taylor to x^24. */
+/** cos x for x in [0, pi/2), Taylor to x^14 (truncation below 7e-11). */
 SCULPT_HD double cos_poly(double x) {
     double x2 = x * x;
-    double p = 1.0 / 620448401733239439360000.0;
-    p = p * x2 - 1.0 / 1124000727777607680000.0;
-    p = p * x2 + 1.0 / 2432902008176640000.0;
-    p = p * x2 - 1.0 / 6402373705728000.0;
-    p = p * x2 + 1.0 / 20922789888000.0;
-    p = p * x2 - 1.0 / 87178291200.0;
+    double p = -1.0 / 87178291200.0;
     p = p * x2 + 1.0 / 479001600.0;
     p = p * x2 - 1.0 / 3628800.0;
     p = p * x2 + 1.0 / 40320.0;

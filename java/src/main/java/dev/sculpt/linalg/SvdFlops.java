@@ -18,8 +18,10 @@ public final class SvdFlops {
      * Randomized SVD of one m x n matrix as the CPU backend runs it (r = min, c = max, l = sketch width):
      * <ul>
      *   <li>products with A: sketch, 2q power-iteration products and B: (2q + 2) x 2 r c l;</li>
-     *   <li>CholeskyQR2 of q + 1 panels r x l and q panels c x l: per panel of h rows, twice
-     *       (Gram h l^2 + Cholesky l^3/3 + inverse l^3/3 + triangular product h l^2);</li>
+     *   <li>orthonormalisation of q + 1 panels r x l and q panels c x l: CholeskyQR2 for the last (the basis
+     *       Q), one CholeskyQR pass for the 2q intermediate ones (Gram h l^2 + Cholesky l^3/3 + inverse l^3/3
+     *       + triangular product h l^2 per pass and panel of h rows; the CPU backend's path for
+     *       well-conditioned panels, see its TallSkinnyQr);</li>
      *   <li>small SVD: Gram of B (c l^2), symmetric eigensolver with vectors (about 4 l^3),
      *       U = Q W_k and V = Bt W_k (2 r l k + 2 c l k), V's Gram and Cholesky re-orthonormalisation
      *       (c k^2 + 2k^3/3 + c k^2).</li>
@@ -32,15 +34,19 @@ public final class SvdFlops {
         double q = powerIters;
         double products = (2 * q + 2) * 2 * r * c * l;
         double qrPanel = 0;
-        qrPanel += (q + 1) * choleskyQr2(r, l);
-        qrPanel += q * choleskyQr2(c, l);
+        qrPanel += choleskyQr2(r, l) + q * choleskyQr(r, l) + q * choleskyQr(c, l);
         double small = c * l * l + 4 * l * l * l + 2 * r * l * k + 2 * c * l * k + 2 * c * k * k + 2.0 / 3 * k * k * k;
         return products + qrPanel + small;
     }
 
     /** CholeskyQR2 of an h x l panel. */
     public static double choleskyQr2(double h, double l) {
-        return 2 * (h * l * l + 2.0 / 3 * l * l * l + h * l * l);
+        return 2 * choleskyQr(h, l);
+    }
+
+    /** One CholeskyQR pass over an h x l panel. */
+    public static double choleskyQr(double h, double l) {
+        return h * l * l + 2.0 / 3 * l * l * l + h * l * l;
     }
 
     /**

@@ -21,14 +21,15 @@ class PhiloxTest {
     }
 
     @Test
-    void logSinCosAgreeWithTheLibraryToRounding() {
+    void logSinCosAgreeWithTheLibraryFarBelowFloatRounding() {
+        // the polynomials are truncated where the float samples stop seeing them (below 1e-9)
         SplittableRandom r = new SplittableRandom();
         for (int i = 0; i < 100_000; i++) {
             double x = r.nextDouble() + 1e-300;
-            assertEquals(Math.log(x), Philox.log(x), 4e-16 * Math.max(1, Math.abs(Math.log(x))), "log " + x);
+            assertEquals(Math.log(x), Philox.log(x), 1e-10 * Math.max(1, Math.abs(Math.log(x))), "log " + x);
             double a = r.nextDouble() * Math.PI / 2;
-            assertEquals(Math.sin(a), Philox.sinPoly(a), 4e-16, "sin " + a);
-            assertEquals(Math.cos(a), Philox.cosPoly(a), 4e-16, "cos " + a);
+            assertEquals(Math.sin(a), Philox.sinPoly(a), 1e-9, "sin " + a);
+            assertEquals(Math.cos(a), Philox.cosPoly(a), 1e-10, "cos " + a);
         }
     }
 

@@ -12,7 +12,8 @@ class SvdPlannerTest {
     void randomizedFlopCountMatchesAHandCount() {
         // m = n = 100, k = 10, p = 10 (l = 20), q = 1
         double products = 4 * 2.0 * 100 * 100 * 20;                     // sketch, 2 power products, B
-        double qr = 3 * 2 * (100 * 400 + 2.0 / 3 * 8000 + 100 * 400);    // 2 panels of 100 x 20 on r, 1 on c
+        double pass = 100 * 400 + 2.0 / 3 * 8000 + 100 * 400;            // one CholeskyQR pass, 100 x 20
+        double qr = 2 * pass + 2 * pass;                                 // the final basis twice, 2 intermediate once
         double small = 100 * 400 + 4 * 8000 + 2 * 100 * 20 * 10 * 2 + 2 * 100 * 100 + 2.0 / 3 * 1000;
         assertEquals(products + qr + small, SvdFlops.randomized(100, 100, 10, 10, 1), 1e-6);
         assertEquals(SvdFlops.randomized(300, 100, 10, 10, 2), SvdFlops.randomized(100, 300, 10, 10, 2), 1e-6, "transpose-symmetric");

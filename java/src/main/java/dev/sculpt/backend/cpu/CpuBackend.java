@@ -91,7 +91,7 @@ public final class CpuBackend implements Backend {
         long seed = options.seed();
         synchronized (LOCK) {
             SvdResult res = allocateResult(a, k, SvdMethod.RANDOMIZED);
-            int[] fallbacks = new int[2];
+            int[] fallbacks = new int[3];
             long[] phases = new long[4];
             try {
                 BatchRunner.run(a.count(), a.matrixSize(), parallelInside -> {
@@ -107,6 +107,7 @@ public final class CpuBackend implements Backend {
                             synchronized (fallbacks) {
                                 fallbacks[0] += kernel.householderFallbacks;
                                 fallbacks[1] += kernel.gesddFallbacks;
+                                fallbacks[2] += kernel.onePassBases;
                                 for (int i = 0; i < 4; i++) phases[i] += kernel.phaseNanos[i];
                             }
                             kernel.close();
@@ -118,9 +119,9 @@ public final class CpuBackend implements Backend {
                 throw e;
             }
             if (LOG.isDebugEnabled()) {
-                LOG.debug("randomized SVD of {} ({} x {}, k={}, l={}): {} Householder QR fallbacks, {} sgesdd small SVDs;"
-                        + " ms in sketch {}, products {}, QR {}, small SVD {}",
-                        InputChecks.describe(a), m, n, k, l, fallbacks[0], fallbacks[1],
+                LOG.debug("randomized SVD of {} ({} x {}, k={}, l={}): {} Householder QR fallbacks, {} one-pass"
+                        + " intermediate bases, {} sgesdd small SVDs; ms in sketch {}, products {}, QR {}, small SVD {}",
+                        InputChecks.describe(a), m, n, k, l, fallbacks[0], fallbacks[2], fallbacks[1],
                         phases[0] / 1e6, phases[1] / 1e6, phases[2] / 1e6, phases[3] / 1e6);
             }
             return res;

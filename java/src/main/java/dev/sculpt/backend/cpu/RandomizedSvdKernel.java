@@ -28,11 +28,14 @@ import org.bytedeco.javacpp.FloatPointer;
  * space, so the more numerous QRs are the cheaper ones:
  * <pre>
  *   Omega (c x l) = Philox sketch of (seed, matrix index): element (i, j) = gaussian(seed, b, i * l + j)
- *   Y = M Omega; Y = qr(Y)
- *   q times: Z = M^T Y; Z = qr(Z); Y = M Z; Y = qr(Y)
+ *   Y = M Omega; Y = basis(Y)
+ *   q times: Z = M^T Y; Z = basis(Z); Y = M Z; Y = basis(Y)
  *   Bt = M^T Y                          (c x l, the transpose of B = Q^T M)
  * </pre>
- * with l = min(k + p, r) and qr = {@link TallSkinnyQr} (CholeskyQR2, Householder fallback).
+ * with l = min(k + p, r). The last Y is Q and gets the full {@link TallSkinnyQr#orthonormalize} (CholeskyQR2,
+ * Householder fallback); the panels before it only carry the span into the next product, so they get
+ * {@link TallSkinnyQr#spanBasis} (one CholeskyQR pass while the panel is well conditioned), which saves four
+ * of the ten passes at the default q = 2.
  *
  * <p>Small SVD: the Gram matrix G = B B^T (ssyrk, l x l) and its eigen-decomposition (ssyevd) give the
  * left singular vectors W of B; then U_M = Q W_k and V_M = Bt W_k with its columns scaled to unit length
@@ -57,6 +60,8 @@ final class RandomizedSvdKernel implements AutoCloseable {
     private final float[] sigma;
     private final int[] order;
     int householderFallbacks;
+    /** Intermediate panels that one CholeskyQR pass sufficed for (see {@link TallSkinnyQr#spanBasis}). */
+    int onePassBases;
     int gesddFallbacks;
     /** Nanoseconds spent per phase: sketch generation, products with A, QR, small SVD (for debug logs). */
     final long[] phaseNanos = new long[4];
@@ -109,18 +114,19 @@ final class RandomizedSvdKernel implements AutoCloseable {
         GaussianFill.fill(z.buf(), 0, (long) c * l, seed, b, parallelFill);
         long t1 = System.nanoTime();
         phaseNanos[0] += t1 - t0;
+        // Only the last Y must be orthonormal (it is Q); the panels before it just carry the span forward
         product(tM, r, c, a, zp, yp);
         t1 = lap(t1, 1);
-        orthonormalize(yp, r);
+        orthonormalize(yp, r, q == 0);
         t1 = lap(t1, 2);
         for (int i = 0; i < q; i++) {
             product(tMT, c, r, a, yp, zp);
             t1 = lap(t1, 1);
-            orthonormalize(zp, c);
+            orthonormalize(zp, c, false);
             t1 = lap(t1, 2);
             product(tM, r, c, a, zp, yp);
             t1 = lap(t1, 1);
-            orthonormalize(yp, r);
+            orthonormalize(yp, r, i == q - 1);
             t1 = lap(t1, 2);
         }
         product(tMT, c, r, a, yp, zp);   // Bt
@@ -156,8 +162,10 @@ final class RandomizedSvdKernel implements AutoCloseable {
         cblas_sgemm(CblasRowMajor, tx, ty, rows, cols, inner, 1f, x, ldx, y, ldy, 0f, out, ldo);
     }
 
-    private void orthonormalize(FloatPointer x, int rows) {
-        if (qr.orthonormalize(x, rows, l) == TallSkinnyQr.Path.HOUSEHOLDER) householderFallbacks++;
+    private void orthonormalize(FloatPointer x, int rows, boolean finalBasis) {
+        TallSkinnyQr.Path path = finalBasis ? qr.orthonormalize(x, rows, l) : qr.spanBasis(x, rows, l);
+        if (path == TallSkinnyQr.Path.HOUSEHOLDER) householderFallbacks++;
+        if (path == TallSkinnyQr.Path.CHOLESKY_QR) onePassBases++;
     }
 
     /** The Gram path; false when B is too ill-conditioned for it (nothing useful written then). */

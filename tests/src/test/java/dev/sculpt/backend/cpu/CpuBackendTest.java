@@ -62,6 +62,45 @@ class CpuBackendTest {
         assertTrue(qtq.maxAbs() < 1e-5, "||Q^T Q - I|| = " + qtq.maxAbs() + " (seed " + seed + ")");
     }
 
+    @Test
+    void aWellConditionedIntermediatePanelGetsOnePassThatKeepsItsSpan() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] s = new double[40];
+        for (int i = 0; i < 40; i++) s[i] = Math.pow(10, -1.5 * i / 39);   // cond ~30, as in power iterations
+        DenseF64 x = DenseF64.withSpectrum(300, 40, s, rnd).roundedToFloat();
+        DenseF64 q = runSpanBasis(x, seed);
+        assertEquals(TallSkinnyQr.Path.CHOLESKY_QR, lastPath, "seed " + seed);
+        double orth = q.transpose().times(q).minus(DenseF64.identity(40)).maxAbs();
+        assertTrue(orth < 0.06, "||Q^T Q - I|| = " + orth + " (seed " + seed + ")");
+        // same span as X: the float64 projection of X onto Q's column space (Q need not be orthonormal)
+        DenseF64 qq = q.svd().u().leftColumns(40);
+        DenseF64 outside = x.minus(qq.times(qq.transpose().times(x)));
+        assertTrue(outside.frobenius() < 1e-5 * x.frobenius(), "X not in span(Q): " + outside.frobenius() + " (seed " + seed + ")");
+    }
+
+    @Test
+    void anIllConditionedIntermediatePanelIsFullyOrthonormalised() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] s = new double[40];
+        for (int i = 0; i < 40; i++) s[i] = Math.pow(10, -3.5 * i / 39);   // cond ~3e3: one pass would leave ~0.5
+        DenseF64 x = DenseF64.withSpectrum(300, 40, s, rnd).roundedToFloat();
+        DenseF64 q = runSpanBasis(x, seed);
+        assertTrue(lastPath != TallSkinnyQr.Path.CHOLESKY_QR, "one pass accepted at cond 3e3 (seed " + seed + ")");
+        assertOrthonormalWithSameSpan(x, q, seed);
+    }
+
+    private TallSkinnyQr.Path lastPath;
+
+    private DenseF64 runSpanBasis(DenseF64 x, long seed) {
+        try (Workspace ws = new Workspace(); MatrixBatch b = MatrixBatch.allocateHost(1, x.rows, x.cols)) {
+            x.into(b, 0);
+            lastPath = new TallSkinnyQr(ws, x.cols).spanBasis(b.pointer(0), x.rows, x.cols);
+            return DenseF64.of(b, 0);
+        }
+    }
+
     private static DenseF64 runQr(DenseF64 x, TallSkinnyQr.Path expected, long seed) {
         try (Workspace ws = new Workspace(); MatrixBatch b = MatrixBatch.allocateHost(1, x.rows, x.cols)) {
             x.into(b, 0);
