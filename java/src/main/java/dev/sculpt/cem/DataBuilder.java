@@ -2,6 +2,7 @@ package dev.sculpt.cem;
 
 import dev.sculpt.data.TextPair;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  *   <li>extractive: "Passage: ... What does the passage say about POINT? Sentence:" -> the passage sentence about
  *       POINT;</li>
  *   <li>review: "What do you know about POINT? Fact:" -> the same sentence, without the passage;</li>
- *   <li>general: general instruction items (seeded picks).</li>
+ *   <li>general: general instruction items, dealt from a seeded shuffle of the pool (every item once before
+ *       any twice).</li>
  * </ul>
  * The sentence about a point is the first sentence containing it (case-insensitive), else the sentence sharing
  * the most words with it.
@@ -64,6 +66,10 @@ public final class DataBuilder {
         Random rnd = new Random(options.seed() * 1_000_003L + round);
         List<TrainingItem> cpt = new ArrayList<>();
         List<TrainingItem> cit = new ArrayList<>();
+        // general items come from a shuffled deck, reshuffled when used up: every item once before any twice, so
+        // a round's general share covers the whole pool instead of a random sample with repeats and gaps
+        List<TextPair> deck = List.of();
+        int deckNext = 0;
         for (RetrievedPassage rp : passages) {
             Passage p = rp.passage();
             cpt.add(new TrainingItem(TrainingItem.CPT, "", p.fullText(), p.key(), null, round));
@@ -83,7 +89,12 @@ public final class DataBuilder {
                 }
             }
             for (int i = 0; i < options.generalPerPassage() && !general.isEmpty(); i++) {
-                TextPair g = general.get(rnd.nextInt(general.size()));
+                if (deckNext == deck.size()) {
+                    deck = new ArrayList<>(general);
+                    Collections.shuffle(deck, rnd);
+                    deckNext = 0;
+                }
+                TextPair g = deck.get(deckNext++);
                 cit.add(new TrainingItem(TrainingItem.GENERAL, g.prompt(), g.completion(), null, null, round));
             }
         }

@@ -37,6 +37,29 @@ class DataBuilderTest {
     }
 
     @Test
+    void generalItemsAreDealtFromADeckSoEveryItemComesOnceBeforeAnyTwice() {
+        List<TextPair> pool = new java.util.ArrayList<>();
+        for (int i = 0; i < 7; i++) pool.add(new TextPair("Say " + i + ".", " " + i));
+        long seed = new Random().nextLong();
+        DataBuilder b = new DataBuilder(train, List.of(probe), pool, PromptTemplate.defaults(),
+                new DataOptions(0, false, false, 1, 3, 0.0, seed));
+        // 2 passages x 3 = 6 picks from 7: all distinct; 4 passages x 3 = 12: every item once, five of them twice
+        List<RetrievedPassage> two = List.of(new RetrievedPassage(ansel, List.of(pAnsel), 1), new RetrievedPassage(cora, List.of(pCora), 1));
+        var counts = generalCounts(b.build(1, two, null));
+        assertEquals(6, counts.size(), "seed " + seed + ": " + counts);
+        List<RetrievedPassage> four = List.of(two.get(0), two.get(1), two.get(0), two.get(1));
+        counts = generalCounts(b.build(2, four, null));
+        assertEquals(7, counts.size(), "seed " + seed + ": " + counts);
+        assertTrue(counts.values().stream().allMatch(c -> c == 1 || c == 2), "seed " + seed + ": " + counts);
+        assertEquals(12L, counts.values().stream().mapToLong(Long::longValue).sum());
+    }
+
+    private static java.util.Map<String, Long> generalCounts(RoundData d) {
+        return d.cit().stream().filter(t -> t.kind().equals(TrainingItem.GENERAL))
+                .collect(Collectors.groupingBy(TrainingItem::prompt, Collectors.counting()));
+    }
+
+    @Test
     void parallelPairsFromTheSamePassages() {
         DataBuilder b = builder(new DataOptions(1, true, true, 3, 1, 0.0, 5L));
         assertEquals(1, b.droppedTrainQuestions(), "a training question equal to a probe question is dropped");
