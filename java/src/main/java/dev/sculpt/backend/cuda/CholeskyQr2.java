@@ -6,6 +6,12 @@ package dev.sculpt.backend.cuda;
  * Gram matrix is too ill-conditioned for Cholesky (a pivot below {@link #REL_TOL} of the largest diagonal
  * entry: rank-deficient or nearly so) is redone by Householder QR instead. Column j of the result keeps the
  * direction of column j of the input minus its components along columns 0..j-1 (diag R > 0).
+ *
+ * <p>{@link #spanBasis} does one pass only, for the power iterations' intermediate panels, which just carry the
+ * span into the next product: with G and R in double, only the float product Y R^{-1} rounds, so one pass
+ * already leaves ||Q^T Q - I|| at about u cond(Y) (<= 1e-2 within {@link #REL_TOL}), a basis as good as an
+ * orthonormal one for that purpose. The CPU backend makes the same split (its Gram is float, so it checks
+ * the condition first).
  */
 final class CholeskyQr2 {
     /** Cholesky is trusted while cond(Y) stays below about 1e5: the float product Y R^{-1} then loses at most 1e-2. */
@@ -34,11 +40,22 @@ final class CholeskyQr2 {
 
     /** Orthonormalises y (count x rows x cols, device) in place. */
     void run(long y, int rows, int cols) {
+        checkShape(rows, cols);
+        pass(y, tmp, rows, cols);
+        pass(tmp, y, rows, cols);
+    }
+
+    /** Replaces y in place by a well-conditioned basis of its span: one CholeskyQR pass (Householder where flagged). */
+    void spanBasis(long y, int rows, int cols) {
+        checkShape(rows, cols);
+        pass(y, tmp, rows, cols);
+        ops.copy(y, tmp, (long) count * rows * cols * Float.BYTES, CudaKernels.D2D);
+    }
+
+    private void checkShape(int rows, int cols) {
         if (rows > maxRows || cols > maxCols || rows < cols) {
             throw new IllegalArgumentException("CholeskyQr2 of " + rows + " x " + cols + " in a " + maxRows + " x " + maxCols + " workspace");
         }
-        pass(y, tmp, rows, cols);
-        pass(tmp, y, rows, cols);
     }
 
     /** out = in R^{-1} for every matrix, by Householder for the flagged ones. */

@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
  *   <li>M = A (m <= n) or A^T (m > n), r x c with r = min(m, n), c = max(m, n), l = min(k + p, r);
  *       Omega (c x l): the Philox sketch, element (i, j) = gaussian(seed, b, i l + j), the CPU backend's sketch
  *       bit for bit;</li>
- *   <li>Y = M Omega, then q power iterations Z = M^T Q, Y = M Z, each product re-orthonormalised (CholeskyQR2);</li>
+ *   <li>Y = M Omega, then q power iterations Z = M^T Q, Y = M Z, each product re-orthonormalised (one CholeskyQR pass for the
+ *       intermediate panels, CholeskyQR2 for the final basis Q);</li>
  *   <li>B^T = M^T Q (c x l); the small l x l problem B B^T = W diag(lambda) W^T in double (hand-written Jacobi
  *       up to {@link #JACOBI_MAX}, cuSOLVER syevd above);</li>
  *   <li>U_M = Q W_k, S = sqrt(lambda_k), V_M = orth(B^T W_k S^{-1}) (CholeskyQR2 again, so V_M stays orthonormal
@@ -53,12 +54,13 @@ final class CudaRandomizedSvd {
 
             ops.philoxFill(omega, count, c, l, seed);
             ops.gemm(tall, false, r, l, c, 1f, a, n, mn, omega, l, cl, 0f, y, l, rl, count);     // Y = M Omega
-            orth.run(y, r, l);
+            // only the last Y must be orthonormal (it is Q); the panels before it carry the span forward
+            if (q == 0) orth.run(y, r, l); else orth.spanBasis(y, r, l);
             for (int i = 0; i < q; i++) {
                 ops.gemm(!tall, false, c, l, r, 1f, a, n, mn, y, l, rl, 0f, z, l, cl, count);    // Z = M^T Q
-                orth.run(z, c, l);
+                orth.spanBasis(z, c, l);
                 ops.gemm(tall, false, r, l, c, 1f, a, n, mn, z, l, cl, 0f, y, l, rl, count);     // Y = M Z
-                orth.run(y, r, l);
+                if (i == q - 1) orth.run(y, r, l); else orth.spanBasis(y, r, l);
             }
             ops.gemm(!tall, false, c, l, r, 1f, a, n, mn, y, l, rl, 0f, z, l, cl, count);        // B^T = M^T Q
 

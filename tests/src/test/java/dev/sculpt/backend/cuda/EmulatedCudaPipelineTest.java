@@ -94,6 +94,36 @@ class EmulatedCudaPipelineTest {
         }
     }
 
+    /**
+     * The intermediate panels get one pass (double Gram and Cholesky, float product): a well-conditioned basis of
+     * the same span, orthonormal to about u cond; the final basis gets two and is orthonormal to float rounding.
+     */
+    @Test
+    void onePassKeepsTheSpanAndTwoPassesOrthonormalise() {
+        double[] s = new double[40];
+        for (int i = 0; i < 40; i++) s[i] = Math.pow(10, -3.0 * i / 39);   // cond 1e3
+        for (boolean full : new boolean[] {false, true}) {
+            EmulatedDeviceOps ops = new EmulatedDeviceOps(16 << 20);
+            try (MatrixBatch x = withSpectrum(2, 200, 40, s, seed); DeviceArena ws = new DeviceArena(ops)) {
+                long y = ops.upload(x);
+                CholeskyQr2 orth = new CholeskyQr2(ops, ws, 2, 200, 40);
+                if (full) orth.run(y, 200, 40); else orth.spanBasis(y, 200, 40);
+                try (MatrixBatch q = ops.download(y, 2, 200, 40)) {
+                    for (int b = 0; b < 2; b++) {
+                        double orthErr = orthogonalityError(q, b);
+                        String label = (full ? "two passes" : "one pass") + ", matrix " + b + ", seed " + seed;
+                        assertTrue(orthErr < (full ? 1e-5 : 1e-3), label + ": Q^T Q - I = " + orthErr);
+                        if (!full) assertTrue(orthErr > 1e-7, label + ": one pass cannot be this orthonormal: " + orthErr);
+                        dev.sculpt.backend.DenseF64 xb = dev.sculpt.backend.DenseF64.of(x, b);
+                        dev.sculpt.backend.DenseF64 basis = dev.sculpt.backend.DenseF64.of(q, b).svd().u().leftColumns(40);
+                        double outside = xb.minus(basis.times(basis.transpose().times(xb))).frobenius() / xb.frobenius();
+                        assertTrue(outside < 1e-5, label + ": X outside span(Q) " + outside);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void rankDeficientInputsTakeTheHouseholderFallbackAndStayOrthonormal() {
         EmulatedDeviceOps ops = new EmulatedDeviceOps(64 << 20);
