@@ -141,7 +141,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     @Override
     public void saveState(java.nio.file.Path dir) {
         if (carried.isEmpty()) return;
-        dev.sculpt.continual.AtomicFiles.write(dir.resolve(BASES), out -> dev.sculpt.osft.BasisFile.write(out, carried));
+        dev.sculpt.io.AtomicFiles.writeStream(dir.resolve(BASES), out -> dev.sculpt.osft.BasisFile.write(out, carried));
     }
 
     @Override

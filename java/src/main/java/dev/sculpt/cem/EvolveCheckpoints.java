@@ -1,5 +1,6 @@
 package dev.sculpt.cem;
 
+import dev.sculpt.io.AtomicFiles;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -97,7 +98,7 @@ public final class EvolveCheckpoints {
     void save(int round, LanguageModel model, RoundTrainer trainer) {
         Path root = runDir.resolve("checkpoints");
         String name = String.format(Locale.ROOT, "round-%02d", round);
-        dev.sculpt.io.AtomicFiles.writeDirectory(root.resolve(name), dir -> {
+        AtomicFiles.writeDirectory(root.resolve(name), dir -> {
             store.save(model, dir);
             trainer.saveState(dir);
         });

@@ -1,5 +1,6 @@
 package dev.sculpt.cem;
 
+import dev.sculpt.io.AtomicFiles;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;

@@ -1,5 +1,6 @@
 package dev.sculpt.cem;
 
+import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.SculptException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ public final class MetricsPlot {
         series(chart, "held-out", rounds, RoundMetrics::heldout);
         series(chart, "ood", rounds, RoundMetrics::ood);
         try {
-            AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+            AtomicFiles.writeBytes(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
         } catch (IOException e) {
             throw new SculptException("cannot render " + file + ": " + e.getMessage(), e);
         }

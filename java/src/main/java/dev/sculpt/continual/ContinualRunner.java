@@ -1,10 +1,10 @@
 package dev.sculpt.continual;
 
+import dev.sculpt.io.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sculpt.SculptException;
 import dev.sculpt.data.TaskData;
-import dev.sculpt.data.TextPair;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Parameter;
@@ -18,7 +18,6 @@ import dev.sculpt.train.LoraUpdater;
 import dev.sculpt.train.TrainResult;
 import dev.sculpt.train.Trainer;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -220,9 +219,7 @@ public final class ContinualRunner {
         for (TaskData t : tasks) names.add(t.name());
         try {
             Files.createDirectories(ckptRoot);
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(ckptRoot, ".tmp-*")) {
-                for (Path p : ds) AtomicFiles.deleteTree(p);   // debris of a killed run
-            }
+            AtomicFiles.deleteDebris(ckptRoot);   // what a run killed while writing a checkpoint leaves
         } catch (IOException e) {
             throw new SculptException("cannot prepare output directory " + outDir + ": " + e.getMessage(), e);
         }
@@ -255,16 +252,10 @@ public final class ContinualRunner {
     }
 
     private void writeCheckpoint(Path root, String name, Map<String, ProtectedBasis> bases) {
-        Path tmp = root.resolve(".tmp-" + name);
-        try {
-            AtomicFiles.deleteTree(tmp);
-            Files.createDirectories(tmp);
-            store.save(model, tmp);
-            if (bases != null) AtomicFiles.write(tmp.resolve(BASES), out -> BasisFile.write(out, bases));
-            AtomicFiles.move(tmp, root.resolve(name));
-        } catch (IOException e) {
-            throw new SculptException("cannot write checkpoint " + root.resolve(name) + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.writeDirectory(root.resolve(name), dir -> {
+            store.save(model, dir);
+            if (bases != null) AtomicFiles.writeStream(dir.resolve(BASES), out -> BasisFile.write(out, bases));
+        });
     }
 
     /** The model's target matrices, plus its other matrices when they are to be constrained too. */

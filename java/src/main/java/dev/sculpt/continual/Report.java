@@ -1,5 +1,6 @@
 package dev.sculpt.continual;
 
+import dev.sculpt.io.AtomicFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -42,7 +43,7 @@ public final class Report {
         g.fillRect(0, 0, all.getWidth(), all.getHeight());
         for (int i = 0; i < rows.size(); i++) g.drawImage(rows.get(i), 0, i * H, null);
         g.dispose();
-        AtomicFiles.write(png, out -> ImageIO.write(all, "png", out));
+        AtomicFiles.writeStream(png, out -> ImageIO.write(all, "png", out));
     }
 
     static HeatMapChart heatmap(RunRecord r) {

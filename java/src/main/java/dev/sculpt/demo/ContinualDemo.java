@@ -155,11 +155,8 @@ public final class ContinualDemo {
     }
 
     private static void freshRunDir(Path dir) {
-        try {
-            dev.sculpt.continual.AtomicFiles.deleteTree(dir);
-        } catch (IOException e) {
-            throw new SculptException("cannot clear " + dir + ": " + e.getMessage(), e);
-        }
+        dev.sculpt.io.AtomicFiles.deleteRecursively(dir);
+        if (java.nio.file.Files.exists(dir)) throw new SculptException("cannot clear " + dir);
     }
 
     /** Both accuracy matrices (percent) side by side, then AA and BWT. */

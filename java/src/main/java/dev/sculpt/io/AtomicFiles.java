@@ -1,12 +1,16 @@
 package dev.sculpt.io;
 
 import dev.sculpt.SculptException;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -131,6 +135,33 @@ public final class AtomicFiles {
                 throw new SculptException("cannot write " + p.target() + ": " + e.getCause().getMessage(), e);
             }
             p.commit();
+        }
+    }
+
+    /** What fills a file through an output stream (flushed, not closed, by {@link #writeStream}). */
+    public interface StreamBody {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /** Writes {@code target} atomically from an output stream (buffered). */
+    public static void writeStream(Path target, StreamBody body) {
+        write(target, ch -> {
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            body.write(out);
+            out.flush();   // closing would close the channel before the commit
+        });
+    }
+
+    /**
+     * Deletes what {@link #writeDirectory} leaves in {@code parent} when a process dies mid-write (hidden
+     * {@code .<name>.<random>.tmpdir} and {@code .old} directories); safe while no writer is running.
+     */
+    public static void deleteDebris(Path parent) {
+        if (!Files.isDirectory(parent)) return;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, ".*.{tmpdir,old}")) {
+            for (Path p : ds) deleteRecursively(p);
+        } catch (IOException e) {
+            throw new SculptException("cannot list " + parent + ": " + e.getMessage(), e);
         }
     }
 

@@ -93,9 +93,9 @@ class ContinualRunnerTest {
         };
         assertThrows(IllegalStateException.class, () -> run(Method.OSFT, out, killer, false));
         assertEquals(1, ContinualRunner.read(out.resolve("state.json")).completedTasks);
-        // debris of a kill while the next checkpoint was being written
-        Files.createDirectories(out.resolve("checkpoints/.tmp-task-02-map1"));
-        Files.writeString(out.resolve("checkpoints/.tmp-task-02-map1/weights.bin"), "half");
+        // debris of a kill while the next checkpoint was being written (AtomicFiles.writeDirectory naming)
+        Files.createDirectories(out.resolve("checkpoints/.task-02-map1.4711.tmpdir"));
+        Files.writeString(out.resolve("checkpoints/.task-02-map1.4711.tmpdir/weights.bin"), "half");
 
         SculptException e = assertThrows(SculptException.class, () -> run(Method.OSFT, out, null, false));
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
@@ -107,7 +107,7 @@ class ContinualRunnerTest {
         assertEquals(whole.accuracy, resumed.accuracy);
         assertEquals(whole.stepLosses, resumed.stepLosses);
         assertEquals(whole.averageAccuracy, resumed.averageAccuracy);
-        assertFalse(Files.exists(out.resolve("checkpoints/.tmp-task-02-map1")));
+        assertFalse(Files.exists(out.resolve("checkpoints/.task-02-map1.4711.tmpdir")));
     }
 
     @Test
