@@ -51,6 +51,21 @@ __device__ __forceinline__ void proj_accumulate(float (*as)[PROJ_LD], float (*bs
     }
 }
 
+// acc += A X over K for one term: A (m x k) always k-fastest; X is B1 (k x n, rows) when B_ROWS, else B2t
+// (n x k, k-fastest). A term with k = 0 adds nothing.
+template <bool B_ROWS>
+__device__ __forceinline__ void proj_add_term(const float* a, const float* x, int m, int n, int k, int r0, int c0,
+                                              float (*as)[PROJ_LD], float (*bs)[PROJ_LD], int t, float acc[4][4]) {
+    for (int k0 = 0; k0 < k; k0 += PROJ_KC) {
+        proj_load_k_fastest(a, m, k, r0, k0, as, t);
+        if (B_ROWS) proj_load_b_rows(x, n, k, c0, k0, bs, t);
+        else proj_load_k_fastest(x, n, k, c0, k0, bs, t);
+        __syncthreads();
+        proj_accumulate(as, bs, t % PROJ_T, t / PROJ_T, acc);
+        __syncthreads();
+    }
+}
+
 __global__ void project_update_kernel(float* dall, int m, int n, const float* a1all, const float* b1all, int k1,
                                       const float* a2all, const float* b2tall, int k2) {
     __shared__ float as[PROJ_KC][PROJ_LD];
@@ -62,28 +77,8 @@ __global__ void project_update_kernel(float* dall, int m, int n, const float* a1
     float acc[4][4];
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
-    if (k1 > 0) {
-        const float* a1 = a1all + b * m * k1;
-        const float* b1 = b1all + b * k1 * n;
-        for (int k0 = 0; k0 < k1; k0 += PROJ_KC) {
-            proj_load_k_fastest(a1, m, k1, r0, k0, as, t);
-            proj_load_b_rows(b1, n, k1, c0, k0, bs, t);
-            __syncthreads();
-            proj_accumulate(as, bs, tx, ty, acc);
-            __syncthreads();
-        }
-    }
-    if (k2 > 0) {
-        const float* a2 = a2all + b * m * k2;
-        const float* b2t = b2tall + b * n * k2;
-        for (int k0 = 0; k0 < k2; k0 += PROJ_KC) {
-            proj_load_k_fastest(a2, m, k2, r0, k0, as, t);
-            proj_load_k_fastest(b2t, n, k2, c0, k0, bs, t);
-            __syncthreads();
-            proj_accumulate(as, bs, tx, ty, acc);
-            __syncthreads();
-        }
-    }
+    proj_add_term<true>(a1all + b * m * k1, b1all + b * k1 * n, m, n, k1, r0, c0, as, bs, t, acc);
+    proj_add_term<false>(a2all + b * m * k2, b2tall + b * n * k2, m, n, k2, r0, c0, as, bs, t, acc);
     for (int i = 0; i < 4; i++) {
         int r = r0 + ty + PROJ_T * i;
         if (r >= m) continue;

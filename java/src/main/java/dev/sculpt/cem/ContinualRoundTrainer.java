@@ -8,6 +8,7 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.BasisFile;
 import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
@@ -15,6 +16,8 @@ import dev.sculpt.train.TrainConfig;
 import dev.sculpt.train.TrainResult;
 import dev.sculpt.train.Trainer;
 import dev.sculpt.train.UpdateConstraint;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -139,17 +142,16 @@ public final class ContinualRoundTrainer implements RoundTrainer {
 
     /** The bases carried to the next round (accumulating osft), as bases.bin; nothing otherwise. */
     @Override
-    public void saveState(java.nio.file.Path dir) {
-        if (carried.isEmpty()) return;
-        dev.sculpt.io.AtomicFiles.writeStream(dir.resolve(BASES), out -> dev.sculpt.osft.BasisFile.write(out, carried));
+    public void saveState(Path dir) {
+        if (!carried.isEmpty()) BasisFile.save(dir.resolve(BASES), carried);
     }
 
     @Override
-    public void restoreState(java.nio.file.Path dir, List<Example> seenBefore) {
+    public void restoreState(Path dir, List<Example> seenBefore) {
         seen.clear();
         seen.addAll(seenBefore);
-        java.nio.file.Path file = dir.resolve(BASES);
-        carried = accumulate && java.nio.file.Files.exists(file) ? dev.sculpt.osft.BasisFile.read(file) : Map.of();
+        Path file = dir.resolve(BASES);
+        carried = accumulate && Files.exists(file) ? BasisFile.read(file) : Map.of();
     }
 
     private Map<String, Integer> ranks(LanguageModel model, List<Example> examples, int round, List<String> names) {

@@ -1,11 +1,11 @@
 package dev.sculpt.cem;
 
-import dev.sculpt.io.AtomicFiles;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.SculptException;
 import dev.sculpt.continual.ModelStore;
+import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.model.LanguageModel;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

@@ -1,7 +1,7 @@
 package dev.sculpt.cem;
 
-import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.SculptException;
+import dev.sculpt.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package dev.sculpt.continual;
 
-import dev.sculpt.io.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sculpt.SculptException;
 import dev.sculpt.data.TaskData;
+import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Parameter;
@@ -254,7 +254,7 @@ public final class ContinualRunner {
     private void writeCheckpoint(Path root, String name, Map<String, ProtectedBasis> bases) {
         AtomicFiles.writeDirectory(root.resolve(name), dir -> {
             store.save(model, dir);
-            if (bases != null) AtomicFiles.writeStream(dir.resolve(BASES), out -> BasisFile.write(out, bases));
+            if (bases != null) BasisFile.save(dir.resolve(BASES), bases);
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.sculpt.osft;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.io.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -36,6 +37,11 @@ public final class BasisFile {
             for (float f : b.v()) out.writeFloat(f);
         }
         out.flush();
+    }
+
+    /** Writes {@code file} atomically (the counterpart of {@link #read}). */
+    public static void save(Path file, Map<String, ProtectedBasis> bases) {
+        AtomicFiles.writeStream(file, out -> write(out, bases));
     }
 
     public static Map<String, ProtectedBasis> read(Path file) {

@@ -69,14 +69,12 @@ class CpuBackendTest {
         double[] s = new double[40];
         for (int i = 0; i < 40; i++) s[i] = Math.pow(10, -1.5 * i / 39);   // cond ~30, as in power iterations
         DenseF64 x = DenseF64.withSpectrum(300, 40, s, rnd).roundedToFloat();
-        DenseF64 q = runSpanBasis(x, seed);
-        assertEquals(TallSkinnyQr.Path.CHOLESKY_QR, lastPath, "seed " + seed);
+        QrRun run = runQr(x, true);
+        DenseF64 q = run.q();
+        assertEquals(TallSkinnyQr.Path.CHOLESKY_QR, run.path(), "seed " + seed);
         double orth = q.transpose().times(q).minus(DenseF64.identity(40)).maxAbs();
         assertTrue(orth < 0.06, "||Q^T Q - I|| = " + orth + " (seed " + seed + ")");
-        // same span as X: the float64 projection of X onto Q's column space (Q need not be orthonormal)
-        DenseF64 qq = q.svd().u().leftColumns(40);
-        DenseF64 outside = x.minus(qq.times(qq.transpose().times(x)));
-        assertTrue(outside.frobenius() < 1e-5 * x.frobenius(), "X not in span(Q): " + outside.frobenius() + " (seed " + seed + ")");
+        assertInSpan(x, q.svd().u().leftColumns(40), seed);   // Q need not be orthonormal: its float64 basis
     }
 
     @Test
@@ -86,35 +84,39 @@ class CpuBackendTest {
         double[] s = new double[40];
         for (int i = 0; i < 40; i++) s[i] = Math.pow(10, -3.5 * i / 39);   // cond ~3e3: one pass would leave ~0.5
         DenseF64 x = DenseF64.withSpectrum(300, 40, s, rnd).roundedToFloat();
-        DenseF64 q = runSpanBasis(x, seed);
-        assertTrue(lastPath != TallSkinnyQr.Path.CHOLESKY_QR, "one pass accepted at cond 3e3 (seed " + seed + ")");
-        assertOrthonormalWithSameSpan(x, q, seed);
+        QrRun run = runQr(x, true);
+        assertTrue(run.path() != TallSkinnyQr.Path.CHOLESKY_QR, "one pass accepted at cond 3e3 (seed " + seed + ")");
+        assertOrthonormalWithSameSpan(x, run.q(), seed);
     }
 
-    private TallSkinnyQr.Path lastPath;
-
-    private DenseF64 runSpanBasis(DenseF64 x, long seed) {
-        try (Workspace ws = new Workspace(); MatrixBatch b = MatrixBatch.allocateHost(1, x.rows, x.cols)) {
-            x.into(b, 0);
-            lastPath = new TallSkinnyQr(ws, x.cols).spanBasis(b.pointer(0), x.rows, x.cols);
-            return DenseF64.of(b, 0);
-        }
-    }
+    private record QrRun(TallSkinnyQr.Path path, DenseF64 q) {}
 
     private static DenseF64 runQr(DenseF64 x, TallSkinnyQr.Path expected, long seed) {
+        QrRun run = runQr(x, false);
+        assertEquals(expected, run.path(), "seed " + seed);
+        return run.q();
+    }
+
+    /** TallSkinnyQr on a copy of x: orthonormalize, or spanBasis when {@code spanOnly}. */
+    private static QrRun runQr(DenseF64 x, boolean spanOnly) {
         try (Workspace ws = new Workspace(); MatrixBatch b = MatrixBatch.allocateHost(1, x.rows, x.cols)) {
             x.into(b, 0);
             TallSkinnyQr qr = new TallSkinnyQr(ws, x.cols);
             FloatPointer p = b.pointer(0);
-            assertEquals(expected, qr.orthonormalize(p, x.rows, x.cols), "seed " + seed);
-            return DenseF64.of(b, 0);
+            TallSkinnyQr.Path path = spanOnly ? qr.spanBasis(p, x.rows, x.cols) : qr.orthonormalize(p, x.rows, x.cols);
+            return new QrRun(path, DenseF64.of(b, 0));
         }
     }
 
     private static void assertOrthonormalWithSameSpan(DenseF64 x, DenseF64 q, long seed) {
         double orth = q.transpose().times(q).minus(DenseF64.identity(q.cols)).maxAbs();
         assertTrue(orth < 1e-5, "||Q^T Q - I|| = " + orth + " (seed " + seed + ")");
-        DenseF64 outside = x.minus(q.times(q.transpose().times(x)));
+        assertInSpan(x, q, seed);
+    }
+
+    /** X lies in the span of the orthonormal columns of {@code basis}: ||X - B B^T X|| < 1e-5 ||X||. */
+    private static void assertInSpan(DenseF64 x, DenseF64 basis, long seed) {
+        DenseF64 outside = x.minus(basis.times(basis.transpose().times(x)));
         assertTrue(outside.frobenius() < 1e-5 * x.frobenius(), "X not in span(Q): " + outside.frobenius() + " (seed " + seed + ")");
     }
 
