@@ -188,4 +188,24 @@ public final class KnowledgeWorld {
         }
         return out;
     }
+
+    /** Every text the world makes (corpus, every question set with its answers, general items): a vocabulary source. */
+    public List<String> texts() {
+        List<String> out = new ArrayList<>();
+        for (Passage p : corpus()) out.add(p.text());
+        out.addAll(pretrainPassages());
+        List<Question> qs = new ArrayList<>(pretrainQuestions());
+        qs.addAll(trainQuestions());
+        qs.addAll(probe().questions());
+        qs.addAll(heldout().questions());
+        for (Question q : qs) {
+            out.add(q.question());
+            out.add(" " + q.answer());
+        }
+        for (TextPair g : general()) {
+            out.add(g.prompt());
+            out.add(g.completion());
+        }
+        return out;
+    }
 }

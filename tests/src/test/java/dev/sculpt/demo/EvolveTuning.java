@@ -13,7 +13,7 @@ public final class EvolveTuning {
                 batch = d.batchSize(), gpp = d.generalPerPassage();
         float plr = d.pretrainLr(), rlr = d.roundLr();
         Method m = d.method(); double ratio = d.rankRatio(), share = d.replayShare();
-        boolean acc = d.accumulate(), rp = d.replayPretrain(), cmp = d.compareSeqft(); NonTargets nt = d.nonTargets();
+        boolean wt = d.wordTokens(), acc = d.accumulate(), rp = d.replayPretrain(), cmp = d.compareSeqft(); NonTargets nt = d.nonTargets(); dev.sculpt.linalg.ProjectionMode pm = d.projection();
         for (int i = 1; i < a.length; i++) {
             String[] kv = a[i].split("=", 2);
             String v = kv[1];
@@ -36,11 +36,13 @@ public final class EvolveTuning {
                 case "gpp": gpp = Integer.parseInt(v); break;
                 case "rp": rp = Boolean.parseBoolean(v); break;
                 case "share": share = Double.parseDouble(v); break;
+                case "wt": wt = Boolean.parseBoolean(v); break;
+                case "pm": pm = dev.sculpt.linalg.ProjectionMode.parse(v); break;
                 case "cmp": cmp = Boolean.parseBoolean(v); break;
                 default: throw new IllegalArgumentException(kv[0]);
             }
         }
         EvolveDemo.run(System.out, Path.of(a[0]), new EvolveDemo.Settings(seed, loop, known, by, hidden, layers, heads, pe, plr,
-                rounds, re, rlr, batch, m, ratio, acc, nt, gpp, rp, share, cmp));
+                rounds, re, rlr, batch, m, ratio, acc, nt, gpp, rp, share, cmp, wt, pm));
     }
 }
