@@ -42,8 +42,9 @@ import org.bytedeco.openblas.global.openblas_full;
  * over the world's vocabulary ({@link WordTokenizer}; the byte tokenizer is a setting).
  * The model is first pre-trained on the known people (passages and questions) and general items; the loop then
  * learns the loop people from its probe mistakes, retrieving their passages from the world's corpus. Rounds train
- * with osft (bases carried across rounds; embeddings and norms train freely, as in the published method) and replay a sample of the pre-training
- * passages as general data; the same loop then runs with seqft from the same pre-trained weights for comparison.
+ * with osft (bases carried across rounds; embeddings and norms train freely, as in the published method) and
+ * replay a sample of the pre-training passages as general data; the same loop then runs with seqft from the same
+ * pre-trained weights for comparison.
  */
 public final class EvolveDemo {
     private EvolveDemo() {}

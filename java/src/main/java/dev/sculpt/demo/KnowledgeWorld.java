@@ -198,6 +198,7 @@ public final class KnowledgeWorld {
         qs.addAll(trainQuestions());
         qs.addAll(probe().questions());
         qs.addAll(heldout().questions());
+        qs.addAll(ood().questions());
         for (Question q : qs) {
             out.add(q.question());
             out.add(" " + q.answer());

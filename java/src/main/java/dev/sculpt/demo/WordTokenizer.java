@@ -22,6 +22,8 @@ import java.util.Set;
  * of letter sequences a tiny byte-level model can garble.
  */
 public final class WordTokenizer implements Tokenizer {
+    private static final ByteTokenizer BYTES = new ByteTokenizer();
+
     private final List<String> words;
     private final Map<String, Integer> ids = new HashMap<>();
 
@@ -53,7 +55,7 @@ public final class WordTokenizer implements Tokenizer {
             if (id != null) {
                 out.add(id);
             } else {
-                for (byte b : p.getBytes(StandardCharsets.UTF_8)) out.add(ByteTokenizer.OFFSET + (b & 0xff));
+                for (int b : BYTES.encode(p)) out.add(b);
             }
         }
         int[] r = new int[out.size()];

@@ -2,6 +2,7 @@ package dev.sculpt.demo;
 
 import dev.sculpt.continual.Method;
 import dev.sculpt.continual.NonTargets;
+import dev.sculpt.linalg.ProjectionMode;
 import java.nio.file.Path;
 
 /** Not a test: runs the evolve demo with key=value overrides of {@link EvolveDemo.Settings#defaults()} (tuning). */
@@ -13,7 +14,7 @@ public final class EvolveTuning {
                 batch = d.batchSize(), gpp = d.generalPerPassage();
         float plr = d.pretrainLr(), rlr = d.roundLr();
         Method m = d.method(); double ratio = d.rankRatio(), share = d.replayShare();
-        boolean wt = d.wordTokens(), acc = d.accumulate(), rp = d.replayPretrain(), cmp = d.compareSeqft(); NonTargets nt = d.nonTargets(); dev.sculpt.linalg.ProjectionMode pm = d.projection();
+        boolean wt = d.wordTokens(), acc = d.accumulate(), rp = d.replayPretrain(), cmp = d.compareSeqft(); NonTargets nt = d.nonTargets(); ProjectionMode pm = d.projection();
         for (int i = 1; i < a.length; i++) {
             String[] kv = a[i].split("=", 2);
             String v = kv[1];
@@ -37,7 +38,7 @@ public final class EvolveTuning {
                 case "rp": rp = Boolean.parseBoolean(v); break;
                 case "share": share = Double.parseDouble(v); break;
                 case "wt": wt = Boolean.parseBoolean(v); break;
-                case "pm": pm = dev.sculpt.linalg.ProjectionMode.parse(v); break;
+                case "pm": pm = ProjectionMode.parse(v); break;
                 case "cmp": cmp = Boolean.parseBoolean(v); break;
                 default: throw new IllegalArgumentException(kv[0]);
             }
