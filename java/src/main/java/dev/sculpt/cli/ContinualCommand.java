@@ -44,22 +44,22 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint directory (LLaMA or T5).")
     Path model;
 
-    @Option(names = "--tasks", split = ",", paramLabel = "FILE", description = "JSONL task files, in training order.")
+    @Option(names = "--tasks", split = ",", paramLabel = "FILE", description = "JSONL task files, comma-separated, in training order (default: none; give --tasks or --benchmark)")
     List<Path> tasks;
 
     @Option(names = "--eval", split = ",", paramLabel = "FILE", description = "JSONL evaluation files, one per task (default: the training files).")
     List<Path> eval;
 
-    @Option(names = "--benchmark", paramLabel = "DIR", description = "CL_Benchmark directory (instead of --tasks).")
+    @Option(names = "--benchmark", paramLabel = "DIR", description = "CL_Benchmark directory, instead of --tasks (default: none)")
     Path benchmark;
 
-    @Option(names = "--order", paramLabel = "NAMES", description = "With --benchmark: task names or standard-1|standard-2|standard-3|long.")
+    @Option(names = "--order", paramLabel = "NAMES", description = "with --benchmark: task names, comma-separated, or standard-1|standard-2|standard-3|long (default: none, required with --benchmark)")
     String order;
 
-    @Option(names = "--train-per-task", defaultValue = "0", description = "With --benchmark: cap on training examples per task (0: all).")
+    @Option(names = "--train-per-task", defaultValue = "0", description = "with --benchmark: most training examples per task, 0 = all (default: ${DEFAULT-VALUE})")
     int trainPerTask;
 
-    @Option(names = "--test-per-task", defaultValue = "0", description = "With --benchmark: cap on test examples per task (0: all).")
+    @Option(names = "--test-per-task", defaultValue = "0", description = "with --benchmark: most test examples per task, 0 = all (default: ${DEFAULT-VALUE})")
     int testPerTask;
 
     @Option(names = "--method", defaultValue = "osft", description = "osft, seqft or lora (default ${DEFAULT-VALUE}).")
@@ -71,34 +71,43 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "1e-5", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     float lr;
 
-    @Option(names = "--epochs", defaultValue = "1") int epochs;
-    @Option(names = "--batch-size", defaultValue = "8") int batchSize;
-    @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
-    @Option(names = "--warmup", defaultValue = "0.03", description = "Warmup share of the steps.") float warmup;
-    @Option(names = "--schedule", defaultValue = "cosine", description = "cosine, linear or constant.") String schedule;
-    @Option(names = "--weight-decay", defaultValue = "0.01") float weightDecay;
-    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm limit (0: off).") float clip;
+    @Option(names = "--epochs", defaultValue = "1",
+            description = "passes over each task's training data (default: ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--batch-size", defaultValue = "8",
+            description = "examples per micro-batch (default: ${DEFAULT-VALUE})") int batchSize;
+    @Option(names = "--grad-accum", defaultValue = "1",
+            description = "micro-batches per optimizer step; the effective batch is batch-size x grad-accum examples (default: ${DEFAULT-VALUE})") int gradAccum;
+    @Option(names = "--warmup", defaultValue = "0.03", description = "linear warmup, as a share of each task's optimizer steps in [0, 1) (default: ${DEFAULT-VALUE})") float warmup;
+    @Option(names = "--schedule", defaultValue = "cosine", description = "learning-rate schedule after warmup: cosine, linear or constant (default: ${DEFAULT-VALUE})") String schedule;
+    @Option(names = "--weight-decay", defaultValue = "0.01",
+            description = "AdamW decoupled weight decay, per unit learning rate (default: ${DEFAULT-VALUE})") float weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "global gradient L2-norm limit, 0 = off (default: ${DEFAULT-VALUE})") float clip;
 
     @Option(names = "--rank-policy", defaultValue = "importance",
-            description = "importance (layer importance with --mrr/--trr), schedule ((t-1)/T) or a ratio in [0, 1].")
+            description = "OSFT preserved ranks: importance (layer importance with --mrr/--trr), schedule ((t-1)/T of min(m, n) for task t of T) or a ratio in [0, 1] of min(m, n) (default: ${DEFAULT-VALUE})")
     String rankPolicy;
 
-    @Option(names = "--rank-ratio", description = "Shortcut for --rank-policy RATIO.") Double rankRatio;
-    @Option(names = "--mrr", defaultValue = "0.1") double mrr;
-    @Option(names = "--trr", defaultValue = "0.8") double trr;
-    @Option(names = "--projection", defaultValue = "two-sided", description = "two-sided, left, right or high-block.") String projection;
+    @Option(names = "--rank-ratio", description = "shortcut for --rank-policy RATIO, a share of min(m, n) in [0, 1] (default: none, --rank-policy decides)") Double rankRatio;
+    @Option(names = "--mrr", defaultValue = "0.1",
+            description = "importance policy: the smallest preserved-rank ratio, for the least important layer, in [0, 1] (default: ${DEFAULT-VALUE})") double mrr;
+    @Option(names = "--trr", defaultValue = "0.8",
+            description = "importance policy: the largest preserved-rank ratio, for the most important layer, in [0, 1] (default: ${DEFAULT-VALUE})") double trr;
+    @Option(names = "--projection", defaultValue = "two-sided", description = "OSFT projection: two-sided, left, right or high-block (default: ${DEFAULT-VALUE})") String projection;
     @Option(names = "--accumulate", description = "Unite each task's protected bases with the earlier ones.") boolean accumulate;
     @Option(names = "--protect-initial", description = "Also protect the initial model while training the first task.") boolean protectInitial;
     @Option(names = "--non-targets", defaultValue = "train",
             description = "OSFT: embeddings, lm_head and norms while a subspace is protected: train (default), freeze, or constrain (2-D ones get the constraint too).")
     String nonTargets;
-    @Option(names = "--calibration", defaultValue = "32", description = "Examples for layer importance.") int calibration;
-    @Option(names = "--check-every", defaultValue = "20", description = "Invariant check interval (steps).") int checkEvery;
-    @Option(names = "--svd", defaultValue = "auto", description = "auto, randomized or exact.") String svd;
-    @Option(names = "--device", defaultValue = "cpu", description = "Where decompositions and projections run: cpu, cuda or auto.") String device;
-    @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
-    @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--calibration", defaultValue = "32", description = "examples of the next task used to measure layer importance (default: ${DEFAULT-VALUE})") int calibration;
+    @Option(names = "--check-every", defaultValue = "20", description = "optimizer steps between checks of the invariant ||U_h^T (W - W0)|| (default: ${DEFAULT-VALUE})") int checkEvery;
+    @Option(names = "--svd", defaultValue = "auto", description = "decomposition: auto (exact or randomized by cost), randomized or exact (default: ${DEFAULT-VALUE})") String svd;
+    @Option(names = "--device", defaultValue = "cpu", description = "where decompositions and projections run: cpu, cuda or auto (default: ${DEFAULT-VALUE})") String device;
+    @Option(names = "--lora-rank", defaultValue = "8",
+            description = "lora method: adapter rank r (default: ${DEFAULT-VALUE})") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16",
+            description = "lora method: scale alpha; the update is (alpha / r) B A (default: ${DEFAULT-VALUE})") float loraAlpha;
+    @Option(names = "--seed", defaultValue = "42",
+            description = "seed of the data order, the initialisation of adapters and the randomized SVD sketch (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--resume", description = "Continue the run in RUN_DIR from its last completed task.") boolean resume;
 
     private Tokenizer tokenizer;

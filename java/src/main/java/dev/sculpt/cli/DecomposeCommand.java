@@ -30,10 +30,10 @@ public final class DecomposeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "output .safetensors file (written atomically)")
     Path out;
 
-    @Option(names = "--rank", paramLabel = "K", description = "k for every tensor")
+    @Option(names = "--rank", paramLabel = "K", description = "k, the number of singular triplets kept for every tensor (default: none; give --rank or --ratio)")
     Integer rank;
 
-    @Option(names = "--ratio", paramLabel = "R", description = "k = round(R * min(m, n)), 0 < R <= 1")
+    @Option(names = "--ratio", paramLabel = "R", description = "k = round(R * min(m, n)), 0 < R <= 1 (default: none; give --rank or --ratio)")
     Double ratio;
 
     @Option(names = "--method", defaultValue = "auto", description = "auto, randomized or exact (default: ${DEFAULT-VALUE})")

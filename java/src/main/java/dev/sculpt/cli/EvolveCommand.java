@@ -38,11 +38,11 @@ import picocli.CommandLine.Option;
 final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model directory (config.json, safetensors, tokenizer.json)") Path model;
     @Option(names = "--questions", required = true, description = "probe questions JSONL (mistakes are mined here)") Path questions;
-    @Option(names = "--heldout", description = "held-out questions JSONL") Path heldout;
-    @Option(names = "--ood", description = "out-of-domain questions JSONL (forgetting check)") Path ood;
+    @Option(names = "--heldout", description = "held-out questions JSONL, evaluated but never mined (default: none)") Path heldout;
+    @Option(names = "--ood", description = "out-of-domain questions JSONL, the forgetting check (default: none)") Path ood;
     @Option(names = "--corpus", required = true, split = ",", description = "corpus JSONL files {id,title,text}, comma-separated; each file's name is its source") List<Path> corpus;
-    @Option(names = "--train-questions", description = "training split for normative items (never the evaluation sets)") Path trainQuestions;
-    @Option(names = "--general", description = "general instruction JSONL ({prompt,completion} or {instruction,input,output})") Path general;
+    @Option(names = "--train-questions", description = "training split for normative items, never the evaluation sets (default: none, no normative items)") Path trainQuestions;
+    @Option(names = "--general", description = "general instruction JSONL ({prompt,completion} or {instruction,input,output}) (default: none, no general items)") Path general;
     @Option(names = "--rounds", required = true, description = "round limit") int rounds;
     @Option(names = "--method", defaultValue = "osft", description = "osft or seqft (default: ${DEFAULT-VALUE})") String method;
     @Option(names = "--out", required = true, description = "run directory") Path out;
@@ -51,34 +51,42 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "3", description = "passages per knowledge point (default: ${DEFAULT-VALUE})") int topK;
     @Option(names = "--max-passages", defaultValue = "256", description = "passages per round (default: ${DEFAULT-VALUE})") int maxPassages;
     @Option(names = "--max-points", defaultValue = "6", description = "knowledge points per mistake (default: ${DEFAULT-VALUE})") int maxPoints;
-    @Option(names = "--min-gain", defaultValue = "-1", description = "stop when a round gains less probe accuracy than this (default off)") double minGain;
+    @Option(names = "--min-gain", defaultValue = "-1", description = "stop when a round gains less probe accuracy than this; negative = never stop early (default: ${DEFAULT-VALUE})") double minGain;
     @Option(names = "--samples", defaultValue = "4", description = "sampled answers per correct question for agreement; 0 = off (default: ${DEFAULT-VALUE})") int samples;
-    @Option(names = "--sample-temperature", defaultValue = "0.7", description = "temperature of those samples") float sampleTemperature;
-    @Option(names = "--sample-top-p", defaultValue = "0.95", description = "top-p of those samples") float sampleTopP;
+    @Option(names = "--sample-temperature", defaultValue = "0.7", description = "temperature of the agreement samples (default: ${DEFAULT-VALUE})") float sampleTemperature;
+    @Option(names = "--sample-top-p", defaultValue = "0.95", description = "top-p (nucleus mass) of the agreement samples (default: ${DEFAULT-VALUE})") float sampleTopP;
     @Option(names = "--tau", defaultValue = "0.75", description = "agreement below this is uncertain (default: ${DEFAULT-VALUE})") double tau;
     @Option(names = "--delta", defaultValue = "0.1", description = "first-token probability margin below this is uncertain; 0 = off (default: ${DEFAULT-VALUE})") double delta;
-    @Option(names = "--normative-per-passage", defaultValue = "2") int normativePerPassage;
-    @Option(names = "--points-per-passage", defaultValue = "3") int pointsPerPassage;
-    @Option(names = "--general-per-passage", defaultValue = "1") int generalPerPassage;
+    @Option(names = "--normative-per-passage", defaultValue = "2",
+            description = "normative items (training questions paired with a passage) per retrieved passage (default: ${DEFAULT-VALUE})") int normativePerPassage;
+    @Option(names = "--points-per-passage", defaultValue = "3",
+            description = "most knowledge points per passage that get an extractive and a review item (default: ${DEFAULT-VALUE})") int pointsPerPassage;
+    @Option(names = "--general-per-passage", defaultValue = "1",
+            description = "general items per retrieved passage (default: ${DEFAULT-VALUE})") int generalPerPassage;
     @Option(names = "--no-extractive", description = "leave out extractive items") boolean noExtractive;
     @Option(names = "--no-review", description = "leave out review items") boolean noReview;
     @Option(names = "--replay-share", defaultValue = "0.2", description = "replayed items per new item (default: ${DEFAULT-VALUE})") double replayShare;
     @Option(names = "--lr", defaultValue = "1e-5", description = "peak learning rate (default: ${DEFAULT-VALUE})") float lr;
     @Option(names = "--epochs", defaultValue = "1", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
-    @Option(names = "--batch-size", defaultValue = "8") int batchSize;
-    @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
+    @Option(names = "--batch-size", defaultValue = "8",
+            description = "examples per micro-batch (default: ${DEFAULT-VALUE})") int batchSize;
+    @Option(names = "--grad-accum", defaultValue = "1",
+            description = "micro-batches per optimizer step (default: ${DEFAULT-VALUE})") int gradAccum;
     @Option(names = "--rank-policy", defaultValue = "importance", description = "importance, schedule or a ratio in [0, 1] (default: ${DEFAULT-VALUE})") String rankPolicy;
     @Option(names = "--accumulate", description = "osft: unite each round's protected bases with the earlier rounds'") boolean accumulate;
     @Option(names = "--non-targets", defaultValue = "train",
             description = "osft: embeddings, lm_head and norms while a subspace is protected: train, freeze or constrain (default: ${DEFAULT-VALUE})")
     String nonTargets;
-    @Option(names = "--mrr", defaultValue = "0.1") double mrr;
-    @Option(names = "--trr", defaultValue = "0.8") double trr;
+    @Option(names = "--mrr", defaultValue = "0.1",
+            description = "importance policy: the smallest preserved-rank ratio, in [0, 1] (default: ${DEFAULT-VALUE})") double mrr;
+    @Option(names = "--trr", defaultValue = "0.8",
+            description = "importance policy: the largest preserved-rank ratio, in [0, 1] (default: ${DEFAULT-VALUE})") double trr;
     @Option(names = "--max-new-tokens", defaultValue = "32", description = "answer length limit (default: ${DEFAULT-VALUE})") int maxNewTokens;
     @Option(names = "--max-tokens", defaultValue = "512", description = "training example length limit (default: ${DEFAULT-VALUE})") int maxTokens;
-    @Option(names = "--template-mc", description = "multiple-choice prompt template with {question} and {options}") String templateMc;
-    @Option(names = "--template-short", description = "short-answer prompt template with {question}") String templateShort;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--template-mc", description = "multiple-choice prompt template with {question} and {options} (default: the built-in template)") String templateMc;
+    @Option(names = "--template-short", description = "short-answer prompt template with {question} (default: the built-in template)") String templateShort;
+    @Option(names = "--seed", defaultValue = "42",
+            description = "seed of sampling, data order and item choice (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--save", description = "write the final model to RUN_DIR/model") boolean save;
     @Option(names = "--resume", description = "continue the run in RUN_DIR after its last completed round"
             + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json)") boolean resume;

@@ -35,7 +35,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--max-new-tokens", required = true, description = "most tokens to generate") int maxNewTokens;
     @Option(names = "--greedy", description = "greedy decoding (the default)") boolean greedy;
-    @Option(names = "--temperature", description = "sampling temperature (> 0); turns sampling on") Float temperature;
+    @Option(names = "--temperature", description = "sampling temperature (> 0); turns sampling on (default: none, greedy decoding)") Float temperature;
     @Option(names = "--top-p", description = "nucleus mass in (0, 1] (default 1)") Float topP;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--print-ids", description = "also print the generated ids") boolean printIds;

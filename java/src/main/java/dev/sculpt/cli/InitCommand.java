@@ -27,7 +27,7 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "tiny", description = "tiny, small or base (default: ${DEFAULT-VALUE})") String size;
     @Option(names = "--out", required = true, description = "output model directory") Path out;
     @Option(names = "--seed", defaultValue = "0", description = "initialisation seed (default: ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--tokenizer", description = "use this model directory's tokenizer instead of the byte-level one") Path tokenizerDir;
+    @Option(names = "--tokenizer", description = "use this model directory's tokenizer instead of the byte-level one (default: the byte-level tokenizer, 259 ids)") Path tokenizerDir;
     @Option(names = "--force", description = "replace a non-empty output directory") boolean force;
 
     @Override

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model directory") Path model;
     @Option(names = "--ids", required = true, description = "comma-separated input token ids") String ids;
-    @Option(names = "--decoder-ids", description = "comma-separated decoder token ids (encoder-decoder models)") String decoderIds;
+    @Option(names = "--decoder-ids", description = "comma-separated decoder token ids, for encoder-decoder models (default: none; T5 then needs them)") String decoderIds;
     @Option(names = "--out", required = true, description = "output .safetensors file") Path out;
 
     @Override
