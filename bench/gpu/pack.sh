@@ -10,8 +10,8 @@ pack="$repo/bench/gpu/pack"
 say() { echo "[gpu pack] $*"; }
 cd "$repo"
 
-say "building the library, the CUDA libraries (where nvcc exists) and the test classes"
-./mvnw -q -B -pl java,tests test-compile
+say "building the library, the CUDA libraries (where nvcc exists), the test classes and the benchmark classes"
+./mvnw -q -B -pl java,tests,bench test-compile
 
 jdk=${JLINK_JDK:-}
 if [[ -z "$jdk" ]]; then
@@ -37,6 +37,7 @@ tr ':' '\n' < java/target/classpath.txt | grep -E "$keep" | while read -r jar; d
     -DoutputDirectory="$pack/lib" > /dev/null
 cp -r java/target/classes "$pack/classes"            # includes libsculpt_cuda.so + JNI glue built here (fallback)
 cp -r tests/target/test-classes "$pack/test-classes"
+cp -r bench/target/classes "$pack/bench-classes"           # GpuBenchmark
 git rev-parse HEAD > "$pack/COMMIT" 2>/dev/null || true
 
 tree_bytes=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)

@@ -67,7 +67,7 @@ fi
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >> "$out/env.txt"
 
 cp_jars=$(ls "$pack"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
-cp="$classes:$pack/test-classes:$cp_jars"
+cp="$classes:$pack/test-classes:$pack/bench-classes:$cp_jars"
 jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 --add-modules jdk.incubator.vector
      -Dsculpt.repo.root="$repo" -Dorg.slf4j.simpleLogger.log.org.bytedeco=error)
 (( jver >= 22 )) && jvm+=(--enable-native-access=ALL-UNNAMED)

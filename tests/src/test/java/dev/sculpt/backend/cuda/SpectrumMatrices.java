@@ -1,7 +1,6 @@
 package dev.sculpt.backend.cuda;
 
 import dev.sculpt.tensor.MatrixBatch;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -45,33 +44,6 @@ final class SpectrumMatrices {
                     for (int t = 0; t < p; t++) x += u[i * p + t] * s[t] * v[j * p + t];
                     a.set(b, i, j, (float) x);
                 }
-            }
-        }
-        return a;
-    }
-
-    /**
-     * A large batch with singular values ratio^i, built fast (O(m n) per singular pair would be too slow at
-     * benchmark sizes): A = G1 diag(s) G2^T / sqrt(m n) with Gaussian G1 (m x r), G2 (n x r), r = min(m, n),
-     * whose singular values follow s roughly. Good enough to time; accuracy is compared against cuSOLVER.
-     */
-    static MatrixBatch withSpectrumFast(int count, int m, int n, double ratio, long seed) {
-        int r = Math.min(m, n);
-        SplittableRandom rnd = new SplittableRandom(seed);
-        MatrixBatch a = MatrixBatch.allocateHost(count, m, n);
-        float[] g1 = new float[m * r], g2 = new float[n * r];
-        float[] row = new float[n];
-        for (int b = 0; b < count; b++) {
-            for (int i = 0; i < g1.length; i++) g1[i] = (float) (rnd.nextGaussian() * Math.pow(ratio, i % r) / Math.sqrt(m));
-            for (int i = 0; i < g2.length; i++) g2[i] = (float) (rnd.nextGaussian() / Math.sqrt(n));
-            for (int i = 0; i < m; i++) {
-                Arrays.fill(row, 0f);
-                for (int t = 0; t < Math.min(r, 256); t++) {   // the leading 256 directions carry the spectrum
-                    float x = g1[i * r + t];
-                    for (int j = 0; j < n; j++) row[j] += x * g2[j * r + t];
-                }
-                for (int j = 0; j < n; j++) row[j] += 1e-3f * (float) rnd.nextGaussian() / (float) Math.sqrt(n);
-                a.buffer().put((int) a.offset(b) + i * n, row);
             }
         }
         return a;

@@ -42,7 +42,7 @@ public final class GpuBenchmark {
         int[][] shapes = {{1, 1024, 1024}, {1, 2048, 2048}, {1, 2048, 5504}, {8, 1024, 1024}};
         for (int[] sh : shapes) {
             int count = sh[0], m = sh[1], n = sh[2], p = Math.min(m, n);
-            try (MatrixBatch host = SpectrumMatrices.withSpectrumFast(count, m, n, 0.995, 7); MatrixBatch a = gpu.upload(host)) {
+            try (MatrixBatch host = GpuBenchMatrices.withSpectrum(count, m, n, 0.995, 7); MatrixBatch a = gpu.upload(host)) {
                 long t0 = System.nanoTime();
                 float[] exact;
                 try (SvdResult r = gpu.exactSvd(a, p)) {   // the cost does not depend on k: timed once per shape
@@ -110,8 +110,8 @@ public final class GpuBenchmark {
 
     private static void projectionRow(StringBuilder md, String path, Backend gpu, CudaLibraries libs, int count, int m, int n, int k,
                                       int reps) {
-        try (MatrixBatch dh = SpectrumMatrices.gaussian(count, m, n, 1); MatrixBatch uh = SpectrumMatrices.gaussian(count, m, k, 2);
-             MatrixBatch vh = SpectrumMatrices.gaussian(count, n, k, 3);
+        try (MatrixBatch dh = GpuBenchMatrices.gaussian(count, m, n, 1); MatrixBatch uh = GpuBenchMatrices.gaussian(count, m, k, 2);
+             MatrixBatch vh = GpuBenchMatrices.gaussian(count, n, k, 3);
              MatrixBatch d = gpu.upload(dh); MatrixBatch u = gpu.upload(uh); MatrixBatch v = gpu.upload(vh)) {
             double[] t = new double[reps];
             for (int i = -1; i < reps; i++) {
