@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.SculptException;
 import dev.sculpt.continual.ModelStore;
 import dev.sculpt.io.AtomicFiles;
+import dev.sculpt.io.JsonLines;
 import dev.sculpt.model.LanguageModel;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

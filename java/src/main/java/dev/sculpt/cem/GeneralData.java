@@ -1,31 +1,20 @@
 package dev.sculpt.cem;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.data.JsonlTasks;
 import dev.sculpt.data.TextPair;
+import dev.sculpt.io.JsonLines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/**
- * General instruction data (against forgetting): JSONL lines {@code {"prompt","completion"}} or
- * {@code {"instruction","input","output"}} (input optional; prompt = instruction, a newline, input).
- */
+/** General instruction data (against forgetting), in the task files' JSONL format ({@link JsonlTasks#pair}). */
 public final class GeneralData {
     private GeneralData() {}
 
     public static List<TextPair> load(Path file) {
         List<TextPair> out = new ArrayList<>();
-        JsonLines.read(file, (o, where) -> {
-            if (o.has("prompt") || o.has("completion")) {
-                out.add(new TextPair(JsonLines.text(o, "prompt", where), JsonLines.text(o, "completion", where)));
-            } else if (o.has("instruction")) {
-                String input = o.hasNonNull("input") ? o.get("input").asText() : "";
-                String prompt = JsonLines.text(o, "instruction", where) + (input.isBlank() ? "" : "\n" + input);
-                out.add(new TextPair(prompt, JsonLines.text(o, "output", where)));
-            } else {
-                throw new SculptException(where + ": expected {\"prompt\",\"completion\"} or {\"instruction\",\"input\",\"output\"}");
-            }
-        });
+        JsonLines.read(file, (o, where) -> out.add(JsonlTasks.pair(o, where)));
         if (out.isEmpty()) throw new SculptException(file + ": no general items");
         return out;
     }

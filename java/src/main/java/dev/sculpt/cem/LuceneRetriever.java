@@ -1,6 +1,7 @@
 package dev.sculpt.cem;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.io.JsonLines;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

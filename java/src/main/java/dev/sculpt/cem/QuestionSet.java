@@ -2,6 +2,7 @@ package dev.sculpt.cem;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.io.JsonLines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package dev.sculpt.cem;
 
+import dev.sculpt.io.JsonLines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

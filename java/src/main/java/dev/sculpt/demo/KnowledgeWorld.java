@@ -1,10 +1,10 @@
 package dev.sculpt.demo;
 
-import dev.sculpt.cem.JsonLines;
 import dev.sculpt.cem.Passage;
 import dev.sculpt.cem.Question;
 import dev.sculpt.cem.QuestionSet;
 import dev.sculpt.data.TextPair;
+import dev.sculpt.io.JsonLines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

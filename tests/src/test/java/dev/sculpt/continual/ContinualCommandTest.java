@@ -73,7 +73,7 @@ class ContinualCommandTest {
 
         r = sculpt("continual", "--model", model.toString(), "--tasks", a + "," + dir.resolve("missing.jsonl"), "--out", out.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("missing.jsonl") && r.err().contains("does not exist"), r.err());
+        assertTrue(r.err().contains("missing.jsonl") && r.err().contains("no such file"), r.err());
 
         Path empty = dir.resolve("empty.jsonl");
         Files.writeString(empty, "");

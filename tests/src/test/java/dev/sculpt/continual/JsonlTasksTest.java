@@ -52,6 +52,21 @@ class JsonlTasksTest {
         SculptException e = assertThrows(SculptException.class, () -> JsonlTasks.read(f));
         assertTrue(e.getMessage().contains("empty"), e.getMessage());
         e = assertThrows(SculptException.class, () -> JsonlTasks.read(dir.resolve("nope.jsonl")));
-        assertTrue(e.getMessage().contains("nope.jsonl") && e.getMessage().contains("does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains("nope.jsonl") && e.getMessage().contains("no such file"), e.getMessage());
+    }
+
+    @Test
+    void numbersReadAsTextAndOtherKindsAreRejectedByLine() throws Exception {
+        Path f = dir.resolve("numbers.jsonl");
+        Files.writeString(f, "{\"prompt\":\"Year of the moon landing?\",\"completion\":1969}\n");
+        assertEquals(List.of(new TextPair("Year of the moon landing?", "1969")), JsonlTasks.read(f));
+        Path g = dir.resolve("bool.jsonl");
+        Files.writeString(g, "{\"prompt\":\"a\",\"completion\":\"b\"}\n{\"prompt\":\"a\",\"completion\":true}\n");
+        SculptException e = assertThrows(SculptException.class, () -> JsonlTasks.read(g));
+        assertTrue(e.getMessage().contains("bool.jsonl:2") && e.getMessage().contains("completion"), e.getMessage());
+        Path h = dir.resolve("latin1.jsonl");
+        Files.write(h, new byte[] {'{', '"', 'p', '"', ':', '"', (byte) 0xE9, '"', '}', '\n'});
+        e = assertThrows(SculptException.class, () -> JsonlTasks.read(h));
+        assertTrue(e.getMessage().contains("latin1.jsonl") && e.getMessage().contains("UTF-8"), e.getMessage());
     }
 }

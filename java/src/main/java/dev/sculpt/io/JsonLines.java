@@ -1,22 +1,27 @@
-package dev.sculpt.cem;
+package dev.sculpt.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
-import dev.sculpt.io.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
-/** JSONL reading with file:line in every error, and atomic JSONL writing. Blank lines are skipped. */
+/**
+ * The one JSON Lines reader of every command, and atomic JSONL writing. Rules, the same everywhere: one JSON
+ * object per line; blank lines are skipped; every error names the file and line ("file:line: ..."); a text field
+ * may be given as a JSON string or a JSON number (an answer of {@code 1984} reads as "1984"), never as a boolean,
+ * array or object; the file must be UTF-8.
+ */
 public final class JsonLines {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final ObjectMapper MAPPER = new ObjectMapper();
 
     private JsonLines() {}
 
@@ -42,6 +47,8 @@ public final class JsonLines {
                 if (node == null || !node.isObject()) throw new SculptException(where + ": expected a JSON object");
                 handler.accept((ObjectNode) node, where);
             }
+        } catch (MalformedInputException e) {
+            throw new SculptException(file + ": not valid UTF-8");
         } catch (NoSuchFileException e) {
             throw new SculptException(file + ": no such file");
         } catch (IOException e) {
@@ -49,14 +56,19 @@ public final class JsonLines {
         }
     }
 
-    /** A required, non-blank string field. */
+    /** A required, non-blank text field. */
     public static String text(ObjectNode o, String field, String where) {
-        JsonNode v = o.get(field);
-        if (v == null || v.isNull()) throw new SculptException(where + ": missing field \"" + field + "\"");
-        if (!v.isTextual() && !v.isNumber()) throw new SculptException(where + ": field \"" + field + "\" must be a string");
-        String s = v.asText();
+        String s = textOrEmpty(o, field, where);
         if (s.isBlank()) throw new SculptException(where + ": field \"" + field + "\" is empty");
         return s;
+    }
+
+    /** A required text field that may be empty. */
+    public static String textOrEmpty(ObjectNode o, String field, String where) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) throw new SculptException(where + ": missing field \"" + field + "\"");
+        if (!v.isTextual() && !v.isNumber()) throw new SculptException(where + ": field \"" + field + "\" must be a string or a number");
+        return v.asText();
     }
 
     public static void write(Path file, List<?> rows) {
