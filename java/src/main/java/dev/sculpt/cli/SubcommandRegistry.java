@@ -7,6 +7,6 @@ final class SubcommandRegistry {
     private SubcommandRegistry() {}
 
     static List<Object> all() {
-        return List.of(new DecomposeCommand(), new DemoCommand(), new InitCommand(), new LogitsCommand(), new GenerateCommand(), new ContinualCommand(), new EvolveCommand());
+        return List.of(new DecomposeCommand(), new DemoCommand(), new InitCommand(), new LogitsCommand(), new GenerateCommand(), new ContinualCommand(), new EvolveCommand(), new PlanCommand());
     }
 }

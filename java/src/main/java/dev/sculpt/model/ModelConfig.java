@@ -34,6 +34,17 @@ public record ModelConfig(String source, List<String> architectures, String mode
         }
     }
 
+    /** Reads a model directory's config.json, or a bare config.json file given by its own path. */
+    public static ModelConfig readFileOrDirectory(Path path) {
+        if (Files.isDirectory(path)) return read(path);
+        if (!Files.isRegularFile(path)) throw new SculptException("no model directory or config.json at " + path);
+        try {
+            return of(JSON.readTree(path.toFile()), path.toString());
+        } catch (IOException e) {
+            throw new SculptException(path + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
     /** Wraps a parsed config.json tree. */
     public static ModelConfig of(JsonNode json, String source) {
         if (json == null || !json.isObject()) throw new SculptException(source + ": config.json must be a JSON object");

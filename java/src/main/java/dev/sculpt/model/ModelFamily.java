@@ -29,4 +29,12 @@ public interface ModelFamily {
      * model.safetensors (float32), plus {@code extraFiles} (name to content, e.g. tokenizer files).
      */
     void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles);
+
+    /**
+     * The sizes the memory planner needs for full fine-tuning of a model with this config (no weights needed).
+     * Families the planner does not know yet say so.
+     */
+    default TrainingShape trainingShape(ModelConfig config) {
+        throw new dev.sculpt.SculptException("the memory planner does not know the " + name() + " family yet (" + config.source() + ")");
+    }
 }

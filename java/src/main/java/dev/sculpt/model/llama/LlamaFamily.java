@@ -4,6 +4,8 @@ import dev.sculpt.SculptException;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.ModelFamily;
+import dev.sculpt.model.TrainingShape;
+import dev.sculpt.model.TrainingShape.TargetGroup;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,5 +57,22 @@ public final class LlamaFamily implements ModelFamily {
     public void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles) {
         if (!(model instanceof LlamaModel m)) throw new SculptException("not a llama model: " + model.architecture());
         m.save(dir, extraFiles);
+    }
+
+    /**
+     * Per layer, per token, a training step keeps for the backward pass: the block input and the residual after
+     * attention (2 h), both RMSNorm outputs (2 h), q, k and v after RoPE (q width + 2 kv width), the attention
+     * context before o_proj (q width), gate and up (2 I) and SiLU(gate) * up (I); plus one softmax row per head.
+     */
+    @Override
+    public TrainingShape trainingShape(ModelConfig config) {
+        LlamaConfig c = LlamaConfig.fromJson(config.json());
+        int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), inter = c.intermediateSize(), n = c.numHiddenLayers();
+        List<TargetGroup> targets = List.of(
+                new TargetGroup("q_proj", q, h, n), new TargetGroup("k_proj", kv, h, n), new TargetGroup("v_proj", kv, h, n),
+                new TargetGroup("o_proj", h, q, n), new TargetGroup("gate_proj", inter, h, n),
+                new TargetGroup("up_proj", inter, h, n), new TargetGroup("down_proj", h, inter, n));
+        long saved = 4L * h + 2L * q + 2L * kv + 3L * inter;
+        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2);
     }
 }

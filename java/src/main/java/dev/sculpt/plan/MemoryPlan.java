@@ -1,0 +1,27 @@
+package dev.sculpt.plan;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Bytes of device memory that full fine-tuning needs, by component, against the memory at hand.
+ *
+ * @param components   weights, master_copy, gradients, adamw_state, bases, activations, workspace (in that order)
+ * @param parameters   the model's trainable parameters
+ * @param deviceMemory bytes at hand
+ */
+public record MemoryPlan(Map<String, Long> components, long parameters, long deviceMemory, PlanOptions options) {
+    public MemoryPlan {
+        components = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components));
+    }
+
+    public long totalBytes() {
+        long t = 0;
+        for (long v : components.values()) t = Math.addExact(t, v);
+        return t;
+    }
+
+    public boolean fits() {
+        return totalBytes() <= deviceMemory;
+    }
+}

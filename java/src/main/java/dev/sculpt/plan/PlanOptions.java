@@ -1,0 +1,29 @@
+package dev.sculpt.plan;
+
+import dev.sculpt.SculptException;
+
+/**
+ * The choices that size full fine-tuning.
+ *
+ * @param precision        weights and activations (bf16 keeps an fp32 master copy; AdamW state is always fp32)
+ * @param basisPrecision   OSFT's protected bases and their invariant references
+ * @param osft             whether protected bases are kept (osft) or not (seqft)
+ * @param rankRatio        preserved rank k = round(ratio * min(m, n)) of every target, in [0, 1]
+ * @param microBatchTokens tokens of one micro-batch (sequences x sequence length)
+ * @param sequenceLength   tokens of one sequence: each token keeps one softmax row of this length per head
+ * @param recompute        keep only each layer's input and recompute the rest in the backward pass
+ * @param oversample       extra sketch columns of the randomized decomposition at the start of a task
+ */
+public record PlanOptions(Precision precision, Precision basisPrecision, boolean osft, double rankRatio,
+                          long microBatchTokens, long sequenceLength, boolean recompute, int oversample) {
+    public PlanOptions {
+        if (precision == null || basisPrecision == null) throw new SculptException("precision must be fp32 or bf16");
+        if (!(rankRatio >= 0 && rankRatio <= 1)) throw new SculptException("--rank-ratio must be in [0, 1], got " + rankRatio);
+        if (microBatchTokens < 1) throw new SculptException("--micro-batch-tokens must be >= 1, got " + microBatchTokens);
+        if (sequenceLength < 1) throw new SculptException("--seq-len must be >= 1, got " + sequenceLength);
+        if (sequenceLength > microBatchTokens) {
+            throw new SculptException("--seq-len " + sequenceLength + " is longer than the micro-batch (" + microBatchTokens + " tokens)");
+        }
+        if (oversample < 0) throw new SculptException("oversample must be >= 0, got " + oversample);
+    }
+}

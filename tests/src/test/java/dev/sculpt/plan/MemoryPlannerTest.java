@@ -1,0 +1,119 @@
+package dev.sculpt.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sculpt.SculptException;
+import dev.sculpt.model.ModelConfig;
+import dev.sculpt.model.Models;
+import dev.sculpt.model.TrainingShape;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The planner against hand arithmetic for LLaMA-2-7B (hidden 4096, intermediate 11008, 32 layers, 32 heads, vocab
+ * 32000, untied head, 4096 positions). Every expected figure below is written out from the architecture, not
+ * from the planner's code.
+ *
+ * <p>What makes OSFT full fine-tuning of it fit one 141 GB H200 without offload: bf16 weights and gradients with
+ * fp32 master weights and AdamW state, bf16 protected bases at rank ratio 0.5, and recomputed activations at 4096
+ * tokens per micro-batch (127.7 GiB of 131.3). fp32 throughout, keeping every activation, or fp32 bases each
+ * break it.
+ */
+class MemoryPlannerTest {
+    static final long H = 4096, I = 11008, L = 32, V = 32000, HEADS = 32, TOKENS = 4096, SEQ = 4096;
+    static final long H200 = 141_000_000_000L;
+
+    static TrainingShape llama2_7b() {
+        ObjectNode c = new ObjectMapper().createObjectNode();
+        c.putArray("architectures").add("LlamaForCausalLM");
+        c.put("model_type", "llama");
+        c.put("hidden_size", H).put("intermediate_size", I).put("num_hidden_layers", L).put("num_attention_heads", HEADS)
+                .put("num_key_value_heads", HEADS).put("vocab_size", V).put("max_position_embeddings", 4096)
+                .put("rms_norm_eps", 1e-5).put("tie_word_embeddings", false);
+        ModelConfig config = ModelConfig.of(c, "llama-2-7b config");
+        return Models.familyFor(config).trainingShape(config);
+    }
+
+    static PlanOptions options(Precision p, Precision bases, boolean recompute) {
+        return new PlanOptions(p, bases, true, 0.5, TOKENS, SEQ, recompute, 10);
+    }
+
+    @Test
+    void llama2_7bMatchesHandArithmetic() {
+        // parameters: embeddings and untied head 2 V H, final norm H, per layer 2 norms, q k v o (4 H^2), MLP 3 H I
+        long params = 2 * V * H + H + L * (2 * H + 4 * H * H + 3 * H * I);
+        assertEquals(6_738_415_616L, params);
+        MemoryPlan plan = MemoryPlanner.plan(llama2_7b(), options(Precision.BF16, Precision.BF16, true), H200);
+        assertEquals(params, plan.parameters());
+        Map<String, Long> c = plan.components();
+        assertEquals(2 * params, c.get("weights"));
+        assertEquals(4 * params, c.get("master_copy"));
+        assertEquals(2 * params, c.get("gradients"));
+        assertEquals(8 * params, c.get("adamw_state"));
+        // k = 2048 everywhere (min(m, n) = 4096); per layer (m + n): q k v o 4 x 8192, gate up down 3 x 15104;
+        // U, V and the two references: 2 (m + n) k elements, 2 bytes each
+        long k = 2048;
+        long basisElements = 2 * L * (4 * (H + H) + 3 * (I + H)) * k;
+        assertEquals(20_468_203_520L, 2 * basisElements);
+        assertEquals(2 * basisElements, c.get("bases"));
+        // recompute: every layer's input (H bf16 per token), one layer's saved activations (4H + 2H + 2H + 3I bf16,
+        // 32 softmax rows of 4096 bf16, 2 fp32 rstd) per token, fp32 logits
+        long perTokenLayer = 2 * (4 * H + 2 * H + 2 * H + 3 * I) + 2 * HEADS * SEQ + 2 * 4;
+        long activations = L * TOKENS * H * 2 + TOKENS * perTokenLayer + TOKENS * V * 4;
+        assertEquals(3_210_772_480L, activations);
+        assertEquals(activations, c.get("activations"));
+        // workspace: the task start's batched decomposition of the 32 gate_proj (or up_proj) matrices, l = 2058,
+        // sketch (I x l), projected (l x H), Gram (l x l), fp32; larger than the step's 1.6 GB; plus 1 GiB
+        long l = k + 10;
+        long decomposition = 4 * L * (I * l + l * H + l * l);
+        long step = TOKENS * perTokenLayer + 4 * (I * H + k * H + I * k);
+        assertTrue(decomposition > step);
+        assertEquals(decomposition + (1L << 30), c.get("workspace"));
+        long total = 16 * params + 2 * basisElements + activations + decomposition + (1L << 30);
+        assertEquals(total, plan.totalBytes());
+        assertTrue(plan.fits(), "bf16 + bf16 bases + recompute must fit a 141 GB H200: " + total);
+        assertTrue(total < 0.98 * H200, "with 2% to spare");
+    }
+
+    @Test
+    void theChoicesThatMakeItFitAreEachNeeded() {
+        TrainingShape s = llama2_7b();
+        assertFalse(MemoryPlanner.plan(s, options(Precision.FP32, Precision.FP32, true), H200).fits(), "fp32 throughout");
+        assertFalse(MemoryPlanner.plan(s, options(Precision.BF16, Precision.BF16, false), H200).fits(), "every activation kept");
+        assertFalse(MemoryPlanner.plan(s, options(Precision.BF16, Precision.FP32, true), H200).fits(), "fp32 bases");
+        assertTrue(MemoryPlanner.plan(s, options(Precision.BF16, Precision.BF16, true), H200).fits());
+    }
+
+    @Test
+    void seqftKeepsNoBasesAndNoDecompositionWorkspace() {
+        TrainingShape s = llama2_7b();
+        PlanOptions o = new PlanOptions(Precision.BF16, Precision.BF16, false, 0.5, TOKENS, SEQ, true, 10);
+        MemoryPlan plan = MemoryPlanner.plan(s, o, H200);
+        assertEquals(0L, plan.components().get("bases"));
+        long perTokenLayer = 2 * (8 * H + 3 * I) + 2 * HEADS * SEQ + 8;
+        long step = TOKENS * perTokenLayer + 4 * (I * H + 2048 * H + I * 2048);
+        assertEquals(step + (1L << 30), plan.components().get("workspace"));
+    }
+
+    @Test
+    void sizesParseInDecimalAndBinaryUnitsAndBadOnesAreRefused() {
+        assertEquals(141_000_000_000L, ByteSize.parse("--device-memory", "141G"));
+        assertEquals(141_000_000_000L, ByteSize.parse("--device-memory", "141GB"));
+        assertEquals(80L << 30, ByteSize.parse("--device-memory", "80GiB"));
+        assertEquals(80L << 30, ByteSize.parse("--device-memory", "80Gi"));
+        assertEquals(1_500_000_000_000L, ByteSize.parse("--device-memory", "1.5T"));
+        assertEquals(24_000L, ByteSize.parse("--device-memory", "24000"));
+        for (String bad : new String[] {"", "abc", "-5G", "12X", "1iB", "0"}) {
+            SculptException e = assertThrows(SculptException.class, () -> ByteSize.parse("--device-memory", bad), bad);
+            assertTrue(e.getMessage().contains("--device-memory"), e.getMessage());
+        }
+        assertThrows(SculptException.class, () -> Precision.parse("--precision", "fp16"));
+        assertThrows(SculptException.class, () -> new PlanOptions(Precision.BF16, Precision.BF16, true, 1.5, 10, 10, false, 10));
+        assertThrows(SculptException.class, () -> new PlanOptions(Precision.BF16, Precision.BF16, true, 0.5, 10, 20, false, 10));
+    }
+}

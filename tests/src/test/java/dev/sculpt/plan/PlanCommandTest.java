@@ -1,0 +1,105 @@
+package dev.sculpt.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sculpt.cli.Sculpt;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sculpt plan} from outside: a bare config.json, a model directory, the JSON contract, bad input. */
+class PlanCommandTest {
+    @TempDir Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static Run sculpt(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Sculpt.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    Path config7b() throws Exception {
+        Path f = tmp.resolve("config.json");
+        Files.writeString(f, "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"hidden_size\":4096,"
+                + "\"intermediate_size\":11008,\"num_hidden_layers\":32,\"num_attention_heads\":32,\"num_key_value_heads\":32,"
+                + "\"vocab_size\":32000,\"max_position_embeddings\":4096,\"rms_norm_eps\":1e-05,\"tie_word_embeddings\":false}");
+        return f;
+    }
+
+    @Test
+    void bareConfigJsonGivesTheJsonContract() throws Exception {
+        Path f = config7b();
+        byte[] before = Files.readAllBytes(f);
+        Run r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--method", "osft",
+                "--rank-ratio", "0.5", "--micro-batch-tokens", "4096", "--recompute", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.get("fits").asBoolean());
+        long sum = 0;
+        for (String k : List.of("weights", "master_copy", "gradients", "adamw_state", "bases", "activations", "workspace")) {
+            assertTrue(j.get("components").has(k), k);
+            sum += j.get("components").get(k).asLong();
+        }
+        assertEquals(sum, j.get("total_bytes").asLong());
+        assertEquals(MemoryPlanner.plan(MemoryPlannerTest.llama2_7b(),
+                MemoryPlannerTest.options(Precision.BF16, Precision.BF16, true), 141_000_000_000L).totalBytes(), sum);
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(f)), "the input is never modified");
+
+        Run fp32 = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--json");
+        assertEquals(0, fp32.code(), fp32.err());
+        assertFalse(new ObjectMapper().readTree(fp32.out()).get("fits").asBoolean());
+        Run text = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--recompute");
+        assertTrue(text.out().contains("fits: yes") && text.out().contains("adamw_state") && text.out().contains("total"), text.out());
+    }
+
+    @Test
+    void aModelDirectoryPlansToo() throws Exception {
+        Path model = tmp.resolve("tiny");
+        assertEquals(0, sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString()).code());
+        Run r = sculpt("plan", "--model", model.toString(), "--device-memory", "24GiB", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.get("fits").asBoolean());
+        assertEquals(4 * j.get("parameters").asLong(), j.get("components").get("weights").asLong());
+    }
+
+    @Test
+    void badInputIsRefusedNamingTheCulprit() throws Exception {
+        Path f = config7b();
+        Run r = sculpt("plan", "--model", f.toString(), "--device-memory", "lots");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--device-memory") && r.err().contains("lots"), r.err());
+        r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "fp16");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--precision") && r.err().contains("fp16"), r.err());
+        r = sculpt("plan", "--model", tmp.resolve("nowhere").toString(), "--device-memory", "141G");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nowhere"), r.err());
+        Path gpt = tmp.resolve("gpt2.json");
+        Files.writeString(gpt, "{\"architectures\":[\"GPT2LMHeadModel\"],\"model_type\":\"gpt2\"}");
+        r = sculpt("plan", "--model", gpt.toString(), "--device-memory", "141G");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("gpt2"), r.err());
+        r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--rank-ratio", "2");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--rank-ratio"), r.err());
+    }
+}
