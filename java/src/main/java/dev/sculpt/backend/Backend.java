@@ -15,6 +15,12 @@ public interface Backend {
     /** "cpu" or "cuda". */
     String name();
 
+    /**
+     * Whether this backend computes on host batches in place (no upload or download around its ops). Callers use
+     * this, never {@link #name()}, to decide whether to stage data on a device.
+     */
+    boolean computesOnHost();
+
     /** A short description of the hardware (threads, device name). */
     String describe();
 

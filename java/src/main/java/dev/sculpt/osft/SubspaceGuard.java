@@ -222,7 +222,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
             MatrixBatch input = host;
             SvdResult r = null;
             try {
-                if (!"cpu".equals(backend.name())) input = backend.upload(host).withNames(names);
+                if (!backend.computesOnHost()) input = backend.upload(host).withNames(names);
                 r = Svd.topK(backend, input, kmax, svdOptions.withSeed(svdOptions.seed() + protectCount));
                 float[] u = hostCopy(r.u());
                 float[] v = hostCopy(r.v());
@@ -313,7 +313,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
 
     /** Projects the host staging matrix of a target, through the device when the backend has one. */
     private void projectSingle(Target t) {
-        if ("cpu".equals(backend.name())) {
+        if (backend.computesOnHost()) {
             backend.project(t.d1, t.u1, t.v1, mode);
             return;
         }
@@ -386,7 +386,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     }
 
     private MatrixBatch toBackend(MatrixBatch host) {
-        if ("cpu".equals(backend.name())) return host;
+        if (backend.computesOnHost()) return host;
         try {
             return backend.upload(host);
         } finally {

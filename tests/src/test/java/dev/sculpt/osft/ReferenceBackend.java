@@ -17,7 +17,8 @@ import dev.sculpt.tensor.MatrixBatch;
  * It lets the constraint be tested apart from the CPU backend's kernels.
  */
 public final class ReferenceBackend implements Backend {
-    @Override public String name() { return "cpu"; }
+    @Override public String name() { return "reference"; }
+    @Override public boolean computesOnHost() { return true; }
     @Override public String describe() { return "test reference (LAPACK dgesdd, double loops)"; }
     @Override public MatrixBatch allocate(int count, int rows, int cols) { return MatrixBatch.allocateHost(count, rows, cols); }
     @Override public MatrixBatch upload(MatrixBatch host) { return download(host); }

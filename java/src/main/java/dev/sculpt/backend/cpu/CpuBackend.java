@@ -32,6 +32,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public boolean computesOnHost() {
+        return true;
+    }
+
+    @Override
     public String describe() {
         return "CPU, " + Runtime.getRuntime().availableProcessors() + " cores, OpenBLAS " + BlasThreads.get() + " threads";
     }

@@ -73,6 +73,8 @@ public final class CudaBackend implements Backend {
 
     @Override public String name() { return "cuda"; }
 
+    @Override public boolean computesOnHost() { return false; }
+
     @Override public String describe() { return description; }
 
     @Override
