@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sculpt.cli.Sculpt;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.sculpt.cli.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,20 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PlanCommandTest {
     @TempDir Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run sculpt(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Sculpt.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun sculpt(String... args) {
+        return CliRun.of(args);
     }
 
     Path config7b() throws Exception {
@@ -48,7 +33,7 @@ class PlanCommandTest {
     void bareConfigJsonGivesTheJsonContract() throws Exception {
         Path f = config7b();
         byte[] before = Files.readAllBytes(f);
-        Run r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--method", "osft",
+        CliRun r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--method", "osft",
                 "--rank-ratio", "0.5", "--micro-batch-tokens", "4096", "--recompute", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
@@ -63,10 +48,10 @@ class PlanCommandTest {
                 MemoryPlannerTest.options(Precision.BF16, Precision.BF16, true), 141_000_000_000L).totalBytes(), sum);
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(f)), "the input is never modified");
 
-        Run fp32 = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--json");
+        CliRun fp32 = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--json");
         assertEquals(0, fp32.code(), fp32.err());
         assertFalse(new ObjectMapper().readTree(fp32.out()).get("fits").asBoolean());
-        Run text = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--recompute");
+        CliRun text = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--recompute");
         assertTrue(text.out().contains("fits: yes") && text.out().contains("adamw_state") && text.out().contains("total"), text.out());
     }
 
@@ -74,7 +59,7 @@ class PlanCommandTest {
     void aModelDirectoryPlansToo() throws Exception {
         Path model = tmp.resolve("tiny");
         assertEquals(0, sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString()).code());
-        Run r = sculpt("plan", "--model", model.toString(), "--device-memory", "24GiB", "--json");
+        CliRun r = sculpt("plan", "--model", model.toString(), "--device-memory", "24GiB", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertTrue(j.get("fits").asBoolean());
@@ -84,7 +69,7 @@ class PlanCommandTest {
     @Test
     void badInputIsRefusedNamingTheCulprit() throws Exception {
         Path f = config7b();
-        Run r = sculpt("plan", "--model", f.toString(), "--device-memory", "lots");
+        CliRun r = sculpt("plan", "--model", f.toString(), "--device-memory", "lots");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--device-memory") && r.err().contains("lots"), r.err());
         r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "fp16");
