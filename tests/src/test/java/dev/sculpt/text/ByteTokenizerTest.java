@@ -63,6 +63,14 @@ class ByteTokenizerTest {
         assertArrayEquals(new int[] {B + 'h', B + 'i', 2}, t5.encodeInput("hi"));
         assertArrayEquals(new int[] {1}, llama.encodeInput(""));
         assertArrayEquals(new int[] {B + 'a', 2, 2}, t5.encodeInput("a</s>"));
+        // too long: the special tokens stay and the text keeps its end (next to the answer)
+        int[] body = {5, 6, 7, 8};
+        assertArrayEquals(new int[] {1, 7, 8}, llama.inputTemplate().apply(body, 3));
+        assertArrayEquals(new int[] {7, 8, 2}, t5.inputTemplate().apply(body, 3));
+        assertArrayEquals(new int[] {1}, llama.inputTemplate().apply(body, 1));
+        assertArrayEquals(new int[] {2}, t5.inputTemplate().apply(body, 1));
+        assertArrayEquals(new int[] {}, t5.inputTemplate().apply(body, 0));
+        assertArrayEquals(new int[] {1, 5, 6, 7, 8}, llama.inputTemplate().apply(body, 9));
         SculptException e = assertThrows(SculptException.class, () -> new ByteTokenizer(InputTemplate.bosFirst(7)));
         assertTrue(e.getMessage().contains("7"), e.getMessage());
     }
