@@ -86,6 +86,6 @@ public final class Evaluator {
     }
 
     int[] promptIds(Question q) {
-        return ExampleEncoder.withBos(tokenizer, tokenizer.encode(template.render(q)));
+        return tokenizer.encodeInput(template.render(q));
     }
 }

@@ -7,7 +7,6 @@ import dev.sculpt.model.Models;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -16,8 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sculpt generate}: KV-cached generation from a text prompt (encoded with the model directory's tokenizer;
- * LLaMA gets bos in front, T5 gets eos at the end, as their Hugging Face tokenizers do) or from token ids.
+ * {@code sculpt generate}: KV-cached generation from a text prompt (encoded with the model directory's tokenizer
+ * as a model input, {@link Tokenizer#encodeInput}: the special tokens of its post-processor, LLaMA's bos in front,
+ * T5's eos at the end, exactly as training and evaluation format prompts) or from token ids.
  * Greedy by default; {@code --temperature}/{@code --top-p}/{@code --seed} sample. Stops at the tokenizer's eos.
  * Prints the generated text (and the ids with {@code --print-ids}, or always when the prompt was ids).
  */
@@ -58,12 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
             int[] prompt;
             if (input.prompt != null) {
                 if (tok == null) throw new SculptException("--prompt: no tokenizer.json in " + model + "; pass --ids instead");
-                int[] body = tok.encode(input.prompt);
-                if (m.architecture().equals("t5")) {
-                    prompt = tok.eosId() >= 0 ? append(body, tok.eosId()) : body;
-                } else {
-                    prompt = tok.bosId() >= 0 ? prepend(tok.bosId(), body) : body;
-                }
+                prompt = tok.encodeInput(input.prompt);
             } else {
                 prompt = CliIds.parse("--ids", input.ids);
                 for (int id : prompt) {
@@ -79,18 +74,5 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static int[] prepend(int first, int[] rest) {
-        int[] a = new int[rest.length + 1];
-        a[0] = first;
-        System.arraycopy(rest, 0, a, 1, rest.length);
-        return a;
-    }
-
-    private static int[] append(int[] body, int last) {
-        int[] a = Arrays.copyOf(body, body.length + 1);
-        a[body.length] = last;
-        return a;
     }
 }

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code sculpt init}: a randomly initialised model in Hugging Face layout (config.json, model.safetensors and
- * tokenizer files), by default with the built-in byte-level tokenizer. The family ({@code --arch}) comes from
+ * tokenizer files), by default with the built-in byte-level tokenizer, whose post-processor adds the family's
+ * special tokens to an input ({@link ModelFamily#inputTemplate}). The family ({@code --arch}) comes from
  * {@link Models}; t5 is available when the T5 family is in the build.
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
@@ -43,8 +44,9 @@ final class InitCommand implements Callable<Integer> {
             tok = Models.tokenizer(tokenizerDir);
             files = Models.sideFiles(tokenizerDir);
         } else {
-            tok = new ByteTokenizer();
-            files = ByteTokenizer.files();
+            ByteTokenizer bytes = new ByteTokenizer(family.inputTemplate(ByteTokenizer.BOS, ByteTokenizer.EOS));
+            tok = bytes;
+            files = bytes.files();
         }
         try (LanguageModel model = family.init(size, tok, seed)) {
             Models.save(model, out, files);

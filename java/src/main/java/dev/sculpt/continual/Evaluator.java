@@ -12,7 +12,8 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Turns text pairs into examples (prompt tokens, then completion tokens and EOS as the target) and scores a model
+ * Turns text pairs into examples (the prompt as a model input, {@link Tokenizer#encodeInput}; the completion
+ * tokens and EOS as the target) and scores a model
  * on them: exact match of the greedy completion after normalising whitespace and case, and the mean target loss.
  */
 public final class Evaluator {
@@ -23,14 +24,7 @@ public final class Evaluator {
     }
 
     public Example example(TextPair p) {
-        int[] prompt = tokenizer.encode(p.prompt());
-        int bos = tokenizer.bosId();
-        if (bos >= 0) {
-            int[] withBos = new int[prompt.length + 1];
-            withBos[0] = bos;
-            System.arraycopy(prompt, 0, withBos, 1, prompt.length);
-            prompt = withBos;
-        }
+        int[] prompt = tokenizer.encodeInput(p.prompt());
         int[] completion = tokenizer.encode(p.completion());
         int[] target = java.util.Arrays.copyOf(completion, completion.length + 1);
         target[completion.length] = tokenizer.eosId();

@@ -141,7 +141,7 @@ public final class ContinualDemo {
                     }
                 };
                 freshRunDir(dir);
-                RunRecord r = new ContinualRunner(model, tok, new HfModelStore(ByteTokenizer.files()), opts, l).run(tasks, dir);
+                RunRecord r = new ContinualRunner(model, tok, new HfModelStore(new ByteTokenizer().files()), opts, l).run(tasks, dir);
                 records.add(r);
             }
         }

@@ -2,6 +2,7 @@ package dev.sculpt.demo;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.text.ByteTokenizer;
+import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -83,14 +84,22 @@ public final class WordTokenizer implements Tokenizer {
     @Override public int bosId() { return ByteTokenizer.BOS; }
     @Override public int eosId() { return ByteTokenizer.EOS; }
     @Override public int padId() { return ByteTokenizer.PAD; }
+    /** LLaMA's: bos first (the demo model is a LLaMA). */
+    @Override public InputTemplate inputTemplate() { return InputTemplate.bosFirst(ByteTokenizer.BOS); }
 
-    /** GPT-2-style pieces: " word", "word", or one other character (a space not followed by a letter included). */
+    /** GPT-2-style pieces: " word", "word", a special token (&lt;s&gt; etc.), or one other character (a space not followed by a letter included). */
     static List<String> pieces(String text) {
         List<String> out = new ArrayList<>();
         int i = 0;
         int n = text.length();
         while (i < n) {
             int start = i;
+            String special = specialAt(text, i);
+            if (special != null) {             // a special token written in the text: one piece, its id (as in HF)
+                out.add(special);
+                i += special.length();
+                continue;
+            }
             if (text.charAt(i) == ' ' && i + 1 < n && Character.isLetter(text.charAt(i + 1))) i++;
             if (Character.isLetter(text.charAt(i))) {
                 while (i < n && Character.isLetter(text.charAt(i))) i++;
@@ -100,6 +109,13 @@ public final class WordTokenizer implements Tokenizer {
             out.add(text.substring(start, i));
         }
         return out;
+    }
+
+    private static String specialAt(String text, int i) {
+        for (String s : new String[] {ByteTokenizer.PAD_TOKEN, ByteTokenizer.BOS_TOKEN, ByteTokenizer.EOS_TOKEN}) {
+            if (text.startsWith(s, i)) return s;
+        }
+        return null;
     }
 
     private static boolean isWord(String piece) {

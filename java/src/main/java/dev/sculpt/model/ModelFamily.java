@@ -1,5 +1,6 @@
 package dev.sculpt.model;
 
+import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -20,6 +21,13 @@ public interface ModelFamily {
 
     /** The sizes {@link #init} knows, smallest first (e.g. tiny, small, base). */
     java.util.List<String> sizes();
+
+    /**
+     * The special tokens this family's Hugging Face tokenizers put around an input text, for a tokenizer with
+     * these bos/eos ids (-1: none): LLaMA {@code <s> $A}, T5 {@code $A </s>}. {@code sculpt init} writes it into the
+     * tokenizer it creates; from then on the tokenizer carries it ({@link Tokenizer#inputTemplate}).
+     */
+    InputTemplate inputTemplate(int bosId, int eosId);
 
     /** A randomly initialised model of a named size whose vocabulary and special ids fit {@code tokenizer}. */
     LanguageModel init(String size, Tokenizer tokenizer, long seed);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
 import dev.sculpt.io.AtomicFiles;
@@ -14,22 +15,41 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The built-in byte-level tokenizer for models created from scratch: id 0 {@code <pad>}, 1 {@code <s>} (bos),
  * 2 {@code </s>} (eos), and ids 3..258 the bytes 0..255 of the UTF-8 text. Vocabulary size 259.
  *
+ * <p>As in every Hugging Face tokenizer, the special-token strings {@code <pad>}, {@code <s>} and {@code </s>}
+ * written in a text are those special tokens ({@code "a</s>"} is {@code [3+'a', 2]}), not their bytes: transformers
+ * matches them in raw text whatever tokenizer.json says (PreTrainedTokenizerFast re-adds the bos/eos/pad tokens of
+ * tokenizer_config.json as special added tokens), so this is the one behaviour both sides can share. The other
+ * text is its bytes.
+ *
+ * <p>Model inputs get the special tokens of an {@link InputTemplate}: {@code <s>} first for LLaMA (the default),
+ * {@code </s>} last for T5. {@link #save} writes it as the tokenizer.json post-processor, so Hugging Face's
+ * {@code tokenizer(text)} gives exactly {@link #encodeInput}.
+ *
  * <p>Saved format (what {@link #save} writes, {@link #isSavedIn} recognises and any Hugging Face tool loads):
  * <ul>
  *   <li>{@code tokenizer.json}: a {@code tokenizers} BPE model with no merges over the 256 byte symbols of the
  *   GPT-2 byte-to-unicode table (byte b is the symbol of {@code bytes_to_unicode()[b]}, id 3 + b), a ByteLevel
- *   pre-tokenizer and decoder with {@code use_regex: false} and {@code add_prefix_space: false}, and the three
- *   special tokens as added tokens 0, 1, 2. Encoding through Hugging Face gives exactly {@link #encode}.</li>
+ *   pre-tokenizer and decoder with {@code use_regex: false} and {@code add_prefix_space: false}, the three
+ *   special tokens as added tokens 0, 1, 2, and a TemplateProcessing post-processor for the input template.
+ *   Encoding through Hugging Face gives exactly {@link #encode} (without special tokens) and {@link #encodeInput}
+ *   (with them).</li>
  *   <li>{@code tokenizer_config.json}: {@code PreTrainedTokenizerFast} with bos/eos/pad named.</li>
  * </ul>
- * Recognition compares the model type, the merges (none) and the vocabulary with this table exactly.
+ * Recognition compares the model type, the merges (none) and the vocabulary with this table exactly; the
+ * post-processor gives the input template ({@code null}, as older Sculpt versions wrote it, is no special tokens,
+ * which is also what Hugging Face does with such a file).
  */
 public final class ByteTokenizer implements Tokenizer {
     public static final int PAD = 0;
@@ -41,16 +61,63 @@ public final class ByteTokenizer implements Tokenizer {
     public static final String PAD_TOKEN = "<pad>";
     public static final String BOS_TOKEN = "<s>";
     public static final String EOS_TOKEN = "</s>";
+    /** The special tokens by id. */
+    private static final String[] SPECIALS = {PAD_TOKEN, BOS_TOKEN, EOS_TOKEN};
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final InputTemplate template;
+
+    /** The byte tokenizer with LLaMA's input template: {@code <s>} before the text. */
+    public ByteTokenizer() {
+        this(InputTemplate.bosFirst(BOS));
+    }
+
+    /** The byte tokenizer with the given input template (its ids must be special tokens: 0, 1 or 2). */
+    public ByteTokenizer(InputTemplate template) {
+        for (int[] ids : new int[][] {template.prefix(), template.suffix()}) {
+            for (int id : ids) {
+                if (id >= OFFSET) throw new SculptException("input template " + template + ": id " + id + " is not a special token of the byte tokenizer");
+            }
+        }
+        this.template = template;
+    }
 
     @Override
     public int[] encode(String text) {
         if (text == null) throw new SculptException("cannot encode null text");
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
         int[] ids = new int[b.length];
-        for (int i = 0; i < b.length; i++) ids[i] = OFFSET + (b[i] & 0xff);
-        return ids;
+        int n = 0;
+        int i = 0;
+        while (i < b.length) {
+            int special = specialAt(b, i);
+            if (special >= 0) {
+                ids[n++] = special;
+                i += SPECIALS[special].length();
+            } else {
+                ids[n++] = OFFSET + (b[i++] & 0xff);
+            }
+        }
+        return Arrays.copyOf(ids, n);
+    }
+
+    /** The special token whose text starts at byte {@code i}, or -1 (no special token is a prefix of another). */
+    private static int specialAt(byte[] b, int i) {
+        if (b[i] != '<') return -1;
+        for (int id = 0; id < SPECIALS.length; id++) {
+            String s = SPECIALS[id];            // ASCII: one byte per char
+            if (i + s.length() > b.length) continue;
+            boolean match = true;
+            for (int k = 0; k < s.length() && match; k++) match = b[i + k] == s.charAt(k);
+            if (match) return id;
+        }
+        return -1;
+    }
+
+    @Override
+    public InputTemplate inputTemplate() {
+        return template;
     }
 
     /** Bytes of the non-special ids as UTF-8 (invalid sequences become U+FFFD); special ids are skipped. */
@@ -108,7 +175,7 @@ public final class ByteTokenizer implements Tokenizer {
     }
 
     /** The tokenizer.json tree (see the class comment). */
-    public static ObjectNode tokenizerJson() {
+    public ObjectNode tokenizerJson() {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
@@ -127,7 +194,7 @@ public final class ByteTokenizer implements Tokenizer {
         }
         root.putNull("normalizer");
         root.set("pre_tokenizer", byteLevel());
-        root.putNull("post_processor");
+        root.set("post_processor", postProcessor(template));
         root.set("decoder", byteLevel());
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");
@@ -154,8 +221,67 @@ public final class ByteTokenizer implements Tokenizer {
         return c;
     }
 
+    /**
+     * The TemplateProcessing post-processor of a template, as tokenizers serialises it (LLaMA's has the form
+     * {@code "single": [<s>, $A], "pair": [<s>, $A, <s>:1, $B:1]}); null for no special tokens.
+     */
+    static JsonNode postProcessor(InputTemplate template) {
+        if (template.added() == 0) return NullNode.getInstance();
+        ObjectNode p = JSON.createObjectNode();
+        p.put("type", "TemplateProcessing");
+        ArrayNode single = p.putArray("single");
+        addPieces(single, template, "A", 0);
+        ArrayNode pair = p.putArray("pair");
+        addPieces(pair, template, "A", 0);
+        addPieces(pair, template, "B", 1);
+        ObjectNode specials = p.putObject("special_tokens");
+        Set<Integer> used = new TreeSet<>();
+        for (int id : template.prefix()) used.add(id);
+        for (int id : template.suffix()) used.add(id);
+        for (int id : used) {
+            ObjectNode t = specials.putObject(SPECIALS[id]);
+            t.put("id", SPECIALS[id]);
+            t.putArray("ids").add(id);
+            t.putArray("tokens").add(SPECIALS[id]);
+        }
+        return p;
+    }
+
+    private static void addPieces(ArrayNode out, InputTemplate template, String sequence, int typeId) {
+        for (int id : template.prefix()) out.addObject().putObject("SpecialToken").put("id", SPECIALS[id]).put("type_id", typeId);
+        out.addObject().putObject("Sequence").put("id", sequence).put("type_id", typeId);
+        for (int id : template.suffix()) out.addObject().putObject("SpecialToken").put("id", SPECIALS[id]).put("type_id", typeId);
+    }
+
+    /** The input template a saved post-processor describes (inverse of {@link #postProcessor}). */
+    static InputTemplate templateOf(JsonNode postProcessor, Path file) {
+        if (postProcessor == null || postProcessor.isNull() || postProcessor.isMissingNode()) return InputTemplate.NONE;
+        if (!postProcessor.path("type").asText().equals("TemplateProcessing") || !postProcessor.path("single").isArray()) {
+            throw new SculptException(file + ": post_processor must be null or a TemplateProcessing over <pad>, <s>, </s> and $A");
+        }
+        List<Integer> prefix = new ArrayList<>();
+        List<Integer> suffix = new ArrayList<>();
+        boolean seenSequence = false;
+        for (JsonNode piece : postProcessor.path("single")) {
+            if (piece.has("Sequence") && !seenSequence && piece.path("Sequence").path("id").asText().equals("A")) {
+                seenSequence = true;
+                continue;
+            }
+            String name = piece.path("SpecialToken").path("id").asText(null);
+            int id = name == null ? -1 : Arrays.asList(SPECIALS).indexOf(name);
+            if (id < 0) throw new SculptException(file + ": post_processor piece " + piece + " is neither $A nor one of " + Arrays.toString(SPECIALS));
+            JsonNode ids = postProcessor.path("special_tokens").path(name).path("ids");
+            if (!(ids.isArray() && ids.size() == 1 && ids.get(0).asInt(-1) == id)) {
+                throw new SculptException(file + ": post_processor special token " + name + " must have ids [" + id + "], has " + ids);
+            }
+            (seenSequence ? suffix : prefix).add(id);
+        }
+        if (!seenSequence) throw new SculptException(file + ": post_processor single template has no $A");
+        return new InputTemplate(prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray());
+    }
+
     /** The files {@link #save} writes, by name (for writers that bundle them with a checkpoint). */
-    public static Map<String, byte[]> files() {
+    public Map<String, byte[]> files() {
         Map<String, byte[]> m = new LinkedHashMap<>();
         try {
             m.put("tokenizer.json", JSON.writeValueAsBytes(tokenizerJson()));
@@ -192,9 +318,16 @@ public final class ByteTokenizer implements Tokenizer {
                 && vocabNode().equals(model.path("vocab"));
     }
 
-    /** The byte tokenizer saved in {@code dir}; a clear error when the tokenizer there is another one. */
+    /** The byte tokenizer saved in {@code dir}, with its input template; a clear error when it is another one. */
     public static ByteTokenizer load(Path dir) {
-        if (!isSavedIn(dir)) throw new SculptException(dir.resolve("tokenizer.json") + " is not Sculpt's byte-level tokenizer");
-        return new ByteTokenizer();
+        Path file = dir.resolve("tokenizer.json");
+        if (!isSavedIn(dir)) throw new SculptException(file + " is not Sculpt's byte-level tokenizer");
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new SculptException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return new ByteTokenizer(templateOf(root.get("post_processor"), file));
     }
 }

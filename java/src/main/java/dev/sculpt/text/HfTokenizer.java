@@ -8,14 +8,24 @@ import dev.sculpt.SculptException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A Hugging Face {@code tokenizer.json} (LLaMA BPE with byte fallback, T5 Unigram, or any other model the
  * tokenizers library knows), run by the native Rust library that DJL bundles in its jar (no download, no
- * network). Encoding adds no special tokens and never truncates or pads; decoding drops special tokens.
+ * network). {@link #encode} adds no special tokens and never truncates or pads; decoding drops special tokens.
+ * Special-token strings in the text (e.g. {@code </s>}) are matched as those tokens, as the library does.
+ *
+ * <p>The {@linkplain #inputTemplate input template} is what the tokenizer.json post-processor adds to one text
+ * (Hugging Face's {@code add_special_tokens=True}): read off the library itself by encoding a probe text with and
+ * without special tokens, so any post-processor type is followed exactly. One exception mirrors transformers: for
+ * the tokenizer classes that rebuild their post-processor when loaded ({@code LlamaTokenizer(Fast)},
+ * {@code CodeLlamaTokenizer(Fast)}, {@code GemmaTokenizer(Fast)} named in tokenizer_config.json), the template is
+ * bos first when {@code add_bos_token} (default true) and eos last when {@code add_eos_token} (default false).
  *
  * <p>The vocabulary size and the bos/eos/pad ids are read from the JSON itself (the native binding does not
  * expose them): the largest id of the model vocabulary and the added tokens, and the special tokens named in
@@ -31,14 +41,20 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final int bosId;
     private final int eosId;
     private final int padId;
+    private final InputTemplate template;
 
-    private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabSize, int bosId, int eosId, int padId) {
+    /** Tokenizer classes whose transformers implementation rebuilds the post-processor from add_bos/add_eos_token. */
+    private static final Set<String> REBUILDS_POST_PROCESSOR = Set.of("LlamaTokenizer", "LlamaTokenizerFast",
+            "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
+
+    private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabSize, int bosId, int eosId, int padId, InputTemplate template) {
         this.file = file;
         this.native_ = tokenizer;
         this.vocabSize = vocabSize;
         this.bosId = bosId;
         this.eosId = eosId;
         this.padId = padId;
+        this.template = template;
     }
 
     /** Loads {@code tokenizer.json} (a file, or a directory that contains one). */
@@ -75,7 +91,53 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new SculptException(file + ": the tokenizers library rejected it: " + e.getMessage(), e);
         }
-        return new HfTokenizer(file, tokenizer, maxId + 1, bos, eos, pad);
+        InputTemplate template;
+        try {
+            template = transformersTemplate(dir, bos, eos, file);
+            if (template == null) template = probeTemplate(tokenizer, file);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+        return new HfTokenizer(file, tokenizer, maxId + 1, bos, eos, pad, template);
+    }
+
+    /**
+     * The post-processor's single-sequence template, read off the library: a probe text encoded with special tokens
+     * is {@code prefix ++ ids ++ suffix} of the text encoded without them.
+     */
+    private static InputTemplate probeTemplate(HuggingFaceTokenizer tokenizer, Path file) {
+        for (String probe : new String[] {"a", "hello", "0", " "}) {
+            long[] plain = tokenizer.encode(probe, false, false).getIds();
+            long[] full = tokenizer.encode(probe, true, false).getIds();
+            if (plain.length == 0) continue;
+            for (int k = 0; k + plain.length <= full.length; k++) {
+                if (Arrays.equals(full, k, k + plain.length, plain, 0, plain.length)) {
+                    return new InputTemplate(toInts(Arrays.copyOfRange(full, 0, k)),
+                            toInts(Arrays.copyOfRange(full, k + plain.length, full.length)));
+                }
+            }
+            throw new SculptException(file + ": the post-processor changes the text's own ids (" + Arrays.toString(plain)
+                    + " became " + Arrays.toString(full) + "); only special tokens around the text are supported");
+        }
+        throw new SculptException(file + ": every probe text encodes to no ids; cannot read the post-processor");
+    }
+
+    /** The template transformers builds for LLaMA-style tokenizer classes (see the class comment), else null. */
+    private static InputTemplate transformersTemplate(Path dir, int bos, int eos, Path file) {
+        if (dir == null || !Files.isRegularFile(dir.resolve("tokenizer_config.json"))) return null;
+        JsonNode config = readJson(dir.resolve("tokenizer_config.json"));
+        if (!REBUILDS_POST_PROCESSOR.contains(config.path("tokenizer_class").asText())) return null;
+        boolean addBos = config.path("add_bos_token").asBoolean(true);
+        boolean addEos = config.path("add_eos_token").asBoolean(false);
+        if (addBos && bos < 0) throw new SculptException(file + ": add_bos_token is true but there is no bos token");
+        return new InputTemplate(addBos ? new int[] {bos} : new int[0], addEos ? new int[] {eos} : new int[0]);
+    }
+
+    private static int[] toInts(long[] ids) {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) out[i] = (int) ids[i];
+        return out;
     }
 
     @Override
@@ -104,6 +166,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     @Override public int bosId() { return bosId; }
     @Override public int eosId() { return eosId; }
     @Override public int padId() { return padId; }
+    @Override public InputTemplate inputTemplate() { return template; }
 
     /** The file this tokenizer was read from. */
     public Path file() { return file; }

@@ -1,5 +1,6 @@
 package dev.sculpt.cem;
 
+import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.charset.StandardCharsets;
 
@@ -23,4 +24,5 @@ final class TestBytes implements Tokenizer {
     @Override public int bosId() { return 256; }
     @Override public int eosId() { return 257; }
     @Override public int padId() { return -1; }
+    @Override public InputTemplate inputTemplate() { return InputTemplate.bosFirst(256); }
 }

@@ -31,7 +31,7 @@ class ContinualCommandTest {
                 .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(64);
         Path m = root.resolve("model");
         try (LlamaModel model = LlamaModel.create(cfg, 3)) {
-            Models.save(model, m, ByteTokenizer.files());
+            Models.save(model, m, new ByteTokenizer().files());
         }
         return m;
     }

@@ -31,6 +31,12 @@ class WordTokenizerTest {
         assertEquals(ByteTokenizer.BOS, t.bosId());
         assertEquals(ByteTokenizer.EOS, t.eosId());
         assertEquals(ByteTokenizer.PAD, t.padId());
+        // special-token strings in text are the special ids, as in the byte tokenizer and Hugging Face
+        assertArrayEquals(new int[] {v, ByteTokenizer.EOS, v + 1, ByteTokenizer.BOS, ByteTokenizer.PAD},
+                t.encode("The</s> town<s><pad>"));
+        assertArrayEquals(bytes.encode("a</s b<s"), t.encode("a</s b<s"));
+        // model inputs: LLaMA's template, bos first
+        assertArrayEquals(new int[] {ByteTokenizer.BOS, v}, t.encodeInput("The"));
     }
 
     @Test

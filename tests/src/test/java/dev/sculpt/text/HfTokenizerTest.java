@@ -110,6 +110,52 @@ class HfTokenizerTest {
         }
     }
 
+    /**
+     * The input template is what the file's post-processor adds (LLaMA-style fixture: {@code <s> $A}; T5-style:
+     * {@code $A </s>}), and encodeInput equals the library's encode with special tokens (HF's tokenizer(text)).
+     */
+    @Test
+    void inputTemplateFollowsThePostProcessor() throws Exception {
+        try (HfTokenizer llama = HfTokenizer.load(fixtures().resolve("bpe-byte-fallback"));
+             HfTokenizer t5 = HfTokenizer.load(fixtures().resolve("unigram"))) {
+            assertEquals(InputTemplate.bosFirst(1), llama.inputTemplate());
+            assertEquals(InputTemplate.eosLast(1), t5.inputTemplate());
+            assertArrayEquals(new int[] {1, 271, 272, 273, 262, 266}, llama.encodeInput("hello world"));
+            assertArrayEquals(new int[] {4, 5, 3, 14, 13, 1}, t5.encodeInput("the cat sat"));
+            for (HfTokenizer t : new HfTokenizer[] {llama, t5}) {
+                try (var lib = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(t.file(),
+                        java.util.Map.of("truncation", "false", "padding", "false"))) {
+                    for (String text : new String[] {"hello world", "the cat sat", "", "</s>", "a<s>b</s>", "<pad> the"}) {
+                        long[] expected = lib.encode(text, true, false).getIds();
+                        assertArrayEquals(java.util.Arrays.stream(expected).mapToInt(v -> (int) v).toArray(), t.encodeInput(text), t.file() + ": '" + text + "'");
+                    }
+                }
+            }
+            // special-token strings in text are matched as those tokens
+            assertArrayEquals(new int[] {4, 1, 5}, t5.encode("the</s>cat"));
+        }
+    }
+
+    /** transformers' LlamaTokenizerFast rebuilds the post-processor from add_bos_token / add_eos_token. */
+    @Test
+    void llamaTokenizerClassesFollowAddBosAndAddEos(@TempDir Path dir) throws Exception {
+        Files.copy(fixtures().resolve("bpe-byte-fallback/tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                "{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_bos_token\": false, \"add_eos_token\": true}");
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(InputTemplate.eosLast(2), t.inputTemplate());
+        }
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"LlamaTokenizerFast\"}");
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(InputTemplate.bosFirst(1), t.inputTemplate());      // defaults: bos yes, eos no
+        }
+        // another class keeps the file's post-processor
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"add_bos_token\": false}");
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(InputTemplate.bosFirst(1), t.inputTemplate());
+        }
+    }
+
     @Test
     void badInput(@TempDir Path dir) throws Exception {
         SculptException missing = assertThrows(SculptException.class, () -> HfTokenizer.load(dir));

@@ -1,6 +1,7 @@
 package dev.sculpt.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +27,12 @@ class TokenizersTest {
         try (HfTokenizer hf = HfTokenizer.load(bytes)) {
             assertArrayEquals(b.encode("hé, world!\n"), hf.encode("hé, world!\n"));
         }
+
+        // the input template travels with the files: a T5 one (eos last) comes back as such
+        Path t5 = dir.resolve("t5");
+        new ByteTokenizer(InputTemplate.eosLast(ByteTokenizer.EOS)).save(t5);
+        assertEquals(InputTemplate.eosLast(ByteTokenizer.EOS), Tokenizers.load(t5).inputTemplate());
+        assertEquals(InputTemplate.bosFirst(ByteTokenizer.BOS), b.inputTemplate());
 
         Tokenizer u = Tokenizers.load(HfTokenizerTest.fixtures().resolve("unigram"));
         assertInstanceOf(HfTokenizer.class, u);

@@ -1,5 +1,6 @@
 package dev.sculpt.train;
 
+import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 
 /** Test tokenizer: id 0 is EOS, ids 1.. are the characters of a fixed alphabet; other characters map to '?'. */
@@ -27,4 +28,5 @@ public final class CharTokenizer implements Tokenizer {
     @Override public int bosId() { return -1; }
     @Override public int eosId() { return 0; }
     @Override public int padId() { return -1; }
+    @Override public InputTemplate inputTemplate() { return InputTemplate.NONE; }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.model.ConfigNumbers;
 import dev.sculpt.nn.Rope;
 import java.util.Arrays;
 
@@ -195,7 +196,7 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         c.put("head_dim", headDim);
         c.put("hidden_act", "silu");
         c.put("hidden_size", hiddenSize);
-        c.put("initializer_range", initializerRange);
+        c.set("initializer_range", ConfigNumbers.ofDouble(initializerRange));
         c.put("intermediate_size", intermediateSize);
         c.put("max_position_embeddings", maxPositionEmbeddings);
         c.put("mlp_bias", false);
@@ -203,9 +204,9 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         c.put("num_hidden_layers", numHiddenLayers);
         c.put("num_key_value_heads", numKeyValueHeads);
         c.put("pretraining_tp", 1);
-        c.put("rms_norm_eps", rmsNormEps);
+        c.set("rms_norm_eps", ConfigNumbers.ofDouble(rmsNormEps));
         if (ropeScaling != null) c.set("rope_scaling", ropeScaling.deepCopy()); else c.putNull("rope_scaling");
-        c.put("rope_theta", ropeTheta);
+        c.set("rope_theta", ConfigNumbers.ofDouble(ropeTheta));
         c.put("tie_word_embeddings", tieWordEmbeddings);
         c.put("torch_dtype", "float32");
         c.put("use_cache", true);

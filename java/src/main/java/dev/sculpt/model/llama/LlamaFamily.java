@@ -6,6 +6,7 @@ import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.ModelFamily;
 import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
+import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,6 +47,12 @@ public final class LlamaFamily implements ModelFamily {
             default -> throw new SculptException("unknown llama size '" + size + "'; known: tiny, small, base");
         };
         return c.withSpecialTokens(bos, eos >= 0 ? new int[]{eos} : new int[0], pad);
+    }
+
+    /** LLaMA tokenizers: {@code <s> $A}. */
+    @Override
+    public InputTemplate inputTemplate(int bosId, int eosId) {
+        return InputTemplate.bosFirst(bosId);
     }
 
     @Override

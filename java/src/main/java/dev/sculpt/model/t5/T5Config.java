@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.model.ConfigNumbers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,7 +130,7 @@ public record T5Config(
         n.put("relative_attention_num_buckets", relativeAttentionNumBuckets);
         n.put("relative_attention_max_distance", relativeAttentionMaxDistance);
         n.put("feed_forward_proj", feedForwardProj);
-        n.put("layer_norm_epsilon", (double) layerNormEpsilon);
+        n.set("layer_norm_epsilon", ConfigNumbers.ofFloat(layerNormEpsilon));
         n.put("tie_word_embeddings", tieWordEmbeddings);
         n.put("decoder_start_token_id", decoderStartTokenId);
         n.put("eos_token_id", eosTokenId);

@@ -6,6 +6,7 @@ import dev.sculpt.io.DType;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.ModelFamily;
+import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,6 +36,12 @@ public final class T5Family implements ModelFamily {
 
     @Override
     public List<String> sizes() { return List.of("tiny", "small", "base"); }
+
+    /** T5 tokenizers: {@code $A </s>}, no bos. */
+    @Override
+    public InputTemplate inputTemplate(int bosId, int eosId) {
+        return InputTemplate.eosLast(eosId);
+    }
 
     /** Pad (also the decoder start) is the tokenizer's pad id, or 0 when it has none. */
     @Override

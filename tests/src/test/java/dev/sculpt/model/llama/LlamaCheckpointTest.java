@@ -27,7 +27,7 @@ class LlamaCheckpointTest {
         for (boolean tied : new boolean[]{false, true}) {
             Path dir = tmp.resolve("m" + tied);
             try (LlamaModel m = LlamaModelTest.randomModel(LlamaModelTest.tiny(tied), 21)) {
-                m.save(dir, ByteTokenizer.files());
+                m.save(dir, new ByteTokenizer().files());
                 try (LanguageModel back = Models.load(dir)) {
                     assertEquals("llama", back.architecture());
                     assertEquals(m.parameters().size(), back.parameters().size());
