@@ -39,7 +39,7 @@ public final class Evolve {
                                    PromptTemplate template, int maxNewTokens, EvolveOptions options, RoundTrainer trainer,
                                    EvolveCheckpoints checkpoints, Path runDir, PrintStream out) {
         {
-            Evaluator evaluator = new Evaluator(model, tokenizer, template, new AnswerParser(), maxNewTokens);
+            Examiner evaluator = new Examiner(model, tokenizer, template, new AnswerParser(), maxNewTokens);
             DataBuilder builder = new DataBuilder(in.trainQuestions(), in.evaluationSets(), in.general(), template, options.data());
             if (builder.droppedTrainQuestions() > 0) {
                 out.println("dropped " + builder.droppedTrainQuestions() + " training questions that repeat an evaluation question");

@@ -3,6 +3,7 @@ package dev.sculpt.cem;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.eval.ExampleEncoder;
 import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.io.JsonLines;
 import dev.sculpt.model.Example;
@@ -32,14 +33,14 @@ public final class EvolveLoop {
 
     private final LanguageModel model;
     private final Tokenizer tokenizer;
-    private final Evaluator evaluator;
+    private final Examiner evaluator;
     private final Retriever retriever;
     private final DataBuilder builder;
     private final RoundTrainer trainer;
     private final EvolveOptions options;
     private EvolveCheckpoints checkpoints;
 
-    public EvolveLoop(LanguageModel model, Tokenizer tokenizer, Evaluator evaluator, Retriever retriever,
+    public EvolveLoop(LanguageModel model, Tokenizer tokenizer, Examiner evaluator, Retriever retriever,
                       DataBuilder builder, RoundTrainer trainer, EvolveOptions options) {
         this.model = model;
         this.tokenizer = tokenizer;
@@ -108,7 +109,7 @@ public final class EvolveLoop {
             RoundData data = builder.build(round, passages, replay);
             data.write(dir);
             List<Example> examples = new ArrayList<>();
-            for (TrainingItem item : data.all()) examples.add(ExampleEncoder.encode(tokenizer, item, options.maxTokens()));
+            for (TrainingItem item : data.all()) examples.add(ExampleEncoder.encode(tokenizer, item.prompt(), item.completion(), options.maxTokens()));
             RoundTrainer.TrainSummary ts = trainer.train(model, examples, round);
             replay.add(data.fresh());
 
@@ -151,7 +152,7 @@ public final class EvolveLoop {
             fresh.addAll(checkpoints.roundItems(r, "cit"));
             List<TrainingItem> all = new ArrayList<>(fresh);
             all.addAll(checkpoints.roundItems(r, "replay"));
-            for (TrainingItem item : all) seen.add(ExampleEncoder.encode(tokenizer, item, options.maxTokens()));
+            for (TrainingItem item : all) seen.add(ExampleEncoder.encode(tokenizer, item.prompt(), item.completion(), options.maxTokens()));
             replay.add(fresh);
         }
         checkpoints.restore(state, model, trainer, seen);

@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * Finds what the model should learn: wrong and unparseable answers, plus correct answers the model is unsure of.
  * Agreement of k samples = (count of the most frequent parsed answer among them) / k, where unparseable samples
- * never agree with anything; low when below tau. Margin = {@link Evaluator#firstTokenMargin}; low when below delta.
+ * never agree with anything; low when below tau. Margin = {@link Examiner#firstTokenMargin}; low when below delta.
  */
 public final class MistakeMiner {
     private final MiningOptions options;
@@ -19,7 +19,7 @@ public final class MistakeMiner {
         this.options = options;
     }
 
-    public List<Mistake> mine(EvalReport report, Evaluator evaluator) {
+    public List<Mistake> mine(EvalReport report, Examiner evaluator) {
         List<Mistake> out = new ArrayList<>();
         int index = 0;
         for (Answered a : report.answers()) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sculpt.SculptException;
 import dev.sculpt.data.TaskData;
+import dev.sculpt.eval.Evaluator;
 import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
@@ -82,7 +83,7 @@ public final class ContinualRunner {
     public RunRecord run(List<TaskData> tasks, Path outDir) {
         validate(tasks);
         int tCount = tasks.size();
-        Evaluator eval = new Evaluator(tokenizer);
+        Evaluator eval = new Evaluator(tokenizer, false);
         List<List<Example>> train = new ArrayList<>();
         for (TaskData t : tasks) train.add(eval.examples(t.train()));
         Path ckptRoot = outDir.resolve("checkpoints");

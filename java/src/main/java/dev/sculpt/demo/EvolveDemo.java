@@ -4,12 +4,11 @@ import dev.sculpt.backend.Backends;
 import dev.sculpt.cem.ContinualRoundTrainer;
 import dev.sculpt.cem.DataOptions;
 import dev.sculpt.cem.EvalReport;
-import dev.sculpt.cem.Evaluator;
+import dev.sculpt.cem.Examiner;
 import dev.sculpt.cem.Evolve;
 import dev.sculpt.cem.EvolveInputs;
 import dev.sculpt.cem.EvolveOptions;
 import dev.sculpt.cem.EvolveResult;
-import dev.sculpt.cem.ExampleEncoder;
 import dev.sculpt.cem.MiningOptions;
 import dev.sculpt.cem.PromptTemplate;
 import dev.sculpt.cem.AnswerParser;
@@ -19,6 +18,7 @@ import dev.sculpt.cem.TrainingItem;
 import dev.sculpt.continual.Method;
 import dev.sculpt.continual.NonTargets;
 import dev.sculpt.data.TextPair;
+import dev.sculpt.eval.ExampleEncoder;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.llama.LlamaConfig;
@@ -117,7 +117,7 @@ public final class EvolveDemo {
                     s.wordTokens() ? "word tokenizer (" + (tok.vocabSize() - ByteTokenizer.VOCAB_SIZE) + " words + bytes)" : "byte tokenizer",
                     s.loopPeople(), s.knownPeople(), s.bystanders());
             pretrain(model, tok, world, template, s, out);
-            Evaluator ev = new Evaluator(model, tok, template, new AnswerParser(), 12);
+            Examiner ev = new Examiner(model, tok, template, new AnswerParser(), 12);
             EvalReport ood = ev.evaluate(world.ood());
             out.printf(Locale.ROOT, "pre-trained in %.1fs: ood accuracy %.3f (known people)%n", (System.nanoTime() - t0) / 1e9, ood.accuracy());
 
@@ -186,7 +186,7 @@ public final class EvolveDemo {
         }
         for (TextPair g : world.general()) items.add(new TrainingItem(TrainingItem.GENERAL, g.prompt(), g.completion(), null, null, 0));
         List<Example> ex = new ArrayList<>();
-        for (TrainingItem t : items) ex.add(ExampleEncoder.encode(tok, t, 320));
+        for (TrainingItem t : items) ex.add(ExampleEncoder.encode(tok, t.prompt(), t.completion(), 320));
         TrainConfig tc = TrainConfig.defaults().withLr(s.pretrainLr()).withEpochs(s.pretrainEpochs()).withBatchSize(s.batchSize())
                 .withWarmup(0.05f).withSchedule(LrSchedule.Kind.COSINE).withWeightDecay(0f).withSeed(s.seed());
         int total = tc.totalSteps(ex.size());

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backends;
 import dev.sculpt.continual.Method;
+import dev.sculpt.eval.ExampleEncoder;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.Parameter;
@@ -28,7 +29,7 @@ class ContinualRoundTrainerTest {
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             TrainingItem t = new TrainingItem("review", "Fact " + r.nextInt(100) + ":", " value " + r.nextInt(100), null, null, 1);
-            out.add(ExampleEncoder.encode(tok, t, 64));
+            out.add(ExampleEncoder.encode(tok, t.prompt(), t.completion(), 64));
         }
         return out;
     }

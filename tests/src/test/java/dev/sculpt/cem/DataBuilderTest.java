@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.data.TextPair;
+import dev.sculpt.eval.ExampleEncoder;
 import dev.sculpt.model.Example;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -132,13 +133,13 @@ class DataBuilderTest {
         assertEquals(0, Files.readAllLines(dir.resolve("round-01/replay.jsonl")).size());
 
         TestBytes tok = new TestBytes();
-        Example e = ExampleEncoder.encode(tok, new TrainingItem("review", "Hi?", " yo", null, null, 1), 64);
+        Example e = ExampleEncoder.encode(tok, "Hi?", " yo", 64);
         assertTrue(java.util.Arrays.equals(new int[] {256, 'H', 'i', '?'}, e.prompt()));
         assertTrue(java.util.Arrays.equals(new int[] {' ', 'y', 'o', 257}, e.target()));
-        Example cut = ExampleEncoder.encode(tok, new TrainingItem("extractive", "abcdefgh", " xy", null, null, 1), 8);
+        Example cut = ExampleEncoder.encode(tok, "abcdefgh", " xy", 8);
         assertTrue(java.util.Arrays.equals(new int[] {256, 'f', 'g', 'h'}, cut.prompt()), "BOS kept, then the prompt's tail");
         assertEquals(4, cut.target().length);
-        Example cpt = ExampleEncoder.encode(tok, new TrainingItem("cpt", "", "abc", null, null, 1), 64);
+        Example cpt = ExampleEncoder.encode(tok, "", "abc", 64);
         assertTrue(java.util.Arrays.equals(new int[] {256}, cpt.prompt()));
     }
 }

@@ -51,7 +51,7 @@ class EvolveLoopTest {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Path run = dir.resolve("run");
         try (LuceneRetriever r = LuceneRetriever.open(List.of(wiki, web), dir.resolve("index"))) {
-            Evaluator ev = new Evaluator(model, model.tok, PromptTemplate.defaults(), new AnswerParser(), 24);
+            Examiner ev = new Examiner(model, model.tok, PromptTemplate.defaults(), new AnswerParser(), 24);
             DataBuilder b = new DataBuilder(List.of(Question.shortAnswer("t1", "What is the home of Oskar?", "Fenn")),
                     List.of(probe, heldout, ood), List.of(), PromptTemplate.defaults(), DataOptions.defaults());
             EvolveOptions o = new EvolveOptions(3, 1, 64, 6, EvolveOptions.NO_MIN_GAIN, 256, MiningOptions.wrongOnly(), DataOptions.defaults());
@@ -101,7 +101,7 @@ class EvolveLoopTest {
         FactModel model = new FactModel();
         List<Integer> trained = new ArrayList<>();
         try (LuceneRetriever r = LuceneRetriever.open(List.of(wiki), dir.resolve("index"))) {
-            Evaluator ev = new Evaluator(model, model.tok, PromptTemplate.defaults(), new AnswerParser(), 24);
+            Examiner ev = new Examiner(model, model.tok, PromptTemplate.defaults(), new AnswerParser(), 24);
             DataBuilder b = new DataBuilder(List.of(), List.of(probe), List.of(), PromptTemplate.defaults(), DataOptions.defaults());
             EvolveOptions o = new EvolveOptions(5, 2, 64, 6, 0.01, 256, MiningOptions.wrongOnly(), DataOptions.defaults());
             EvolveResult res = new EvolveLoop(model, model.tok, ev, r, b, FactModel.trainer(trained), o)

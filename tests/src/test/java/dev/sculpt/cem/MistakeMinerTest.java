@@ -40,7 +40,7 @@ class MistakeMinerTest {
         m.logits.put(p.apply(right), logitsWithTop(0.9, 0.05));
         m.logits.put(p.apply(unsure), logitsWithTop(0.9, 0.05));
         m.logits.put(p.apply(flat), logitsWithTop(0.40, 0.35));
-        Evaluator ev = new Evaluator(m, m.tok, template, new AnswerParser(), 16);
+        Examiner ev = new Examiner(m, m.tok, template, new AnswerParser(), 16);
         EvalReport report = ev.evaluate(new QuestionSet("probe", List.of(right, unsure, flat, wrong, garbage)));
         assertEquals(3, report.correct());
         assertEquals(1, report.unparseable());

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.sculpt.cem.ExampleEncoder;
 import dev.sculpt.cem.TrainingItem;
-import dev.sculpt.continual.Evaluator;
 import dev.sculpt.data.TextPair;
+import dev.sculpt.eval.Evaluator;
+import dev.sculpt.eval.ExampleEncoder;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.GenerationOptions;
 import dev.sculpt.model.LanguageModel;
@@ -52,7 +52,7 @@ class InputFormatTest {
         run("init", "--arch", arch, "--size", "tiny", "--out", dir.toString(), "--seed", "3");
         Tokenizer tok = Models.tokenizer(dir);
         assertInstanceOf(ByteTokenizer.class, tok);
-        Evaluator continual = new Evaluator(tok);
+        Evaluator continual = new Evaluator(tok, false);
         try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
                 Map.of("truncation", "false", "padding", "false"));
              HfTokenizer ours = HfTokenizer.load(dir)) {
@@ -60,7 +60,7 @@ class InputFormatTest {
                 int[] expected = Arrays.stream(hf.encode(prompt, true, false).getIds()).mapToInt(v -> (int) v).toArray();
                 assertArrayEquals(expected, continual.example(new TextPair(prompt, "5")).prompt(), arch + " continual: " + prompt);
                 TrainingItem item = new TrainingItem(TrainingItem.NORMATIVE, prompt, "5", "p", "k", 0);
-                assertArrayEquals(expected, ExampleEncoder.encode(tok, item, 1000).prompt(), arch + " cem: " + prompt);
+                assertArrayEquals(expected, ExampleEncoder.encode(tok, item.prompt(), item.completion(), 1000).prompt(), arch + " cem: " + prompt);
                 assertArrayEquals(expected, ours.encodeInput(prompt), arch + " HfTokenizer: " + prompt);
                 // the Hugging Face convention: LLaMA <s> first and no </s>; T5 </s> last and no <s>
                 int[] body = tok.encode(prompt);
@@ -84,7 +84,7 @@ class InputFormatTest {
         Tokenizer tok = Models.tokenizer(init);
         String prompt = "Q: colour of sky?\nA:";
         String answer = " blue";
-        Evaluator eval = new Evaluator(tok);
+        Evaluator eval = new Evaluator(tok, false);
         Example trained = eval.example(new TextPair(prompt, answer));
         int[] body = tok.encode(prompt);
         int[] otherFormat = arch.equals("t5") ? prepend(ByteTokenizer.BOS, body) : body;
