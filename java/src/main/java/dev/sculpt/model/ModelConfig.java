@@ -55,6 +55,11 @@ public record ModelConfig(String source, List<String> architectures, String mode
         return new ModelConfig(source, arch, type, json);
     }
 
+    /** Typed access to the fields, with the project's one set of config rules. */
+    public ConfigFields fields() {
+        return new ConfigFields(json, source);
+    }
+
     /** "architectures" and "model_type" as one phrase for error messages. */
     public String describe() {
         return "architectures " + architectures + ", model_type '" + modelType + "'";

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.model.ConfigFields;
 import dev.sculpt.model.ConfigNumbers;
 import dev.sculpt.nn.Rope;
 import java.util.Arrays;
@@ -131,49 +132,25 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         return v.asDouble();
     }
 
-    /** Reads a {@code LlamaForCausalLM} config.json tree. */
-    public static LlamaConfig fromJson(JsonNode c) {
-        String act = c.path("hidden_act").asText("silu");
+    /** Reads a {@code LlamaForCausalLM} config.json tree (fields through {@link ConfigFields}). */
+    public static LlamaConfig fromJson(JsonNode json) {
+        ConfigFields c = new ConfigFields(json, "config.json");
+        String act = c.textOr("hidden_act", "silu");
         if (!act.equals("silu")) throw new SculptException("config.json: hidden_act '" + act + "' is not supported for llama (only silu)");
-        if (c.path("attention_bias").asBoolean(false)) throw new SculptException("config.json: attention_bias=true is not supported for llama");
-        if (c.path("mlp_bias").asBoolean(false)) throw new SculptException("config.json: mlp_bias=true is not supported for llama");
-        int hidden = intKey(c, "hidden_size");
-        int heads = intKey(c, "num_attention_heads");
-        int kv = c.hasNonNull("num_key_value_heads") ? intKey(c, "num_key_value_heads") : heads;
-        int headDim = c.hasNonNull("head_dim") ? intKey(c, "head_dim") : hidden / heads;
-        if (!c.hasNonNull("head_dim") && hidden % heads != 0) {
+        if (c.flagOr("attention_bias", false)) throw new SculptException("config.json: attention_bias=true is not supported for llama");
+        if (c.flagOr("mlp_bias", false)) throw new SculptException("config.json: mlp_bias=true is not supported for llama");
+        int hidden = c.requiredInt("hidden_size");
+        int heads = c.requiredInt("num_attention_heads");
+        int kv = c.intOr("num_key_value_heads", heads);
+        if (!c.has("head_dim") && hidden % heads != 0) {
             throw new SculptException("config.json: hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
         }
-        return new LlamaConfig(intKey(c, "vocab_size"), hidden, intKey(c, "intermediate_size"), intKey(c, "num_hidden_layers"),
-                heads, kv, headDim, c.path("rms_norm_eps").asDouble(1e-6), c.path("rope_theta").asDouble(10000.0),
-                c.get("rope_scaling"), c.path("max_position_embeddings").asInt(2048),
-                c.path("tie_word_embeddings").asBoolean(false), idOrMinusOne(c, "bos_token_id"), ids(c, "eos_token_id"),
-                idOrMinusOne(c, "pad_token_id"), c.path("initializer_range").asDouble(0.02));
-    }
-
-    private static int intKey(JsonNode c, String key) {
-        JsonNode v = c.get(key);
-        if (v == null || v.isNull()) throw new SculptException("config.json: missing " + key);
-        if (!v.canConvertToInt() || !v.isIntegralNumber()) throw new SculptException("config.json: " + key + " must be an integer, got " + v);
-        return v.asInt();
-    }
-
-    private static int idOrMinusOne(JsonNode c, String key) {
-        JsonNode v = c.get(key);
-        if (v == null || v.isNull()) return -1;
-        if (v.isArray()) return v.size() == 0 ? -1 : v.get(0).asInt();
-        return v.asInt();
-    }
-
-    private static int[] ids(JsonNode c, String key) {
-        JsonNode v = c.get(key);
-        if (v == null || v.isNull()) return new int[0];
-        if (v.isArray()) {
-            int[] out = new int[v.size()];
-            for (int i = 0; i < out.length; i++) out[i] = v.get(i).asInt();
-            return out;
-        }
-        return new int[]{v.asInt()};
+        int headDim = c.intOr("head_dim", hidden / heads);
+        return new LlamaConfig(c.requiredInt("vocab_size"), hidden, c.requiredInt("intermediate_size"), c.requiredInt("num_hidden_layers"),
+                heads, kv, headDim, c.doubleOr("rms_norm_eps", 1e-6), c.doubleOr("rope_theta", 10000.0),
+                c.raw("rope_scaling"), c.intOr("max_position_embeddings", 2048),
+                c.flagOr("tie_word_embeddings", false), c.idOr("bos_token_id", -1), c.ids("eos_token_id"),
+                c.idOr("pad_token_id", -1), c.doubleOr("initializer_range", 0.02));
     }
 
     /** The config.json tree as transformers writes it for LlamaForCausalLM. */

@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
+import dev.sculpt.model.ConfigFields;
 import dev.sculpt.model.ConfigNumbers;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -76,42 +74,30 @@ public record T5Config(
         };
     }
 
-    /** Reads {@code config.json} (a file, or a directory that contains one). */
-    public static T5Config load(Path path) {
-        Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new SculptException("cannot read T5 config " + file + ": " + e.getMessage(), e);
-        }
-        return fromJson(root, file.toString());
-    }
-
-    /** Parses the fields of a config.json tree; {@code source} names it in errors. */
+    /** Parses the fields of a config.json tree (through {@link ConfigFields}); {@code source} names it in errors. */
     public static T5Config fromJson(JsonNode root, String source) {
-        if (root == null || !root.isObject()) throw new SculptException(source + ": config is not a JSON object");
-        String type = root.path("model_type").asText("");
+        ConfigFields c = new ConfigFields(root, source);
+        String type = c.textOr("model_type", "");
         if (!type.isEmpty() && !type.equals("t5")) {
             throw new SculptException(source + ": model_type \"" + type + "\" is not t5");
         }
-        int numLayers = intField(root, "num_layers", 6, source);
-        int pad = intField(root, "pad_token_id", 0, source);
+        int numLayers = c.intOr("num_layers", 6);
+        int pad = c.idOr("pad_token_id", 0);
         return new T5Config(
-                intField(root, "vocab_size", 32128, source),
-                intField(root, "d_model", 512, source),
-                intField(root, "d_kv", 64, source),
-                intField(root, "d_ff", 2048, source),
+                c.intOr("vocab_size", 32128),
+                c.intOr("d_model", 512),
+                c.intOr("d_kv", 64),
+                c.intOr("d_ff", 2048),
                 numLayers,
-                root.hasNonNull("num_decoder_layers") ? intField(root, "num_decoder_layers", numLayers, source) : numLayers,
-                intField(root, "num_heads", 8, source),
-                intField(root, "relative_attention_num_buckets", 32, source),
-                intField(root, "relative_attention_max_distance", 128, source),
-                root.path("feed_forward_proj").asText("relu"),
-                (float) root.path("layer_norm_epsilon").asDouble(1e-6),
-                root.path("tie_word_embeddings").asBoolean(true),
-                intField(root, "decoder_start_token_id", pad, source),
-                intField(root, "eos_token_id", 1, source),
+                c.intOr("num_decoder_layers", numLayers),
+                c.intOr("num_heads", 8),
+                c.intOr("relative_attention_num_buckets", 32),
+                c.intOr("relative_attention_max_distance", 128),
+                c.textOr("feed_forward_proj", "relu"),
+                (float) c.doubleOr("layer_norm_epsilon", 1e-6),
+                c.flagOr("tie_word_embeddings", true),
+                c.idOr("decoder_start_token_id", pad),
+                c.idOr("eos_token_id", 1),
                 pad);
     }
 
@@ -140,16 +126,6 @@ public record T5Config(
         n.put("initializer_factor", 1.0);
         n.put("torch_dtype", "float32");
         return n;
-    }
-
-    private static int intField(JsonNode root, String name, int dflt, String source) {
-        JsonNode v = root.get(name);
-        if (v == null || v.isNull()) return dflt;
-        if (v.isArray() && v.size() > 0) v = v.get(0);     // eos_token_id may be a list
-        if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-            throw new SculptException(source + ": config field " + name + " must be an integer, got " + v);
-        }
-        return v.asInt();
     }
 
     private static void positive(String name, int v) {
