@@ -9,14 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sculpt.SculptException;
-import dev.sculpt.backend.Backends;
 import dev.sculpt.io.DType;
 import dev.sculpt.io.HalfFloats;
 import dev.sculpt.io.SafeTensors;
 import dev.sculpt.io.TensorSource;
-import dev.sculpt.linalg.SvdResult;
-import dev.sculpt.tensor.MatrixBatch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -191,21 +186,10 @@ class DecomposeCommandTest {
         assertEquals(Math.sqrt(tail / all), err, 1e-3 * Math.sqrt(tail / all) + 1e-6, line);
     }
 
-    // ---- end to end (needs the CPU backend's SVD kernels from branch linalg) ----
-
-    /** Skips (with a message) while the CPU backend's SVD kernels are not merged in yet. */
-    static void assumeCpuSvd() {
-        try (MatrixBatch a = MatrixBatch.ofHost(1, 2, 2, new float[] {2, 1, 1, 3});
-             SvdResult r = Backends.cpu().exactSvd(a, 1)) {
-            assertEquals(1, r.k());
-        } catch (SculptException e) {
-            Assumptions.abort("CPU SVD kernels unavailable (branch linalg not merged yet?): " + e.getMessage());
-        }
-    }
+    // ---- end to end: an error from the CPU SVD fails these tests, it never skips them ----
 
     @Test
     void rankRandomizedMatchesLapack() throws IOException {
-        assumeCpuSvd();
         Path in = input(101);
         Path out = dir.resolve("out.safetensors");
         Run r = sculpt("decompose", "--in", in.toString(), "--rank", "6", "--method", "randomized", "--seed", "5",
@@ -225,7 +209,6 @@ class DecomposeCommandTest {
 
     @Test
     void ratioExactOnBf16MatchesLapack() throws IOException {
-        assumeCpuSvd();
         input(202);
         Path in = dir.resolve("wide.safetensors");
         Path out = dir.resolve("wide-out.safetensors");

@@ -36,10 +36,16 @@ class EmulatedCudaPipelineTest {
     }
 
     private Factors randomized(EmulatedDeviceOps ops, MatrixBatch a, int k, int p, int q) {
+        return randomized(ops, a, k, p, q, CudaRandomizedSvd.SmallSolver.JACOBI);
+    }
+
+    /** Runs the randomized SVD and asserts which eigensolver took the projected l x l problem. */
+    private Factors randomized(EmulatedDeviceOps ops, MatrixBatch a, int k, int p, int q, CudaRandomizedSvd.SmallSolver expected) {
         int c = a.count(), m = a.rows(), n = a.cols();
         long da = ops.upload(a);
         long u = ops.malloc(4L * c * m * k), s = ops.malloc(4L * c * k), v = ops.malloc(4L * c * n * k);
-        CudaRandomizedSvd.run(ops, da, c, m, n, k, p, q, seed, u, s, v);
+        CudaRandomizedSvd.SmallSolver used = CudaRandomizedSvd.run(ops, da, c, m, n, k, p, q, seed, u, s, v);
+        assertEquals(expected, used, "eigensolver for a sketch of width " + CudaRandomizedSvd.sketchWidth(m, n, k, p));
         return new Factors(ops.download(u, c, m, k), ops.download(s, c, 1, k), ops.download(v, c, n, k));
     }
 
@@ -140,9 +146,11 @@ class EmulatedCudaPipelineTest {
         EmulatedDeviceOps ops = new EmulatedDeviceOps(64 << 20);
         int k = CudaRandomizedSvd.JACOBI_MAX - 4;   // k + p = JACOBI_MAX + 6
         double[] s = decay(264, 0.95);
-        try (MatrixBatch a = withSpectrum(1, 280, 264, s, seed); Factors f = randomized(ops, a, k, 10, 1)) {
+        try (MatrixBatch a = withSpectrum(1, 280, 264, s, seed);
+             Factors f = randomized(ops, a, k, 10, 1, CudaRandomizedSvd.SmallSolver.SYEVD)) {
             check(f, a, s, k, 2e-2, "large sketch");
         }
+        assertEquals(1, ops.symmetricEigenCalls, "one syevd call per matrix in the batch");
     }
 
     @Test
