@@ -87,7 +87,11 @@ class EmulatedCudaPipelineTest {
                          SvdOptions.defaults().withMethod(SvdMethod.RANDOMIZED).withSeed(seed))) {
                 for (int b = 0; b < 2; b++) {
                     for (int j = 0; j < k; j++) {
-                        assertEquals(c.s().get(b, 0, j), g.s().get(b, 0, j), 1e-5 * s[0], m + "x" + n + " sigma_" + j);
+                        // each float32 pipeline is within ROUND = 3e-5 sigma_1 of the truth (BackendContractTest: backward
+                        // stable, lambda sqrt(max(m, n)) u per stage), so they differ by at most twice that; the
+                        // vectors then agree to sin(angle) <= 6e-5 / 0.3 (relative gap of the 0.7^i spectrum), so
+                        // 1 - |<u_c, u_g>| ~ 2e-8 against 1e-4. A different sketch or orientation is O(1) off.
+                        assertEquals(c.s().get(b, 0, j), g.s().get(b, 0, j), 6e-5 * s[0], m + "x" + n + " sigma_" + j);
                         double du = 0, dv = 0;
                         for (int i = 0; i < m; i++) du += (double) c.u().get(b, i, j) * g.u().get(b, i, j);
                         for (int i = 0; i < n; i++) dv += (double) c.v().get(b, i, j) * g.v().get(b, i, j);
@@ -187,8 +191,11 @@ class EmulatedCudaPipelineTest {
                 try (MatrixBatch out = ops.download(dd, c, m, n)) {
                     for (int b = 0; b < c; b++) {
                         double[] want = SpectrumMatrices.projectReference(d, u, v, b, mode.name());
+                        // each element chains at most N = m + n + 2k = 31 roundings on a scale of |d| plus the three
+                        // projected terms, each <= k max|U^T D| ~ 3 * 4 for N(0, 1) data: ~40 at most; with
+                        // FloatBounds.probable(31) = 3.3e-6 that is 1.3e-4. A missing term is O(1).
                         for (int i = 0; i < m * n; i++) {
-                            assertEquals(want[i], out.get(b, i / n, i % n), 1e-5, (fused ? "fused " : "cuBLAS ") + mode + " element " + i + " of matrix " + b);
+                            assertEquals(want[i], out.get(b, i / n, i % n), 2e-4, (fused ? "fused " : "cuBLAS ") + mode + " element " + i + " of matrix " + b);
                         }
                     }
                 }
