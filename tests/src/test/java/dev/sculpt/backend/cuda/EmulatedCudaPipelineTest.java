@@ -52,7 +52,8 @@ class EmulatedCudaPipelineTest {
     private void check(Factors f, MatrixBatch a, double[] s, int k, double svTol, String label) {
         for (int b = 0; b < a.count(); b++) {
             for (int j = 0; j < k; j++) {
-                assertEquals(s[j], f.s().get(b, 0, j), svTol * s[j] + 2e-5 * s[0], label + ": sigma_" + j + " (seed " + seed + ")");
+                // rounding: ROUND = 3e-5 sigma_1 as in BackendContractTest; svTol: the range error of the sketch
+                assertEquals(s[j], f.s().get(b, 0, j), svTol * s[j] + 3e-5 * s[0], label + ": sigma_" + j + " (seed " + seed + ")");
             }
             assertTrue(orthogonalityError(f.u(), b) < 2e-4, label + ": U^T U - I = " + orthogonalityError(f.u(), b));
             assertTrue(orthogonalityError(f.v(), b) < 2e-4, label + ": V^T V - I = " + orthogonalityError(f.v(), b));
