@@ -21,16 +21,17 @@ import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.tensor.MatrixBatch;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** CUDA-only checks; skipped, with the probe's reason, where there is no CUDA backend. */
 class CudaBackendTest {
-    private static Backend gpu;
+    private Backend gpu;
     private final long seed = new SplittableRandom().nextLong();
 
-    @BeforeAll
-    static void needsCuda() {
+    /** Per test, not per class: each test is then reported as skipped with the reason (a class-level abort counts none). */
+    @BeforeEach
+    void needsCuda() {
         assumeTrue(Backends.cuda().isPresent(), "no CUDA backend: " + Backends.cudaUnavailableReason());
         gpu = Backends.cuda().get();
     }
