@@ -77,8 +77,9 @@ class ContinualRoundTrainerTest {
                 }
             }
             assertTrue(dn > 1e-10, "the complement still trains");
-            assertTrue(Math.sqrt(left / dn) < 2e-3, "||U_h^T dW|| / ||dW|| = " + Math.sqrt(left / dn));
-            assertTrue(Math.sqrt(both / dn) < 2e-3, "||U_h^T dW V_h|| / ||dW|| = " + Math.sqrt(both / dn));
+            double tol = leakTolerance(before, n, k);
+            assertTrue(Math.sqrt(left / dn) < tol, "||U_h^T dW|| / ||dW|| = " + Math.sqrt(left / dn) + " > " + tol);
+            assertTrue(Math.sqrt(both / dn) < tol, "||U_h^T dW V_h|| / ||dW|| = " + Math.sqrt(both / dn) + " > " + tol);
 
             ContinualRoundTrainer seqft = new ContinualRoundTrainer(Method.SEQFT, tc, RankPolicy.importance(), ProjectionMode.TWO_SIDED,
                     Backends.cpu(), 2, 8);
@@ -111,12 +112,32 @@ class ContinualRoundTrainerTest {
             for (int i = 0; i < names.length; i++) {
                 assertEquals(8, osft.ranksPerRound().get(0).get(names[i]));
                 double leak = leftLeak(before.get(i), before.get(i), model.parameter(names[i]).toArray(), 32, 8);
-                assertTrue(leak < 2e-3, names[i] + ": ||U_8^T dW|| / ||dW|| = " + leak + " (seed " + tc.seed() + ")");
+                double tol = leakTolerance(before.get(i), 32, 8);
+                assertTrue(tol < 0.25, names[i] + ": no gap at 8 to test against (tolerance " + tol + ", seed " + tc.seed() + ")");
+                assertTrue(leak < tol, names[i] + ": ||U_8^T dW|| / ||dW|| = " + leak + " > " + tol + " (seed " + tc.seed() + ")");
             }
         }
     }
 
     /** ||U_h^T D|| / ||D|| with U_h the top-k left singular vectors of {@code w} (LAPACK dgesdd, float64). */
+    /**
+     * Tolerance of a leak measured against LAPACK's float64 basis of w. The update itself leaves the protected
+     * directions alone up to float32 rounding: the projection (FloatBounds.probable(4n) ~ 1e-5 of the update) and
+     * the weights' storage (u |W| per element and step, ~1e-6 of ||dW|| for these few steps of lr 3e-3 on weights
+     * of size 0.02-0.1): 2e-3 holds both. On top, the guard's float32 basis differs from LAPACK's by an angle
+     * sin <= ROUND sigma_1 / (sigma_k - sigma_{k+1}) (Wedin; ROUND = 3e-5 as in BackendContractTest), which a
+     * random matrix with a near-flat spectrum can make large; it tilts the measured leak by at most that sine.
+     * A missing projection leaks sqrt(k / n) ~ 0.5.
+     */
+    private static double leakTolerance(float[] w, int n, int k) {
+        double[] a = new double[n * n];
+        for (int i = 0; i < a.length; i++) a[i] = w[i];
+        double[] sv = new double[n], u = new double[n * n], vt = new double[n * n];
+        assertEquals(0, openblas.LAPACKE_dgesdd(openblas.LAPACK_ROW_MAJOR, (byte) 'A', n, n, a, n, sv, u, n, vt, n));
+        double gap = sv[k - 1] - sv[k];
+        return 2e-3 + Math.min(1, 3e-5 * sv[0] / gap);
+    }
+
     private static double leftLeak(float[] w, float[] from, float[] to, int n, int k) {
         double[] a = new double[n * n];
         double[] d = new double[n * n];
@@ -152,7 +173,7 @@ class ContinualRoundTrainerTest {
             osft.train(model, examples(tok, 3), 1);
             float[] w1 = model.parameter(q).toArray();
             double own = leftLeak(w0, w0, w1, 32, 16);
-            assertTrue(own < 2e-3, "round 1 keeps its own basis: " + own);
+            assertTrue(own < leakTolerance(w0, 32, 16), "round 1 keeps its own basis: " + own);
             osft.train(model, examples(tok, 4), 2);
             return leftLeak(w0, w1, model.parameter(q).toArray(), 32, 16);
         }
@@ -161,7 +182,7 @@ class ContinualRoundTrainerTest {
     @Test
     void accumulatedBasesStayProtectedInLaterRounds() {
         double carried = roundTwoLeakIntoRoundOneBasis(true);
-        assertTrue(carried < 2e-3, "round 1's protected directions see no change in round 2: " + carried);
+        assertTrue(carried < 2e-3, "round 1's protected directions see no change in round 2: " + carried);   // see leakTolerance
         double fresh = roundTwoLeakIntoRoundOneBasis(false);
         assertTrue(fresh > 10 * Math.max(carried, 1e-4), "without accumulation round 2 moves them: " + fresh + " vs " + carried);
     }

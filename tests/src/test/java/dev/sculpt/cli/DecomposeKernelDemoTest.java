@@ -16,7 +16,6 @@ class DecomposeKernelDemoTest {
 
     @Test
     void tinyModelIsAccurateAgainstTheGeneratedTruth() {
-        DecomposeCommandTest.assumeCpuSvd();
         StringWriter text = new StringWriter();
         List<KernelDemo.GroupResult> groups = KernelDemo.run(Backends.cpu(), KernelDemo.Config.tiny(),
                 SvdOptions.defaults().withSeed(3), new PrintWriter(text));
@@ -35,7 +34,6 @@ class DecomposeKernelDemoTest {
 
     @Test
     void demoCommandRunsTheKernelDemo() {
-        DecomposeCommandTest.assumeCpuSvd();
         DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--kernels", "--size", "tiny", "--layers", "1",
                 "--device", "cpu");
         assertEquals(0, r.code(), r.err());

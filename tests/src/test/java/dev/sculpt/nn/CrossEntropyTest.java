@@ -34,7 +34,9 @@ class CrossEntropyTest {
                 LossSum l = CrossEntropy.forwardBackward(z, 0, n, vocab, t, 0,
                         mean ? CrossEntropy.Reduction.MEAN : CrossEntropy.Reduction.SUM, scale, z, 0);
                 assertEquals(3, l.tokens());
-                assertClose("loss", ref(toDouble(zv), t, vocab, false), l.sum(), 1e-6);
+                // per row: lse = m + log(sum exp(z - m)) over 7 terms, then - z_t: ~12 roundings of values up to
+                // max |z| ~ 6 (z ~ N(0, 2)), so within 12 u (1 + 2 max|z|) ~ 1e-5 per row; three rows
+                assertClose("loss", ref(toDouble(zv), t, vocab, false), l.sum(), 1e-5);
                 float[] g = z.toArray(0, n * vocab);
                 for (int j = 0; j < vocab; j++) {
                     assertEquals(0f, g[vocab + j]);

@@ -2,6 +2,9 @@ package dev.sculpt.nn;
 
 import static dev.sculpt.nn.GradCheck.*;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sculpt.FloatBounds;
 import dev.sculpt.model.Parameter;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -18,6 +21,12 @@ class LinearTest {
         return y;
     }
 
+    static double[] abs(double[] a) {
+        double[] b = new double[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = Math.abs(a[i]);
+        return b;
+    }
+
     @Test
     void forwardAndBackwardMatchFloat64FiniteDifferences() {
         Random rnd = new Random(11);
@@ -30,7 +39,11 @@ class LinearTest {
             Linear lin = new Linear(w);
             lin.forward(x, 0, y, 0, n);
             double[] yRef = ref(toDouble(xv), toDouble(wv), n, in, out);
-            for (int i = 0; i < yRef.length; i++) assertClose("y", yRef[i], y.get(i), 1e-5);
+            // y_i sums `in` products in any order: within gamma(in) sum |x w| (FloatBounds)
+            double[] yAbs = ref(abs(toDouble(xv)), abs(toDouble(wv)), n, in, out);
+            for (int i = 0; i < yRef.length; i++) {
+                assertEquals(yRef[i], y.get(i), FloatBounds.sum(in, yAbs[i]) + FloatBounds.U * Math.abs(yRef[i]), "y[" + i + "]");
+            }
             lin.backward(x, 0, dy, 0, dx, 0, n, false);
             double[] r = toDouble(rv);
             double[] wd = toDouble(wv), xd = toDouble(xv);
@@ -51,7 +64,17 @@ class LinearTest {
             Linear lin = new Linear(w);
             lin.backward(x, 0, dy, 0, dxFresh, 0, n, false);
             lin.backward(x, 0, dy, 0, dxAcc, 0, n, true);
-            for (int i = 0; i < n * in; i++) assertClose("dx acc", d0[i] + dxFresh.get(i), dxAcc.get(i), 1e-6);
+            // dx_i = d0_i + sum_o dy_o W_oi: out + 1 terms, in any order (the add may sit inside the GEMM, beta = 1);
+            // d0 + fresh rounds the fresh sum and the add. Each side is within gamma(out + 1) of the terms' absolute
+            // sum, so they differ by at most twice that. Not accumulating is off by |d0_i| ~ 1.
+            double[] dyW = new double[n * in];
+            for (int r = 0; r < n; r++) for (int i = 0; i < in; i++) {
+                for (int o = 0; o < out; o++) dyW[r * in + i] += Math.abs((double) rv[r * out + o] * wv[o * in + i]);
+            }
+            for (int i = 0; i < n * in; i++) {
+                double bound = 2 * FloatBounds.sum(out + 1, Math.abs(d0[i]) + dyW[i]);
+                assertEquals(d0[i] + dxFresh.get(i), dxAcc.get(i), bound, "dx acc [" + i + "]");
+            }
         }
     }
 }

@@ -34,6 +34,9 @@ class TrainerTest {
                 v[i] = b2 * v[i] + (1 - b2) * g * g;
                 double mh = m[i] / (1 - Math.pow(b1, t)), vh = v[i] / (1 - Math.pow(b2, t));
                 double delta = -lr * (mh / (Math.sqrt(vh) + eps) + wd * wr[i]);
+                // float32 AdamW: m, v and the step each carry a few roundings per step (5 steps: ~40 u relative), on
+                // a step of size lr * |m / sqrt(v)| <= lr * 3 = 0.03, and the weights drift by u |w| per step
+                // (times lr * wd): ~1e-7 absolute at most, against 1e-6
                 assertEquals(delta, db.get(i), 1e-6 * Math.max(1, Math.abs(delta)), "step " + t + " element " + i);
                 wr[i] += delta;
                 w[i] += db.get(i);
@@ -100,6 +103,11 @@ class TrainerTest {
             TrainResult r1 = new Trainer(m1, big).train(d, UpdateConstraint.NONE, null);
             TrainResult r2 = new Trainer(m2, acc).train(d, UpdateConstraint.NONE, null);
             assertEquals(2, r1.stepLosses().size());
+            // TinyModel works in double and adds each example's gradient into float32: the two runs differ by the
+            // order of 8 float additions (gamma(8) ~ 5e-7 of the gradient's scale) and AdamW's first steps are
+            // lr g / (|g| + eps) ~ lr sign(g), insensitive to that unless an element's |g| were near eps (1e-8);
+            // the weights then move by lr = 1e-2 per step, so 1e-5 is 1e-3 of a step, and a lost micro-batch
+            // changes the loss and the weights by O(lr)
             for (int i = 0; i < 2; i++) assertEquals(r1.stepLosses().get(i), r2.stepLosses().get(i), 1e-5);
             float[][] a = weights(m1), b = weights(m2);
             for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], 1e-5f);

@@ -29,6 +29,14 @@ final class CudaRandomizedSvd {
 
     private CudaRandomizedSvd() {}
 
+    /** Which eigensolver took the small l x l problem B B^T: reported by {@link #run} so the choice is observable. */
+    enum SmallSolver {
+        /** The one-block Jacobi kernel (l <= {@link #JACOBI_MAX}). */
+        JACOBI,
+        /** cuSOLVER syevd per matrix, then a selection kernel (l > {@link #JACOBI_MAX}). */
+        SYEVD
+    }
+
     /** Sketch width for k and oversampling p on an m x n matrix. */
     static int sketchWidth(int m, int n, int k, int p) {
         return (int) Math.min((long) k + p, Math.min(m, n));
@@ -36,9 +44,9 @@ final class CudaRandomizedSvd {
 
     /**
      * Writes the top-k factors of a (count x m x n, device) into u (count x m x k), s (count x 1 x k) and
-     * v (count x n x k), all device addresses.
+     * v (count x n x k), all device addresses. Returns the eigensolver that took the projected problem.
      */
-    static void run(DeviceOps ops, long a, int count, int m, int n, int k, int p, int q, long seed,
+    static SmallSolver run(DeviceOps ops, long a, int count, int m, int n, int k, int p, int q, long seed,
                     long u, long s, long v) {
         // Work with the r x c operator M (r = min(m, n)): A when m <= n, else A^T through the transpose flag, so
         // the QRs are on the shorter side and the sketch is the CPU backend's (c x l).
@@ -68,7 +76,8 @@ final class CudaRandomizedSvd {
             long values = ws.floats((long) count * k);
             long w = ws.floats((long) count * l * k);
             ops.gram(z, count, c, l, gram);                                                       // B B^T
-            if (l <= JACOBI_MAX) {
+            SmallSolver solver = l <= JACOBI_MAX ? SmallSolver.JACOBI : SmallSolver.SYEVD;
+            if (solver == SmallSolver.JACOBI) {
                 long work = ws.doubles(count * ll);
                 ops.symEigen(gram, count, l, k, MAX_SWEEPS, work, values, s, w);
             } else {
@@ -87,7 +96,8 @@ final class CudaRandomizedSvd {
             CholeskyQr2 orthV = new CholeskyQr2(ops, ws, count, c, k);
             orthV.run(vM, c, k);
             ops.synchronize();
+            LOG.debug("randomized SVD on the GPU: {} x {} x {}, k {}, sketch {}, q {}, {} eigensolver", count, m, n, k, l, q, solver);
+            return solver;
         }
-        LOG.debug("randomized SVD on the GPU: {} x {} x {}, k {}, sketch {}, q {}", count, m, n, k, l, q);
     }
 }

@@ -21,16 +21,17 @@ import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.tensor.MatrixBatch;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** CUDA-only checks; skipped, with the probe's reason, where there is no CUDA backend. */
 class CudaBackendTest {
-    private static Backend gpu;
+    private Backend gpu;
     private final long seed = new SplittableRandom().nextLong();
 
-    @BeforeAll
-    static void needsCuda() {
+    /** Per test, not per class: each test is then reported as skipped with the reason (a class-level abort counts none). */
+    @BeforeEach
+    void needsCuda() {
         assumeTrue(Backends.cuda().isPresent(), "no CUDA backend: " + Backends.cudaUnavailableReason());
         gpu = Backends.cuda().get();
     }
@@ -69,7 +70,9 @@ class CudaBackendTest {
             for (int b = 0; b < count; b++) {
                 for (int j = 0; j < k; j++) {
                     double got = r.s().get(b, 0, j);
-                    assertEquals(s[j], got, svTol * s[j] + 2e-5 * s[0], label + ": sigma_" + j + " of matrix " + b + " (seed " + seed + ")");
+                    // rounding: ROUND = 3e-5 sigma_1 as in BackendContractTest (backward-stable float32 stages, each
+                    // lambda sqrt(max(m, n)) u sigma_1 <= 1.1e-5 for these sizes); svTol: the range error
+                    assertEquals(s[j], got, svTol * s[j] + 3e-5 * s[0], label + ": sigma_" + j + " of matrix " + b + " (seed " + seed + ")");
                     if (j > 0) assertTrue(got <= r.s().get(b, 0, j - 1), label + ": descending");
                 }
                 assertTrue(orthogonalityError(r.u(), b) < 2e-4, label + ": U^T U - I = " + orthogonalityError(r.u(), b));
@@ -113,7 +116,8 @@ class CudaBackendTest {
         try (MatrixBatch a = withSpectrum(2, 70, 50, s, seed); SvdResult r = gpu.exactSvd(a, 20)) {
             assertEquals(SvdMethod.EXACT, r.method());
             for (int b = 0; b < 2; b++) {
-                for (int j = 0; j < 20; j++) assertEquals(s[j], r.s().get(b, 0, j), 1e-5 * s[0], "sigma_" + j);
+                // backward-stable float32 SVD: ROUND = 3e-5 sigma_1 (BackendContractTest); a wrong value is off by a gap
+                for (int j = 0; j < 20; j++) assertEquals(s[j], r.s().get(b, 0, j), 3e-5 * s[0], "sigma_" + j);
                 assertTrue(orthogonalityError(r.u(), b) < 1e-4);
                 assertTrue(orthogonalityError(r.v(), b) < 1e-4);
                 assertTrue(reconstructionError(a, r.u(), r.s(), r.v(), b) <= tailNorm(s, 20) * 1.001 + 1e-4);

@@ -36,17 +36,24 @@ class EmulatedCudaPipelineTest {
     }
 
     private Factors randomized(EmulatedDeviceOps ops, MatrixBatch a, int k, int p, int q) {
+        return randomized(ops, a, k, p, q, CudaRandomizedSvd.SmallSolver.JACOBI);
+    }
+
+    /** Runs the randomized SVD and asserts which eigensolver took the projected l x l problem. */
+    private Factors randomized(EmulatedDeviceOps ops, MatrixBatch a, int k, int p, int q, CudaRandomizedSvd.SmallSolver expected) {
         int c = a.count(), m = a.rows(), n = a.cols();
         long da = ops.upload(a);
         long u = ops.malloc(4L * c * m * k), s = ops.malloc(4L * c * k), v = ops.malloc(4L * c * n * k);
-        CudaRandomizedSvd.run(ops, da, c, m, n, k, p, q, seed, u, s, v);
+        CudaRandomizedSvd.SmallSolver used = CudaRandomizedSvd.run(ops, da, c, m, n, k, p, q, seed, u, s, v);
+        assertEquals(expected, used, "eigensolver for a sketch of width " + CudaRandomizedSvd.sketchWidth(m, n, k, p));
         return new Factors(ops.download(u, c, m, k), ops.download(s, c, 1, k), ops.download(v, c, n, k));
     }
 
     private void check(Factors f, MatrixBatch a, double[] s, int k, double svTol, String label) {
         for (int b = 0; b < a.count(); b++) {
             for (int j = 0; j < k; j++) {
-                assertEquals(s[j], f.s().get(b, 0, j), svTol * s[j] + 2e-5 * s[0], label + ": sigma_" + j + " (seed " + seed + ")");
+                // rounding: ROUND = 3e-5 sigma_1 as in BackendContractTest; svTol: the range error of the sketch
+                assertEquals(s[j], f.s().get(b, 0, j), svTol * s[j] + 3e-5 * s[0], label + ": sigma_" + j + " (seed " + seed + ")");
             }
             assertTrue(orthogonalityError(f.u(), b) < 2e-4, label + ": U^T U - I = " + orthogonalityError(f.u(), b));
             assertTrue(orthogonalityError(f.v(), b) < 2e-4, label + ": V^T V - I = " + orthogonalityError(f.v(), b));
@@ -81,7 +88,11 @@ class EmulatedCudaPipelineTest {
                          SvdOptions.defaults().withMethod(SvdMethod.RANDOMIZED).withSeed(seed))) {
                 for (int b = 0; b < 2; b++) {
                     for (int j = 0; j < k; j++) {
-                        assertEquals(c.s().get(b, 0, j), g.s().get(b, 0, j), 1e-5 * s[0], m + "x" + n + " sigma_" + j);
+                        // each float32 pipeline is within ROUND = 3e-5 sigma_1 of the truth (BackendContractTest: backward
+                        // stable, lambda sqrt(max(m, n)) u per stage), so they differ by at most twice that; the
+                        // vectors then agree to sin(angle) <= 6e-5 / 0.3 (relative gap of the 0.7^i spectrum), so
+                        // 1 - |<u_c, u_g>| ~ 2e-8 against 1e-4. A different sketch or orientation is O(1) off.
+                        assertEquals(c.s().get(b, 0, j), g.s().get(b, 0, j), 6e-5 * s[0], m + "x" + n + " sigma_" + j);
                         double du = 0, dv = 0;
                         for (int i = 0; i < m; i++) du += (double) c.u().get(b, i, j) * g.u().get(b, i, j);
                         for (int i = 0; i < n; i++) dv += (double) c.v().get(b, i, j) * g.v().get(b, i, j);
@@ -140,9 +151,11 @@ class EmulatedCudaPipelineTest {
         EmulatedDeviceOps ops = new EmulatedDeviceOps(64 << 20);
         int k = CudaRandomizedSvd.JACOBI_MAX - 4;   // k + p = JACOBI_MAX + 6
         double[] s = decay(264, 0.95);
-        try (MatrixBatch a = withSpectrum(1, 280, 264, s, seed); Factors f = randomized(ops, a, k, 10, 1)) {
+        try (MatrixBatch a = withSpectrum(1, 280, 264, s, seed);
+             Factors f = randomized(ops, a, k, 10, 1, CudaRandomizedSvd.SmallSolver.SYEVD)) {
             check(f, a, s, k, 2e-2, "large sketch");
         }
+        assertEquals(1, ops.symmetricEigenCalls, "one syevd call per matrix in the batch");
     }
 
     @Test
@@ -179,8 +192,11 @@ class EmulatedCudaPipelineTest {
                 try (MatrixBatch out = ops.download(dd, c, m, n)) {
                     for (int b = 0; b < c; b++) {
                         double[] want = SpectrumMatrices.projectReference(d, u, v, b, mode.name());
+                        // each element chains at most N = m + n + 2k = 31 roundings on a scale of |d| plus the three
+                        // projected terms, each <= k max|U^T D| ~ 3 * 4 for N(0, 1) data: ~40 at most; with
+                        // FloatBounds.probable(31) = 3.3e-6 that is 1.3e-4. A missing term is O(1).
                         for (int i = 0; i < m * n; i++) {
-                            assertEquals(want[i], out.get(b, i / n, i % n), 1e-5, (fused ? "fused " : "cuBLAS ") + mode + " element " + i + " of matrix " + b);
+                            assertEquals(want[i], out.get(b, i / n, i % n), 2e-4, (fused ? "fused " : "cuBLAS ") + mode + " element " + i + " of matrix " + b);
                         }
                     }
                 }

@@ -16,6 +16,7 @@ final class EmulatedDeviceOps implements DeviceOps {
     private final ByteBuffer mem;
     private long next = 256;
     int householderCalls;
+    int symmetricEigenCalls;
 
     EmulatedDeviceOps(int bytes) {
         mem = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -185,6 +186,7 @@ final class EmulatedDeviceOps implements DeviceOps {
 
     @Override
     public void symmetricEigen(long a, long w, int n) {
+        symmetricEigenCalls++;
         double[][] m = new double[n][n];
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) m[i][j] = d(di(a, (long) i * n + j));
         double[][] v = jacobi(m);

@@ -63,6 +63,8 @@ class LlamaCheckpointTest {
             try (LanguageModel back = Models.load(dir)) {
                 float[] a = m.parameter("model.layers.0.mlp.up_proj.weight").toArray();
                 float[] b = ((LlamaModel) back).parameter("model.layers.0.mlp.up_proj.weight").toArray();
+                // bf16 keeps 8 significant bits: rounding to nearest is within 2^-9 |a| (truncation 2^-8); |a| / 128
+                // allows either and catches a wrong byte order or exponent (off by 2x or more)
                 for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], Math.abs(a[i]) / 128 + 1e-30);
             }
         }
