@@ -108,6 +108,14 @@ class CudaBackendTest {
     void largeProjectedProblemGoesThroughCuSolver() {
         int k = CudaRandomizedSvd.JACOBI_MAX + 4;   // sketch k + 10 > JACOBI_MAX: syevd path
         checkRandomized(1, 320, 300, decay(300, 0.97), k, 1e-2, "large sketch");
+        // the path itself: the same problem through the algorithm's entry point reports which eigensolver ran
+        NativeDeviceOps ops = new NativeDeviceOps(CudaLibraries.create());
+        try (MatrixBatch a = withSpectrum(1, 320, 300, decay(300, 0.97), seed); MatrixBatch da = Cuda.toDevice(a);
+             DeviceArena ws = new DeviceArena(ops)) {
+            long u = ws.floats(320L * k), s = ws.floats(k), v = ws.floats(300L * k);
+            assertEquals(CudaRandomizedSvd.SmallSolver.SYEVD,
+                    CudaRandomizedSvd.run(ops, Cuda.base(da), 1, 320, 300, k, 10, 2, 42, u, s, v));
+        }
     }
 
     @Test
