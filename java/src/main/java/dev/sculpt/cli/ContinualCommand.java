@@ -21,6 +21,7 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.retention.Retention;
 import dev.sculpt.train.LrSchedule;
 import dev.sculpt.train.TrainConfig;
 import java.io.PrintStream;
@@ -100,6 +101,10 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--resume", description = "Continue the run in RUN_DIR from its last completed task.") boolean resume;
+    @Option(names = "--retain", paramLabel = "FILE",
+            description = "Plain-text file, one document per line: perplexity on it before training and after every task "
+                    + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none).")
+    Path retain;
 
     private Tokenizer tokenizer;
 
@@ -111,6 +116,7 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
+        Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
         try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer())) {
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
@@ -122,9 +128,13 @@ public final class ContinualCommand implements Callable<Integer> {
                     o.println(sb);
                 }
                 @Override public void note(String line) { o.println("note: " + line); }
+                @Override public void retention(int task, double perplexity) {
+                    o.printf(Locale.ROOT, "  retention perplexity %s: %.3f%n", task < 0 ? "before training" : "after task " + (task + 1), perplexity);
+                }
             };
-            RunRecord r = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).run(data, out);
-            o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer), out.resolve("metrics.json"));
+            RunRecord r = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).retention(retention).run(data, out);
+            o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s%s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer),
+                    r.retention == null ? "" : "  retention perplexity " + r.retention.summary(), out.resolve("metrics.json"));
         }
         return 0;
     }
