@@ -81,8 +81,9 @@ public final class Report {
             if (r.retention == null || r.retention.baseline == null) continue;
             if (c == null) {
                 c = new XYChartBuilder().width(W * 2).height(H).title("retention: perplexity on " + r.retention.file + " (lower is better)")
-                        .xAxisTitle("after task (0: before training)").yAxisTitle("perplexity").build();
+                        .xAxisTitle("after task (0: before training)").yAxisTitle("perplexity (log scale)").build();
                 c.getStyler().setXAxisDecimalPattern("0");
+                c.getStyler().setYAxisLogarithmic(true);
             }
             int n = r.retention.perplexity.size() + 1;
             double[] x = new double[n];
