@@ -89,7 +89,10 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--trr", defaultValue = "0.8") double trr;
     @Option(names = "--projection", defaultValue = "two-sided", description = "two-sided, left, right or high-block.") String projection;
     @Option(names = "--accumulate", description = "Unite each task's protected bases with the earlier ones.") boolean accumulate;
-    @Option(names = "--protect-initial", description = "Also protect the initial model while training the first task.") boolean protectInitial;
+    @Option(names = "--protect-initial", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "OSFT: protect the initial (pre-trained) model's top subspace from the first task on; "
+                    + "--no-protect-initial lets the first task train freely, as in the authors' fixed schedule (default: ${DEFAULT-VALUE}).")
+    boolean protectInitial;
     @Option(names = "--non-targets", defaultValue = "train",
             description = "OSFT: embeddings, lm_head and norms while a subspace is protected: train (default), freeze, or constrain (2-D ones get the constraint too).")
     String nonTargets;
