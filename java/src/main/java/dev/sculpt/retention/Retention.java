@@ -23,8 +23,11 @@ import java.util.List;
  * ({@code maxTokens}); every token after the first is predicted from everything before it, so with a BOS every
  * token of the line is scored. Perplexity = exp(sum of token cross-entropies / number of scored tokens), over all
  * lines together (token-weighted, not a mean of per-line perplexities). Lines that give fewer than 2 tokens score
- * nothing and are skipped; a file where every line does is rejected. The same object measures the continual
- * runner's tasks and the evolve loop's rounds.
+ * nothing and are skipped; a file where every line does is rejected. Each line is an {@link Example} with an empty
+ * prompt, so the model's own loss decides what is scored: a causal model predicts every token after the first; an
+ * encoder-decoder model (T5, whose tokenizer has no BOS) reads a bare EOS in the encoder and scores every token in
+ * the decoder ({@link #scoredTokens()} counts the causal case). The same object measures the continual runner's
+ * tasks and the evolve loop's rounds.
  */
 public final class Retention {
     /** Lines per forward pass. */
