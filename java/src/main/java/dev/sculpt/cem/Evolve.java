@@ -1,6 +1,7 @@
 package dev.sculpt.cem;
 
 import dev.sculpt.model.LanguageModel;
+import dev.sculpt.retention.Retention;
 import dev.sculpt.text.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -38,13 +39,20 @@ public final class Evolve {
     public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, Retriever retriever,
                                    PromptTemplate template, int maxNewTokens, EvolveOptions options, RoundTrainer trainer,
                                    EvolveCheckpoints checkpoints, Path runDir, PrintStream out) {
+        return run(model, tokenizer, in, retriever, template, maxNewTokens, options, trainer, checkpoints, null, runDir, out);
+    }
+
+    /** As above, measuring retention perplexity before the loop and after every round when {@code retention} is not null. */
+    public static EvolveResult run(LanguageModel model, Tokenizer tokenizer, EvolveInputs in, Retriever retriever,
+                                   PromptTemplate template, int maxNewTokens, EvolveOptions options, RoundTrainer trainer,
+                                   EvolveCheckpoints checkpoints, Retention retention, Path runDir, PrintStream out) {
         {
             Examiner evaluator = new Examiner(model, tokenizer, template, new AnswerParser(), maxNewTokens);
             DataBuilder builder = new DataBuilder(in.trainQuestions(), in.evaluationSets(), in.general(), template, options.data());
             if (builder.droppedTrainQuestions() > 0) {
                 out.println("dropped " + builder.droppedTrainQuestions() + " training questions that repeat an evaluation question");
             }
-            return new EvolveLoop(model, tokenizer, evaluator, retriever, builder, trainer, options).checkpoints(checkpoints)
+            return new EvolveLoop(model, tokenizer, evaluator, retriever, builder, trainer, options).checkpoints(checkpoints).retention(retention)
                     .run(in.probe(), in.heldout(), in.ood(), runDir, out);
         }
     }

@@ -8,6 +8,9 @@ import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.io.JsonLines;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
+import dev.sculpt.retention.Retention;
+import dev.sculpt.retention.RetentionRecord;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.sculpt.text.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -39,6 +42,8 @@ public final class EvolveLoop {
     private final RoundTrainer trainer;
     private final EvolveOptions options;
     private EvolveCheckpoints checkpoints;
+    private Retention retention;
+    private RetentionRecord retained;
 
     public EvolveLoop(LanguageModel model, Tokenizer tokenizer, Examiner evaluator, Retriever retriever,
                       DataBuilder builder, RoundTrainer trainer, EvolveOptions options) {
@@ -60,6 +65,15 @@ public final class EvolveLoop {
         return this;
     }
 
+    /**
+     * Measures perplexity on {@code r}'s text before the first round and after every round (metrics.json's
+     * "retention"); null (the default) measures nothing.
+     */
+    public EvolveLoop retention(Retention r) {
+        this.retention = r;
+        return this;
+    }
+
     /** Runs the loop; {@code heldout} and {@code ood} may be null. Progress lines go to {@code out}. */
     public EvolveResult run(QuestionSet probe, QuestionSet heldout, QuestionSet ood, Path runDir, PrintStream out) {
         MistakeMiner miner = new MistakeMiner(options.mining());
@@ -69,6 +83,7 @@ public final class EvolveLoop {
         String stop = "round limit (" + options.rounds() + ")";
 
         long t0 = System.nanoTime();
+        if (retention != null) out.println(retention.describe());
         EvolveCheckpoints.State resumed = checkpoints == null ? null : checkpoints.begin(out::println);
         Map<String, EvalReport> now;
         int first = 1;
@@ -82,9 +97,14 @@ public final class EvolveLoop {
                 return new EvolveResult(rounds, was);
             }
             now = resume(resumed, replay, rounds, probe, heldout, ood, out);
+            retained = resumedRetention(runDir, done);
             first = done + 1;
         } else {
             now = evaluateAll(probe, heldout, ood);
+            if (retention != null) {
+                retained = new RetentionRecord(retention.name(), retention.perplexity(model));
+                out.printf(Locale.ROOT, "retention perplexity before round 1: %.3f%n", retained.baseline);
+            }
             writeAnswers(runDir.resolve(roundDir(0)), now);
             rounds.add(metrics(0, now, null, 0, 0, 0, 0, null, null, seconds(t0)));
             print(out, rounds.get(0));
@@ -114,6 +134,10 @@ public final class EvolveLoop {
             replay.add(data.fresh());
 
             Map<String, EvalReport> next = evaluateAll(probe, heldout, ood);
+            if (retention != null) {
+                retained.perplexity.add(retention.perplexity(model));
+                out.printf(Locale.ROOT, "retention perplexity after round %d: %.3f%n", round, retained.last());
+            }
             writeAnswers(dir, next);
             int uncertain = (int) mistakes.stream().filter(Mistake::uncertainOnly).count();
             RoundMetrics m = new RoundMetrics(round, SetMetrics.of(next.get("probe"), now.get("probe")),
@@ -135,6 +159,7 @@ public final class EvolveLoop {
         MetricsPlot.write(runDir.resolve("metrics.png"), rounds);
         if (checkpoints != null) checkpoints.finish(stop);
         out.println("stopped: " + stop);
+        if (retained != null) out.println("retention perplexity (" + retained.file + "): " + retained.summary());
         return new EvolveResult(rounds, stop);
     }
 
@@ -165,6 +190,25 @@ public final class EvolveLoop {
         }
         out.println("--resume: continuing after round " + done + " from " + state.checkpoint());
         return now;
+    }
+
+    /** The killed run's retention measurements up to round {@code done}; the run must have measured on the same file. */
+    private RetentionRecord resumedRetention(Path runDir, int done) {
+        Path file = runDir.resolve("metrics.json");
+        RetentionRecord was;
+        try {
+            JsonNode node = JsonLines.MAPPER.readTree(file.toFile()).get("retention");
+            was = node == null || node.isNull() ? null : JsonLines.MAPPER.treeToValue(node, RetentionRecord.class);
+        } catch (java.io.IOException e) {
+            throw new SculptException("--resume: cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (retention == null && was == null) return null;
+        if (retention == null) throw new SculptException("--resume: the run measured retention on " + was.file + "; pass --retain with that file again");
+        if (was == null) throw new SculptException("--resume: the run did not measure retention from its start; --retain cannot be added now");
+        if (!was.file.equals(retention.name())) throw new SculptException("--resume: the run measured retention on " + was.file + ", not " + retention.name());
+        if (was.perplexity.size() < done) throw new SculptException("--resume: " + file + " holds retention for " + was.perplexity.size() + " rounds, the state says " + done);
+        was.perplexity = new ArrayList<>(was.perplexity.subList(0, done));
+        return was;
     }
 
     private Map<String, EvalReport> evaluateAll(QuestionSet probe, QuestionSet heldout, QuestionSet ood) {
@@ -212,6 +256,7 @@ public final class EvolveLoop {
         ArrayNode arr = root.putArray("rounds");
         for (RoundMetrics r : rounds) arr.add(JsonLines.MAPPER.valueToTree(r));
         root.put("stopReason", stop);
+        if (retained != null) root.set("retention", JsonLines.MAPPER.valueToTree(retained));
         root.set("options", JsonLines.MAPPER.valueToTree(options));
         try {
             AtomicFiles.writeString(runDir.resolve("metrics.json"),

@@ -2,7 +2,6 @@ package dev.sculpt.cli;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backends;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.sculpt.clbench.BenchmarkOptions;
 import dev.sculpt.clbench.ClBenchmark;
 import dev.sculpt.clbench.ContextBudget;
@@ -21,6 +20,7 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.retention.Retention;
 import dev.sculpt.train.LrSchedule;
 import dev.sculpt.train.TrainConfig;
 import java.io.PrintStream;
@@ -94,7 +94,10 @@ public final class ContinualCommand implements Callable<Integer> {
             description = "importance policy: the largest preserved-rank ratio, for the most important layer, in [0, 1] (default: ${DEFAULT-VALUE})") double trr;
     @Option(names = "--projection", defaultValue = "two-sided", description = "OSFT projection: two-sided, left, right or high-block (default: ${DEFAULT-VALUE})") String projection;
     @Option(names = "--accumulate", description = "Unite each task's protected bases with the earlier ones.") boolean accumulate;
-    @Option(names = "--protect-initial", description = "Also protect the initial model while training the first task.") boolean protectInitial;
+    @Option(names = "--protect-initial", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "OSFT: protect the initial (pre-trained) model's top subspace from the first task on; "
+                    + "--no-protect-initial lets the first task train freely, as in the authors' fixed schedule (default: ${DEFAULT-VALUE}).")
+    boolean protectInitial;
     @Option(names = "--non-targets", defaultValue = "train",
             description = "OSFT: embeddings, lm_head and norms while a subspace is protected: train (default), freeze, or constrain (2-D ones get the constraint too).")
     String nonTargets;
@@ -109,6 +112,10 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42",
             description = "seed of the data order, the initialisation of adapters and the randomized SVD sketch (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--resume", description = "Continue the run in RUN_DIR from its last completed task.") boolean resume;
+    @Option(names = "--retain", paramLabel = "FILE",
+            description = "Plain-text file, one document per line: perplexity on it before training and after every task "
+                    + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none).")
+    Path retain;
 
     private Tokenizer tokenizer;
 
@@ -120,6 +127,7 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
+        Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
         try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer())) {
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
@@ -131,9 +139,13 @@ public final class ContinualCommand implements Callable<Integer> {
                     o.println(sb);
                 }
                 @Override public void note(String line) { o.println("note: " + line); }
+                @Override public void retention(int task, double perplexity) {
+                    o.printf(Locale.ROOT, "  retention perplexity %s: %.3f%n", task < 0 ? "before training" : "after task " + (task + 1), perplexity);
+                }
             };
-            RunRecord r = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).run(data, out);
-            o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer), out.resolve("metrics.json"));
+            RunRecord r = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).retention(retention).run(data, out);
+            o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s%s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer),
+                    r.retention == null ? "" : "  retention perplexity " + r.retention.summary(), out.resolve("metrics.json"));
         }
         return 0;
     }
@@ -158,11 +170,10 @@ public final class ContinualCommand implements Callable<Integer> {
      * T5); null when the config states no limit.
      */
     ContextBudget contextBudget() {
-        JsonNode json = ModelConfig.read(model).json();
-        JsonNode max = json.has("max_position_embeddings") ? json.get("max_position_embeddings") : json.get("n_positions");
-        if (max == null || !max.canConvertToInt() || max.asInt() <= 0) return null;
+        java.util.OptionalInt max = ModelConfig.read(model).contextLength();
+        if (max.isEmpty()) return null;
         Tokenizer tok = tokenizer();
-        return new ContextBudget(s -> tok.encode(s).length, max.asInt(), 4);
+        return new ContextBudget(s -> tok.encode(s).length, max.getAsInt(), 4);
     }
 
     /** The model directory's tokenizer, read once for the context budget and the run. */

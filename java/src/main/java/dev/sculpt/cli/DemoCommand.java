@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
  * demo ({@link EvolveDemo}) and {@code --kernels} the kernel demo ({@link KernelDemo}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs the built-in demo: by default a tiny LLaMA learns 4 synthetic tasks in a row with OSFT and with "
-                + "plain sequential fine-tuning (accuracy matrices, AA, BWT, RUN_DIR/report.png).",
+        description = {"Runs the built-in demo: by default a tiny LLaMA, pre-trained on a generated story corpus (cached in "
+                + "RUN_DIR/continual/base), learns 4 synthetic tasks in a row with OSFT and with plain sequential fine-tuning "
+                + "(accuracy matrices, AA, BWT, held-out perplexity of the corpus, RUN_DIR/continual/report.png).",
                 "--evolve: the CEM loop on a synthetic knowledge world; --kernels: batched randomized vs exact SVD on "
                         + "LLaMA-shaped matrices."})
 public final class DemoCommand implements Callable<Integer> {
@@ -55,11 +56,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1234", description = "seed of the matrices and the sketch (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--rank-policy", defaultValue = "schedule",
+    @Option(names = "--rank-policy", defaultValue = "0.35",
             description = "continual demo: OSFT's preserved ranks, schedule ((t-1)/T), importance or a ratio in [0, 1] (default: ${DEFAULT-VALUE})")
     String rankPolicy;
 
-    @Option(names = "--non-targets", defaultValue = "train",
+    @Option(names = "--non-targets", defaultValue = "constrain",
             description = "continual demo: embeddings, lm_head and norms under OSFT: train, freeze or constrain (default: ${DEFAULT-VALUE})")
     String nonTargets;
 

@@ -18,6 +18,7 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Models;
 import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.retention.Retention;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.train.TrainConfig;
 import java.nio.file.Files;
@@ -88,6 +89,9 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42",
             description = "seed of sampling, data order and item choice (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--save", description = "write the final model to RUN_DIR/model") boolean save;
+    @Option(names = "--retain", paramLabel = "FILE",
+            description = "plain-text file, one document per line: perplexity on it before round 1 and after every round "
+                    + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none)") Path retain;
     @Option(names = "--resume", description = "continue the run in RUN_DIR after its last completed round"
             + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json)") boolean resume;
 
@@ -117,12 +121,13 @@ final class EvolveCommand implements Callable<Integer> {
         try (LuceneRetriever retriever = Evolve.openIndex(in, out, System.out)) {
             if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
             tok = Models.tokenizer(model);
+            Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
             LanguageModel lm = Models.load(model);
             try (lm) {
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);
-                EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, out, System.out);
+                EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, retention, out, System.out);
                 if (save) {
                     Models.save(lm, out.resolve("model"), model);
                     System.out.println("model written to " + out.resolve("model"));

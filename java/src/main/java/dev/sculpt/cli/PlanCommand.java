@@ -73,7 +73,7 @@ final class PlanCommand implements Callable<Integer> {
         };
         ModelConfig config = ModelConfig.readFileOrDirectory(model);
         TrainingShape shape = Models.familyFor(config).trainingShape(config);
-        long maxPositions = config.fields().intOr("max_position_embeddings", Integer.MAX_VALUE);
+        long maxPositions = config.contextLength().orElse(Integer.MAX_VALUE);
         long seq = seqLen != null ? seqLen : Math.min(microBatchTokens, maxPositions);
         PlanOptions options = new PlanOptions(p, bp, osft, rankRatio, microBatchTokens, seq, recompute, SvdOptions.DEFAULT_OVERSAMPLE);
         MemoryPlan plan = MemoryPlanner.plan(shape, options, memory);

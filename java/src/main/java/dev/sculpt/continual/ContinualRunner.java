@@ -14,6 +14,8 @@ import dev.sculpt.osft.InvariantResidual;
 import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
+import dev.sculpt.retention.Retention;
+import dev.sculpt.retention.RetentionRecord;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.train.LoraUpdater;
 import dev.sculpt.train.TrainResult;
@@ -53,6 +55,8 @@ public final class ContinualRunner {
         default void step(int task, int step, int steps, double loss) {}
         default void evaluated(int task, double[] accuracyRow) {}
         default void note(String line) {}
+        /** Retention perplexity: {@code task} -1 for the baseline before training, else after task {@code task}. */
+        default void retention(int task, double perplexity) {}
     }
 
     private final LanguageModel model;
@@ -60,6 +64,7 @@ public final class ContinualRunner {
     private final ModelStore store;
     private final ContinualOptions options;
     private final Listener listener;
+    private Retention retention;
 
     public ContinualRunner(LanguageModel model, Tokenizer tokenizer, ModelStore store, ContinualOptions options, Listener listener) {
         this.model = model;
@@ -67,6 +72,15 @@ public final class ContinualRunner {
         this.store = store;
         this.options = options;
         this.listener = listener == null ? new Listener() {} : listener;
+    }
+
+    /**
+     * Measures perplexity on {@code r}'s text before training and after every task (metrics.json's "retention");
+     * null (the default) measures nothing.
+     */
+    public ContinualRunner retention(Retention r) {
+        this.retention = r;
+        return this;
     }
 
     /** Checks tasks before any training: non-empty splits, distinct names, tokenizable completions. */
@@ -97,6 +111,15 @@ public final class ContinualRunner {
                 rec.initialAccuracy.add(s.accuracy());
                 rec.initialLoss.add(s.meanLoss());
             }
+        }
+        checkRetention(rec);
+        if (retention != null) {
+            listener.note(retention.describe());
+            LOG.info(retention.describe());
+        }
+        if (retention != null && rec.retention == null) {
+            rec.retention = new RetentionRecord(retention.name(), retention.perplexity(model));
+            listener.retention(-1, rec.retention.baseline);
         }
         Map<String, ProtectedBasis> carried = new LinkedHashMap<>();
         if (rec.completedTasks > 0) {
@@ -177,6 +200,11 @@ public final class ContinualRunner {
                 shown[j] = s.accuracy();
             }
             listener.evaluated(t, shown);
+            if (retention != null) {
+                double ppl = retention.perplexity(model);
+                rec.retention.perplexity.add(ppl);
+                listener.retention(t, ppl);
+            }
 
             String ckptName = String.format("task-%02d-%s", t + 1, safe(task.name()));
             writeCheckpoint(ckptRoot, ckptName, options.method() == Method.OSFT && options.accumulate() ? bases : null);
@@ -200,6 +228,23 @@ public final class ContinualRunner {
             AtomicFiles.writeString(outDir.resolve(METRICS), toJson(rec));
         }
         return rec;
+    }
+
+    /** A resumed run keeps measuring retention exactly when it did before, on the same file. */
+    private void checkRetention(RunRecord rec) {
+        if (rec.completedTasks == 0) {
+            rec.retention = null;   // nothing measured after a task yet: measure the baseline afresh
+            return;
+        }
+        if (retention == null && rec.retention != null) {
+            throw new SculptException("--resume: the run measured retention on " + rec.retention.file + "; pass --retain with that file again");
+        }
+        if (retention != null && rec.retention == null) {
+            throw new SculptException("--resume: the run did not measure retention from its start; --retain cannot be added now");
+        }
+        if (retention != null && !retention.name().equals(rec.retention.file)) {
+            throw new SculptException("--resume: the run measured retention on " + rec.retention.file + ", not " + retention.name());
+        }
     }
 
     private static void finish(RunRecord rec) {

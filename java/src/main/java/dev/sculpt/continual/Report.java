@@ -16,7 +16,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * RUN_DIR/report.png: for each run (method), the accuracy-matrix heatmap (row: after training task i; column:
- * task j; in percent) and the per-step training loss over the whole sequence, tasks one after another.
+ * task j; in percent) and the per-step training loss over the whole sequence, tasks one after another; below them,
+ * when the runs measured retention, one chart of their perplexity on the retention text before and after every task.
  */
 public final class Report {
     private static final int W = 560;
@@ -37,6 +38,8 @@ public final class Report {
             g.dispose();
             rows.add(row);
         }
+        XYChart ret = retentionChart(runs);
+        if (ret != null) rows.add(BitmapEncoder.getBufferedImage(ret));
         BufferedImage all = new BufferedImage(W * 2, H * Math.max(1, rows.size()), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = all.createGraphics();
         g.setColor(Color.WHITE);
@@ -68,6 +71,31 @@ public final class Report {
         }
         if (cells.isEmpty()) cells.add(new Number[] {0, 0, 0});
         c.addSeries("accuracy", xs, ys, cells);
+        return c;
+    }
+
+    /** Retention perplexity (0 = before training, i = after task i) of every run that measured it; null when none did. */
+    static XYChart retentionChart(List<RunRecord> runs) {
+        XYChart c = null;
+        for (RunRecord r : runs) {
+            if (r.retention == null || r.retention.baseline == null) continue;
+            if (c == null) {
+                c = new XYChartBuilder().width(W * 2).height(H).title("retention: perplexity on " + r.retention.file + " (lower is better)")
+                        .xAxisTitle("after task (0: before training)").yAxisTitle("perplexity (log scale)").build();
+                c.getStyler().setXAxisDecimalPattern("0");
+                c.getStyler().setYAxisLogarithmic(true);
+            }
+            int n = r.retention.perplexity.size() + 1;
+            double[] x = new double[n];
+            double[] y = new double[n];
+            y[0] = r.retention.baseline;
+            for (int i = 1; i < n; i++) {
+                x[i] = i;
+                y[i] = r.retention.perplexity.get(i - 1);
+            }
+            String label = c.getSeriesMap().containsKey(r.method) ? r.method + " (" + (c.getSeriesMap().size() + 1) + ")" : r.method;
+            c.addSeries(label, x, y).setMarker(SeriesMarkers.CIRCLE);
+        }
         return c;
     }
 

@@ -1,6 +1,7 @@
 package dev.sculpt.continual;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.sculpt.retention.RetentionRecord;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,9 @@ public final class RunRecord {
     public Double averageAccuracy;
     public Double backwardTransfer;
     public Double forwardTransfer;
+    /** Perplexity on the --retain text before training and after every task; absent without --retain. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public RetentionRecord retention;
     public String fwtFormula = "FWT = mean_{j=2..T} (a[j-1][j] - b[j]), b = initial model's accuracy";
 
     /** Residuals of one task: the largest relative values over all checks and matrices, and every check's maxima. */

@@ -60,6 +60,17 @@ public record ModelConfig(String source, List<String> architectures, String mode
         return new ConfigFields(json, source);
     }
 
+    /**
+     * The model's context in tokens: max_position_embeddings, else n_positions (as T5 configs state it); empty
+     * when the config states no positive limit.
+     */
+    public java.util.OptionalInt contextLength() {
+        ConfigFields f = fields();
+        String key = f.has("max_position_embeddings") ? "max_position_embeddings" : "n_positions";
+        int n = f.intOr(key, 0);
+        return n > 0 ? java.util.OptionalInt.of(n) : java.util.OptionalInt.empty();
+    }
+
     /** "architectures" and "model_type" as one phrase for error messages. */
     public String describe() {
         return "architectures " + architectures + ", model_type '" + modelType + "'";

@@ -1,0 +1,27 @@
+package dev.sculpt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code sculpt continual} protects the given (pre-trained) model from the first task on unless told not to. */
+class ContinualDefaultsTest {
+    private static ContinualCommand parse(String... extra) {
+        ContinualCommand c = new ContinualCommand();
+        String[] base = {"--model", "m", "--tasks", "a.jsonl", "--out", "o"};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        new CommandLine(c).parseArgs(all);
+        return c;
+    }
+
+    @Test
+    void protectInitialIsTheDefaultAndCanBeTurnedOff() {
+        assertTrue(parse().options().protectInitial());
+        assertTrue(parse("--protect-initial").options().protectInitial());
+        assertFalse(parse("--no-protect-initial").options().protectInitial());
+    }
+}
