@@ -8,7 +8,9 @@ import java.util.List;
 
 /**
  * General instruction data (against forgetting): JSONL lines {@code {"prompt","completion"}} or
- * {@code {"instruction","input","output"}} (input optional; prompt = instruction, a newline, input).
+ * {@code {"instruction","input","output"}} (input optional; prompt = instruction, a newline, input), or
+ * {@code {"text"}}: plain text trained with loss on all of it, like a CPT passage (to replay what the model learned
+ * before the loop, e.g. the passages it was taught).
  */
 public final class GeneralData {
     private GeneralData() {}
@@ -22,8 +24,10 @@ public final class GeneralData {
                 String input = o.hasNonNull("input") ? o.get("input").asText() : "";
                 String prompt = JsonLines.text(o, "instruction", where) + (input.isBlank() ? "" : "\n" + input);
                 out.add(new TextPair(prompt, JsonLines.text(o, "output", where)));
+            } else if (o.has("text")) {
+                out.add(new TextPair("", JsonLines.text(o, "text", where)));
             } else {
-                throw new SculptException(where + ": expected {\"prompt\",\"completion\"} or {\"instruction\",\"input\",\"output\"}");
+                throw new SculptException(where + ": expected {\"prompt\",\"completion\"}, {\"instruction\",\"input\",\"output\"} or {\"text\"}");
             }
         });
         if (out.isEmpty()) throw new SculptException(file + ": no general items");
