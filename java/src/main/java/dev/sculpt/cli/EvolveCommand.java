@@ -44,7 +44,7 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--train-questions", description = "training split for normative items (never the evaluation sets)") Path trainQuestions;
     @Option(names = "--general", description = "general instruction JSONL ({prompt,completion} or {instruction,input,output})") Path general;
     @Option(names = "--rounds", required = true, description = "round limit") int rounds;
-    @Option(names = "--method", defaultValue = "osft", description = "osft or seqft (default: ${DEFAULT-VALUE})") String method;
+    @Option(names = "--method", defaultValue = "seqft", description = "seqft or osft (default: ${DEFAULT-VALUE}; see the README on why)") String method;
     @Option(names = "--out", required = true, description = "run directory") Path out;
     @Option(names = "--index", description = "BM25 index directory (default RUN_DIR/index; reused while the corpus is unchanged)") Path index;
 
@@ -59,12 +59,12 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--delta", defaultValue = "0.1", description = "first-token probability margin below this is uncertain; 0 = off (default: ${DEFAULT-VALUE})") double delta;
     @Option(names = "--normative-per-passage", defaultValue = "2") int normativePerPassage;
     @Option(names = "--points-per-passage", defaultValue = "3") int pointsPerPassage;
-    @Option(names = "--general-per-passage", defaultValue = "1") int generalPerPassage;
+    @Option(names = "--general-per-passage", defaultValue = "2", description = "general items per retrieved passage (default: ${DEFAULT-VALUE})") int generalPerPassage;
     @Option(names = "--no-extractive", description = "leave out extractive items") boolean noExtractive;
     @Option(names = "--no-review", description = "leave out review items") boolean noReview;
-    @Option(names = "--replay-share", defaultValue = "0.2", description = "replayed items per new item (default: ${DEFAULT-VALUE})") double replayShare;
+    @Option(names = "--replay-share", defaultValue = "2.0", description = "replayed items from earlier rounds per new item (default: ${DEFAULT-VALUE})") double replayShare;
     @Option(names = "--lr", defaultValue = "1e-5", description = "peak learning rate (default: ${DEFAULT-VALUE})") float lr;
-    @Option(names = "--epochs", defaultValue = "1", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--epochs", defaultValue = "5", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
     @Option(names = "--batch-size", defaultValue = "8") int batchSize;
     @Option(names = "--grad-accum", defaultValue = "1") int gradAccum;
     @Option(names = "--rank-policy", defaultValue = "importance", description = "importance, schedule or a ratio in [0, 1] (default: ${DEFAULT-VALUE})") String rankPolicy;

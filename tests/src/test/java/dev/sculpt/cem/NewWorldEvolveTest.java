@@ -24,14 +24,18 @@ import picocli.CommandLine;
  * {@code sculpt continual --method seqft} teaches it the question format and the known half of the people; then
  * {@code sculpt evolve} with its defaults and only {@code --lr} runs three rounds on the other half. Probe accuracy
  * must rise by at least 0.2 while ood (the known half) falls by at most 0.1.
+ *
+ * <p>The world's seed is 17; {@code -Dsculpt.newWorldSeed=N} draws another world. Measured on 2026-12-04 (2 shared
+ * CPU cores): seeds 17, 3, 29 gave probe +0.25, +0.33, +0.42 and ood 1.00 -> 1.00; about 35 s per run (teaching
+ * 12 s, evolve 20 s).
  */
 class NewWorldEvolveTest {
     @TempDir Path dir;
 
     static final int HALF = 12;
     static final String TEACH_LR = "3e-3";
-    static final String TEACH_EPOCHS = "60";
-    static final String EVOLVE_LR = System.getProperty("cem.lr", "3e-3");
+    static final String TEACH_EPOCHS = "80";
+    static final String EVOLVE_LR = "1e-3";
 
     private static void sculpt(String... args) {
         CommandLine cl = Sculpt.commandLine();
@@ -45,7 +49,7 @@ class NewWorldEvolveTest {
 
     @Test
     void threeRoundsTeachTheNewHalfWithoutForgettingTheFirst() throws IOException {
-        PeopleWorld w = PeopleWorld.generate(Long.getLong("cem.seed", 17L), HALF);
+        PeopleWorld w = PeopleWorld.generate(Long.getLong("sculpt.newWorldSeed", 17L), HALF, HALF);
         PromptTemplate template = PromptTemplate.defaults();
         Path corpus = w.writeCorpus(dir.resolve("corpus.jsonl"));
         Path probe = PeopleWorld.writeQuestions(dir.resolve("probe.jsonl"), w.probe());
@@ -68,8 +72,6 @@ class NewWorldEvolveTest {
                 "--questions", probe.toString(), "--ood", ood.toString(), "--corpus", corpus.toString(),
                 "--train-questions", train.toString(), "--general", general.toString(), "--rounds", "3",
                 "--out", run.toString(), "--lr", EVOLVE_LR));
-        String extra = System.getProperty("cem.extra");
-        if (extra != null && !extra.isBlank()) evolve.addAll(List.of(extra.trim().split("\\s+")));
         sculpt(evolve.toArray(String[]::new));
 
         JsonNode rounds = new ObjectMapper().readTree(run.resolve("metrics.json").toFile()).get("rounds");
