@@ -42,7 +42,7 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--ood", description = "out-of-domain questions JSONL (forgetting check)") Path ood;
     @Option(names = "--corpus", required = true, split = ",", description = "corpus JSONL files {id,title,text}, comma-separated; each file's name is its source") List<Path> corpus;
     @Option(names = "--train-questions", description = "training split for normative items (never the evaluation sets)") Path trainQuestions;
-    @Option(names = "--general", description = "general instruction JSONL ({prompt,completion} or {instruction,input,output})") Path general;
+    @Option(names = "--general", description = "general data JSONL ({prompt,completion}, {instruction,input,output} or {text}; no default)") Path general;
     @Option(names = "--rounds", required = true, description = "round limit") int rounds;
     @Option(names = "--method", defaultValue = "seqft", description = "seqft or osft (default: ${DEFAULT-VALUE}; see the README on why)") String method;
     @Option(names = "--out", required = true, description = "run directory") Path out;
