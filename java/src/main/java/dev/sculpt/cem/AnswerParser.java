@@ -17,13 +17,15 @@ import java.util.regex.Pattern;
  *   <li>fuzzy: the option with the highest similarity (1 - Levenshtein / longer length, on normalised text)
  *       when it reaches {@code fuzzyThreshold} and no other option ties with it;</li>
  * </ol>
- * otherwise the answer is unparseable. Short answer: correct when the normalised line equals the normalised
- * gold answer (SQuAD exact match: case, punctuation, articles and extra spaces ignored); unparseable when the
- * normalised line is empty. Normalisation is {@link TextNorm#normalize}.
+ * otherwise the answer is unparseable. Short answer: correct when the normalised line, or its first sentence
+ * (the line cut before the first '.', '!' or '?' that is followed by white space), equals the normalised gold
+ * answer (SQuAD exact match: case, punctuation, articles and extra spaces ignored), so that "Quito. Finn Okafor
+ * works as a baker." answers "Quito"; unparseable when the normalised line is empty. Normalisation is {@link TextNorm#normalize}.
  */
 public final class AnswerParser {
     public static final double DEFAULT_FUZZY_THRESHOLD = 0.8;
     private static final Pattern PREFIX = Pattern.compile("^(?i)(the\\s+)?(correct\\s+)?answer(\\s+is)?\\s*[:\\-]?\\s*");
+    private static final Pattern SENTENCE_END = Pattern.compile("[.!?](?=\\s)");
     private static final Pattern LETTER = Pattern.compile("^\\(?([A-Za-z])(\\)|\\.|:|\\s|$)");
 
     private final double fuzzyThreshold;
@@ -49,7 +51,14 @@ public final class AnswerParser {
     private ParsedAnswer parseShort(Question q, String line) {
         String got = TextNorm.normalize(line);
         if (got.isEmpty()) return ParsedAnswer.none();
-        return new ParsedAnswer(got, got.equals(TextNorm.normalize(q.answer())), "exact");
+        String gold = TextNorm.normalize(q.answer());
+        if (got.equals(gold)) return new ParsedAnswer(got, true, "exact");
+        Matcher end = SENTENCE_END.matcher(line);
+        if (end.find()) {
+            String first = TextNorm.normalize(line.substring(0, end.start()));
+            if (first.equals(gold)) return new ParsedAnswer(first, true, "first-sentence");
+        }
+        return new ParsedAnswer(got, false, "exact");
     }
 
     private ParsedAnswer parseChoice(Question q, String line) {

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -13,20 +12,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds a round's training data in parallel pairs: for each retrieved passage, one CPT item (the passage) and
- * CIT items from the same passage:
+ * CIT items from the same passage, each of them true of that passage:
  * <ul>
  *   <li>normative: task-format QA from the training questions, rendered with the evaluation template. Questions
- *       whose gold answer or capitalised spans occur in the passage come first, the rest are seeded random picks.
- *       Training questions whose normalised text equals an evaluation question are dropped when the builder is
- *       made, so evaluation questions never become training data;</li>
- *   <li>extractive: "Passage: ... What does the passage say about POINT? Sentence:" -> the passage sentence about
- *       POINT;</li>
+ *       whose entity and gold answer both occur in the passage ({@link PassageRetrieval#supports}) are built from
+ *       it and carry its key; when there are fewer than {@code normativePerPassage} of them, seeded random picks
+ *       fill up, carrying no passage key (they teach the format, not the passage). Training questions whose
+ *       normalised text equals an evaluation question are dropped when the builder is made, so evaluation
+ *       questions never become training data;</li>
+ *   <li>extractive: "Passage: ... What does the passage say about POINT? Sentence:" -> the passage sentence that
+ *       contains POINT;</li>
  *   <li>review: "What do you know about POINT? Fact:" -> the same sentence, without the passage;</li>
  *   <li>general: general instruction items, dealt from a seeded shuffle of the pool (every item once before
  *       any twice).</li>
  * </ul>
- * The sentence about a point is the first sentence containing it (case-insensitive), else the sentence sharing
- * the most words with it.
+ * Extractive and review items are made only for the knowledge points that occur in the passage
+ * ({@link KnowledgePoint#occursIn}, on normalised tokens), answer points first, at most {@code pointsPerPassage};
+ * a point retrieved with a passage that does not mention it ("Finn Tanaka" with Finn Okafor's passage) makes no
+ * item there. The sentence that contains a point is the first sentence containing all its parts, else the first
+ * containing its last part (an answer point's gold answer).
  */
 public final class DataBuilder {
     private static final Logger LOG = LoggerFactory.getLogger(DataBuilder.class);
@@ -73,12 +77,13 @@ public final class DataBuilder {
         for (RetrievedPassage rp : passages) {
             Passage p = rp.passage();
             cpt.add(new TrainingItem(TrainingItem.CPT, "", p.fullText(), p.key(), null, round));
-            for (Question q : normativeFor(p, rnd)) {
-                cit.add(new TrainingItem(TrainingItem.NORMATIVE, template.render(q), template.completion(q), p.key(), null, round));
+            List<Question> grounded = new ArrayList<>();
+            for (Question q : normativeFor(p, rnd, grounded)) {
+                cit.add(new TrainingItem(TrainingItem.NORMATIVE, template.render(q), template.completion(q),
+                        grounded.contains(q) ? p.key() : null, null, round));
             }
-            List<KnowledgePoint> points = rp.points().subList(0, Math.min(options.pointsPerPassage(), rp.points().size()));
-            for (KnowledgePoint kp : points) {
-                String sentence = " " + sentenceAbout(p.text(), kp.text());
+            for (KnowledgePoint kp : groundedPoints(rp, options.pointsPerPassage())) {
+                String sentence = " " + sentenceAbout(p.text(), kp);
                 if (options.extractive()) {
                     String prompt = EXTRACTIVE_PROMPT.replace("{passage}", p.fullText()).replace("{point}", kp.text());
                     cit.add(new TrainingItem(TrainingItem.EXTRACTIVE, prompt, sentence, p.key(), kp.text(), round));
@@ -104,18 +109,28 @@ public final class DataBuilder {
         return new RoundData(round, cpt, cit, replayed);
     }
 
-    private List<Question> normativeFor(Passage p, Random rnd) {
+    /** The passage's points that occur in it, answer points first, one per text, at most {@code max}. */
+    static List<KnowledgePoint> groundedPoints(RetrievedPassage rp, int max) {
+        String text = rp.passage().fullText();
+        java.util.Map<String, KnowledgePoint> out = new java.util.LinkedHashMap<>();
+        for (KnowledgePoint kp : rp.points()) if (kp.kind().equals("answer") && kp.occursIn(text)) out.putIfAbsent(kp.text(), kp);
+        for (KnowledgePoint kp : rp.points()) if (!kp.kind().equals("answer") && kp.occursIn(text)) out.putIfAbsent(kp.text(), kp);
+        List<KnowledgePoint> list = new ArrayList<>(out.values());
+        return list.size() > max ? list.subList(0, max) : list;
+    }
+
+    /**
+     * Up to normativePerPassage training questions: those the passage supports first (also added to
+     * {@code grounded}), then seeded random picks.
+     */
+    private List<Question> normativeFor(Passage p, Random rnd, List<Question> grounded) {
         int n = Math.min(options.normativePerPassage(), trainQuestions.size());
         if (n == 0) return List.of();
-        String text = " " + TextNorm.normalize(p.fullText()) + " ";
         List<Question> relevant = new ArrayList<>();
-        for (Question q : trainQuestions) {
-            if (mentions(text, q.goldText()) || KnowledgePoints.capitalizedSpans(q.question()).stream().anyMatch(s -> mentions(text, s))) {
-                relevant.add(q);
-            }
-        }
+        for (Question q : trainQuestions) if (PassageRetrieval.supports(p, q)) relevant.add(q);
         List<Question> out = new ArrayList<>();
         while (out.size() < n && !relevant.isEmpty()) out.add(relevant.remove(rnd.nextInt(relevant.size())));
+        grounded.addAll(out);
         int guard = 0;
         while (out.size() < n && guard++ < 10 * n) {
             Question q = trainQuestions.get(rnd.nextInt(trainQuestions.size()));
@@ -124,18 +139,22 @@ public final class DataBuilder {
         return out;
     }
 
-    private static boolean mentions(String normalizedPaddedText, String phrase) {
-        String n = TextNorm.normalize(phrase);
-        return !n.isEmpty() && normalizedPaddedText.contains(" " + n + " ");
+    /** {@link #sentenceAbout(String, KnowledgePoint)} for a one-part point. */
+    public static String sentenceAbout(String text, String point) {
+        return sentenceAbout(text, new KnowledgePoint(point, "text", ""));
     }
 
-    /** The first sentence containing the point, else the one sharing the most words with it. */
-    public static String sentenceAbout(String text, String point) {
+    /**
+     * The first sentence containing all the point's parts (normalised tokens), else the first containing its last
+     * part, else the one sharing the most words with it.
+     */
+    public static String sentenceAbout(String text, KnowledgePoint point) {
         List<String> sentences = TextNorm.sentences(text);
         if (sentences.isEmpty()) return text.trim();
-        String needle = point.toLowerCase(Locale.ROOT);
-        for (String s : sentences) if (s.toLowerCase(Locale.ROOT).contains(needle)) return s;
-        Set<String> pw = new HashSet<>(TextNorm.words(point));
+        for (String s : sentences) if (point.occursIn(s)) return s;
+        String last = point.parts().get(point.parts().size() - 1);
+        for (String s : sentences) if (TextNorm.containsPhrase(TextNorm.padded(s), last)) return s;
+        Set<String> pw = new HashSet<>(TextNorm.words(point.text()));
         String best = sentences.get(0);
         int bestOverlap = -1;
         for (String s : sentences) {

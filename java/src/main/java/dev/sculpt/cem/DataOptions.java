@@ -17,6 +17,6 @@ public record DataOptions(int normativePerPassage, boolean extractive, boolean r
     }
 
     public static DataOptions defaults() {
-        return new DataOptions(2, true, true, 3, 1, 0.2, 7L);
+        return new DataOptions(2, true, true, 3, 2, 2.0, 7L);
     }
 }

@@ -120,7 +120,10 @@ public final class EvolveLoop {
                 break;
             }
             List<KnowledgePoint> points = pointer.extractAll(mistakes);
-            List<RetrievedPassage> passages = PassageRetrieval.retrieve(retriever, points, options.topK(), options.maxPassages());
+            MistakeRetrieval found = PassageRetrieval.forMistakes(retriever, mistakes, pointer, options.topK(), options.maxPassages());
+            List<RetrievedPassage> passages = found.passages();
+            out.printf(Locale.ROOT, "round %d: retrieval hits %.3f (%d of %d mistakes have a passage with the entity and the gold answer)%n",
+                    round, found.hitShare(), found.hits(), found.mistakes());
             writeMistakes(dir, mistakes, points, passages);
             if (passages.isEmpty()) {
                 stop = "nothing retrieved for the mistakes' knowledge points";
@@ -143,7 +146,7 @@ public final class EvolveLoop {
             RoundMetrics m = new RoundMetrics(round, SetMetrics.of(next.get("probe"), now.get("probe")),
                     set(next, now, "heldout"), set(next, now, "ood"), mistakes.size(), uncertain, points.size(),
                     passages.size(), data.cpt().size(), data.cit().size(), data.replay().size(), ts.steps(),
-                    finite(ts.firstLoss()), finite(ts.lastLoss()), seconds(start));
+                    finite(ts.firstLoss()), finite(ts.lastLoss()), seconds(start), found.hitShare());
             rounds.add(m);
             print(out, m);
             writeMetrics(runDir, rounds, null);
@@ -227,7 +230,7 @@ public final class EvolveLoop {
                                         int mistakes, int uncertain, int points, int passages, Double l0, Double l1, double secs) {
         Map<String, EvalReport> b = before == null ? Map.of() : before;
         return new RoundMetrics(round, SetMetrics.of(now.get("probe"), b.get("probe")), set(now, b, "heldout"),
-                set(now, b, "ood"), mistakes, uncertain, points, passages, 0, 0, 0, 0, l0, l1, secs);
+                set(now, b, "ood"), mistakes, uncertain, points, passages, 0, 0, 0, 0, l0, l1, secs, null);
     }
 
     private static Double finite(double v) { return Double.isFinite(v) ? v : null; }
@@ -241,8 +244,9 @@ public final class EvolveLoop {
         if (m.heldout() != null) sb.append(String.format(Locale.ROOT, "  held-out %.3f", m.heldout().accuracy()));
         if (m.ood() != null) sb.append(String.format(Locale.ROOT, "  ood %.3f", m.ood().accuracy()));
         if (m.round() > 0) {
-            sb.append(String.format(Locale.ROOT, "  | fixed %d broken %d forgetting %.3f | mistakes %d points %d passages %d items %d+%d+%d loss %s",
+            sb.append(String.format(Locale.ROOT, "  | fixed %d broken %d forgetting %.3f | mistakes %d points %d passages %d retrieval hits %s items %d+%d+%d loss %s",
                     m.probe().fixed(), m.probe().broken(), m.probe().forgettingRate(), m.mistakes(), m.points(), m.passages(),
+                    m.retrievalHits() == null ? "-" : String.format(Locale.ROOT, "%.3f", m.retrievalHits()),
                     m.cptItems(), m.citItems(), m.replayItems(),
                     m.lastLoss() == null ? "-" : String.format(Locale.ROOT, "%.3f", m.lastLoss())));
         }

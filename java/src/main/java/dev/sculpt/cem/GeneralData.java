@@ -8,7 +8,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** General instruction data (against forgetting), in the task files' JSONL format ({@link JsonlTasks#pair}). */
+/**
+ * General instruction data (against forgetting), in the task files' JSONL format ({@link JsonlTasks#pair}): {@code
+ * {"prompt","completion"}}, {@code {"instruction","input","output"}}, or {@code {"text"}}, plain text trained with
+ * loss on all of it like a CPT passage (to replay what the model learned before the loop, e.g. the passages it was
+ * taught).
+ */
 public final class GeneralData {
     private GeneralData() {}
 

@@ -12,18 +12,31 @@ import java.util.regex.Pattern;
 /**
  * Rule-based knowledge points from a question and its gold answer, in this order:
  * <ol>
- *   <li>answer: the gold answer text itself (the entity the question is about is usually the answer);</li>
- *   <li>quoted: spans in double quotes (straight or curly), or in single quotes that open after a space;</li>
- *   <li>capitalized: runs of capitalised words (entity candidates), joined across "of", "the", "de", "von",
- *       "van", "and" inside the run; a run that is only a stop word or question word ("What") is dropped;</li>
- *   <li>number: integers and decimals, with an optional % sign;</li>
- *   <li>ngram: after stop-word removal, bigrams inside runs of content words, then content unigrams of 3+
- *       letters, skipping any already covered by an earlier point.</li>
+ *   <li>the question's entity spans ({@link #entitySpans}): quoted spans (double quotes, straight or curly, or
+ *       single quotes that open after a space), then runs of capitalised words outside quotes (names, places,
+ *       titles; joined across "of", "the", "de", "von", "van", "and", "la", "le", "del"; a run that is only a stop
+ *       word or question word such as "What" is dropped, a leading one is trimmed), then dates (a month name with
+ *       a day or a year: "12 May 1901", "May 12, 1901"), then other numbers (integers and decimals, an optional %
+ *       sign);</li>
+ *   <li>answer: the gold answer together with the question's first entity span, "Finn Okafor, Quito", whose
+ *       parts are both: a passage must mention both for the point to occur there. A gold answer alone names a
+ *       value that many facts share (many people were born in Quito), so it is never a point by itself, and a
+ *       question without an entity span gives no answer point;</li>
+ *   <li>ngram: bigrams inside runs of lower-case content words, then their unigrams of 3+ letters, skipping any
+ *       already covered by an earlier point. A run breaks at every stop word, number, punctuation mark,
+ *       capitalised word and quoted span, so an n-gram never joins a name to another word ("okafor born"). An
+ *       n-gram of a question with an entity span has that entity as a second part: "born" from "Where was Finn
+ *       Okafor born?" occurs only in a passage that also names Finn Okafor.</li>
  * </ol>
- * Points are de-duplicated case-insensitively and capped at {@code maxPoints} per question.
+ * Points are de-duplicated case-insensitively and capped at {@code maxPoints} per question; the answer point
+ * is kept within the cap (it replaces the last entity span when the spans alone fill it).
  */
 public final class KnowledgePoints {
     private static final Pattern QUOTED = Pattern.compile("\"([^\"]{2,80})\"|\u201C([^\u201D]{2,80})\u201D|(?:^|\\s)'([^']{2,80})'");
+    private static final String MONTH = "(?:January|February|March|April|May|June|July|August|September|October|November|December)";
+    /** "12 May 1901", "May 12, 1901", "May 1901", "12 May": a month name with a day or a year. */
+    private static final Pattern DATE = Pattern.compile("\\b(?:\\d{1,2} " + MONTH + "(?: \\d{1,4})?|" + MONTH
+            + " \\d{1,2}(?:, \\d{1,4})?|" + MONTH + " \\d{3,4})\\b");
     private static final Pattern NUMBER = Pattern.compile("(?<![\\p{L}\\d])-?\\d+(?:[.,]\\d+)*%?");
     private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}'\\-]*");
     private static final Set<String> CONNECTORS = Set.of("of", "the", "de", "von", "van", "and", "la", "le", "del");
@@ -31,41 +44,104 @@ public final class KnowledgePoints {
     private final int maxPoints;
 
     public KnowledgePoints(int maxPoints) {
+        if (maxPoints < 1) throw new IllegalArgumentException("maxPoints must be >= 1, got " + maxPoints);
         this.maxPoints = maxPoints;
     }
 
     public List<KnowledgePoint> extract(Question q) {
         Map<String, KnowledgePoint> out = new LinkedHashMap<>();
         String id = q.id();
-        String gold = q.goldText().trim();
-        add(out, gold, "answer", id);
-        String both = q.question() + "\n" + gold;
-        Matcher m = QUOTED.matcher(both);
-        while (m.find()) {
-            String s = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
-            add(out, s, "quoted", id);
-        }
-        for (String span : capitalizedSpans(q.question())) add(out, span, "capitalized", id);
-        m = NUMBER.matcher(both);
-        while (m.find()) add(out, m.group(), "number", id);
+        List<KnowledgePoint> spans = entityPoints(q.question(), id);
+        for (KnowledgePoint p : spans) out.putIfAbsent(key(p.text()), p);
+        KnowledgePoint answer = answerPoint(q, spans);
+        if (answer != null) out.putIfAbsent(key(answer.text()), answer);
+        String entity = spans.isEmpty() ? null : spans.get(0).text();
         List<List<String>> runs = contentRuns(q.question());
         for (List<String> run : runs) {
-            for (int i = 0; i + 1 < run.size(); i++) addNgram(out, run.get(i) + " " + run.get(i + 1), id);
+            for (int i = 0; i + 1 < run.size(); i++) addNgram(out, run.get(i) + " " + run.get(i + 1), entity, id);
         }
         for (List<String> run : runs) {
-            for (String w : run) if (w.length() >= 3) addNgram(out, w, id);
+            for (String w : run) if (w.length() >= 3) addNgram(out, w, entity, id);
         }
         List<KnowledgePoint> list = new ArrayList<>(out.values());
-        return list.size() > maxPoints ? list.subList(0, maxPoints) : list;
+        if (list.size() <= maxPoints) return list;
+        List<KnowledgePoint> capped = new ArrayList<>(list.subList(0, maxPoints));
+        if (answer != null && !capped.contains(answer)) capped.set(Math.min(maxPoints, spans.size()) - 1, answer);
+        return capped;
     }
 
     /** Points of many mistakes, de-duplicated across them (first occurrence kept). */
     public List<KnowledgePoint> extractAll(List<Mistake> mistakes) {
         Map<String, KnowledgePoint> all = new LinkedHashMap<>();
         for (Mistake mk : mistakes) {
-            for (KnowledgePoint p : extract(mk.question())) all.putIfAbsent(p.text().toLowerCase(Locale.ROOT), p);
+            for (KnowledgePoint p : extract(mk.question())) all.putIfAbsent(key(p.text()), p);
         }
         return new ArrayList<>(all.values());
+    }
+
+    /** The question's entity spans in the order of the class comment: quoted, capitalised, numbers. */
+    public static List<String> entitySpans(String question) {
+        return entityPoints(question, "").stream().map(KnowledgePoint::text).toList();
+    }
+
+    /** The question's first entity span (the one its answer point pairs with the gold answer), or null. */
+    public static String entity(Question q) {
+        List<String> spans = entitySpans(q.question());
+        return spans.isEmpty() ? null : spans.get(0);
+    }
+
+    private static List<KnowledgePoint> entityPoints(String question, String id) {
+        Map<String, KnowledgePoint> out = new LinkedHashMap<>();
+        Matcher m = QUOTED.matcher(question);
+        while (m.find()) {
+            String s = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+            add(out, s, "quoted", id);
+        }
+        for (String segment : outsideQuotes(question)) {
+            for (String span : capitalizedSpans(segment)) add(out, span, "capitalized", id);
+        }
+        List<int[]> dates = new ArrayList<>();
+        m = DATE.matcher(question);
+        while (m.find()) {
+            add(out, m.group(), "date", id);
+            dates.add(new int[] {m.start(), m.end()});
+        }
+        m = NUMBER.matcher(question);
+        while (m.find()) {
+            int at = m.start();
+            if (dates.stream().noneMatch(d -> at >= d[0] && at < d[1])) add(out, m.group(), "number", id);
+        }
+        return new ArrayList<>(out.values());
+    }
+
+    private static KnowledgePoint answerPoint(Question q, List<KnowledgePoint> spans) {
+        String gold = q.goldText().trim();
+        if (spans.isEmpty() || TextNorm.normalize(gold).isEmpty()) return null;
+        String entity = spans.get(0).text();
+        if (TextNorm.containsPhrase(TextNorm.padded(entity), gold)) return null;   // the answer is part of the entity
+        return new KnowledgePoint(entity + ", " + gold, "answer", q.id(), List.of(entity, gold));
+    }
+
+    /**
+     * The question's text between quoted spans and dates (boundaries that no capitalised span or n-gram crosses,
+     * and that hide a date's month name from the capitalised spans).
+     */
+    private static List<String> outsideQuotes(String question) {
+        List<int[]> cuts = new ArrayList<>();
+        for (Pattern p : List.of(QUOTED, DATE)) {
+            Matcher m = p.matcher(question);
+            while (m.find()) cuts.add(new int[] {m.start(), m.end()});
+        }
+        cuts.sort((a, b) -> Integer.compare(a[0], b[0]));
+        List<String> out = new ArrayList<>();
+        int last = 0;
+        for (int[] c : cuts) {
+            if (c[0] < last) continue;
+            out.add(question.substring(last, c[0]));
+            last = c[1];
+        }
+        out.add(question.substring(last));
+        return out;
     }
 
     static List<String> capitalizedSpans(String text) {
@@ -114,31 +190,46 @@ public final class KnowledgePoints {
         run.clear();
     }
 
-    private static List<List<String>> contentRuns(String text) {
+    /**
+     * Runs of lower-case content words: a stop word, a number, a capitalised word, a punctuation mark or a quoted
+     * span ends a run.
+     */
+    private static List<List<String>> contentRuns(String question) {
         List<List<String>> runs = new ArrayList<>();
-        List<String> run = new ArrayList<>();
-        for (String w : TextNorm.words(text)) {
-            if (TextNorm.STOP_WORDS.contains(w) || w.chars().allMatch(Character::isDigit)) {
-                if (!run.isEmpty()) runs.add(run);
-                run = new ArrayList<>();
-            } else {
-                run.add(w);
+        for (String segment : outsideQuotes(question)) {
+            List<String> run = new ArrayList<>();
+            Matcher m = WORD.matcher(segment);
+            while (m.find()) {
+                String w = m.group();
+                String lower = w.toLowerCase(Locale.ROOT);
+                boolean breaks = Character.isUpperCase(w.charAt(0)) || !Character.isLetter(w.charAt(0))
+                        || TextNorm.STOP_WORDS.contains(lower) || (!run.isEmpty() && hasBreak(segment, m.start()));
+                if (breaks && !run.isEmpty()) {
+                    runs.add(run);
+                    run = new ArrayList<>();
+                }
+                boolean content = Character.isLowerCase(w.charAt(0)) && !TextNorm.STOP_WORDS.contains(lower);
+                if (content) run.add(TextNorm.normalize(lower.endsWith("'s") ? lower.substring(0, lower.length() - 2) : lower));
             }
+            if (!run.isEmpty()) runs.add(run);
         }
-        if (!run.isEmpty()) runs.add(run);
         return runs;
+    }
+
+    private static String key(String text) {
+        return text.trim().toLowerCase(Locale.ROOT);
     }
 
     private static void add(Map<String, KnowledgePoint> out, String text, String kind, String id) {
         String t = text.trim();
-        if (t.isEmpty()) return;
-        out.putIfAbsent(t.toLowerCase(Locale.ROOT), new KnowledgePoint(t, kind, id));
+        if (TextNorm.normalize(t).isEmpty()) return;
+        out.putIfAbsent(key(t), new KnowledgePoint(t, kind, id));
     }
 
-    private static void addNgram(Map<String, KnowledgePoint> out, String gram, String id) {
-        for (String k : out.keySet()) {
-            if ((" " + TextNorm.normalize(k) + " ").contains(" " + gram + " ")) return;
+    private static void addNgram(Map<String, KnowledgePoint> out, String gram, String entity, String id) {
+        for (KnowledgePoint p : out.values()) {
+            for (String part : p.parts()) if (TextNorm.containsPhrase(TextNorm.padded(part), gram)) return;
         }
-        add(out, gram, "ngram", id);
+        out.putIfAbsent(key(gram), new KnowledgePoint(gram, "ngram", id, entity == null ? List.of(gram) : List.of(entity, gram)));
     }
 }

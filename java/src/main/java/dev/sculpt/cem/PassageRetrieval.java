@@ -2,19 +2,82 @@ package dev.sculpt.cem;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Top-k passages per knowledge point, de-duplicated across points by source and id (a passage found by several
- * points keeps all of them), in first-found order, capped at {@code maxPassages}.
+ * Passage retrieval for knowledge points.
+ *
+ * <p>{@link #forMistakes} (what the loop uses) makes one query per mistake from all its points together (the
+ * question's entity spans, the gold answer, the n-grams), takes a wider candidate list from the retriever and
+ * ranks first the candidates that contain both the question's entity and the gold answer ({@link #supports}),
+ * keeping the retriever's order otherwise; the best {@code topK} are kept. Passages are de-duplicated across
+ * mistakes by source and id (a passage found by several mistakes keeps all their points), in first-found order,
+ * capped at {@code maxPassages}.
+ *
+ * <p>{@link #retrieve} is the per-point variant: top-k per point, de-duplicated the same way.
  */
 public final class PassageRetrieval {
+    /** Candidates fetched per mistake before re-ranking, as a multiple of top-k (at least {@link #MIN_CANDIDATES}). */
+    static final int CANDIDATE_FACTOR = 4;
+    static final int MIN_CANDIDATES = 16;
+
     private PassageRetrieval() {}
+
+    public static MistakeRetrieval forMistakes(Retriever retriever, List<Mistake> mistakes, KnowledgePoints pointer,
+                                               int topK, int maxPassages) {
+        Map<String, Passage> passages = new LinkedHashMap<>();
+        Map<String, Set<KnowledgePoint>> byKey = new LinkedHashMap<>();
+        Map<String, Double> best = new LinkedHashMap<>();
+        int hits = 0;
+        for (Mistake m : mistakes) {
+            Question q = m.question();
+            List<KnowledgePoint> points = pointer.extract(q);
+            if (points.isEmpty()) continue;
+            List<Hit> candidates = retriever.search(query(points), Math.max(MIN_CANDIDATES, CANDIDATE_FACTOR * topK));
+            List<Hit> ranked = new ArrayList<>();
+            for (Hit h : candidates) if (supports(h.passage(), q)) ranked.add(h);
+            for (Hit h : candidates) if (!supports(h.passage(), q)) ranked.add(h);
+            boolean hit = false;
+            for (Hit h : ranked.subList(0, Math.min(topK, ranked.size()))) {
+                String key = h.passage().key();
+                if (!passages.containsKey(key)) {
+                    if (passages.size() >= maxPassages) continue;
+                    passages.put(key, h.passage());
+                    byKey.put(key, new LinkedHashSet<>());
+                    best.put(key, h.score());
+                }
+                byKey.get(key).addAll(points);
+                best.merge(key, h.score(), Math::max);
+                hit |= supports(h.passage(), q);
+            }
+            if (hit) hits++;
+        }
+        return new MistakeRetrieval(collect(passages, byKey, best), mistakes.size(), hits);
+    }
+
+    /**
+     * True when the passage (title and text) contains the question's entity ({@link KnowledgePoints#entity}) and
+     * its gold answer, both matched on normalised tokens; for a question without an entity span, the gold answer.
+     */
+    public static boolean supports(Passage p, Question q) {
+        String text = TextNorm.padded(p.fullText());
+        String entity = KnowledgePoints.entity(q);
+        return TextNorm.containsPhrase(text, q.goldText()) && (entity == null || TextNorm.containsPhrase(text, entity));
+    }
+
+    /** Every distinct part of the points, in order, as one free-text query. */
+    static String query(List<KnowledgePoint> points) {
+        Set<String> parts = new LinkedHashSet<>();
+        for (KnowledgePoint p : points) parts.addAll(p.parts());
+        return String.join(" ", parts);
+    }
 
     public static List<RetrievedPassage> retrieve(Retriever retriever, List<KnowledgePoint> points, int topK, int maxPassages) {
         Map<String, Passage> passages = new LinkedHashMap<>();
-        Map<String, List<KnowledgePoint>> byKey = new LinkedHashMap<>();
+        Map<String, Set<KnowledgePoint>> byKey = new LinkedHashMap<>();
         Map<String, Double> best = new LinkedHashMap<>();
         for (KnowledgePoint p : points) {
             for (Hit h : retriever.search(p.text(), topK)) {
@@ -22,16 +85,21 @@ public final class PassageRetrieval {
                 if (!passages.containsKey(key)) {
                     if (passages.size() >= maxPassages) continue;
                     passages.put(key, h.passage());
-                    byKey.put(key, new ArrayList<>());
+                    byKey.put(key, new LinkedHashSet<>());
                     best.put(key, h.score());
                 }
                 byKey.get(key).add(p);
                 best.merge(key, h.score(), Math::max);
             }
         }
+        return collect(passages, byKey, best);
+    }
+
+    private static List<RetrievedPassage> collect(Map<String, Passage> passages, Map<String, Set<KnowledgePoint>> byKey,
+                                                  Map<String, Double> best) {
         List<RetrievedPassage> out = new ArrayList<>();
         for (var e : passages.entrySet()) {
-            out.add(new RetrievedPassage(e.getValue(), byKey.get(e.getKey()), best.get(e.getKey())));
+            out.add(new RetrievedPassage(e.getValue(), new ArrayList<>(byKey.get(e.getKey())), best.get(e.getKey())));
         }
         return out;
     }

@@ -5,7 +5,8 @@ import dev.sculpt.SculptException;
 /**
  * How a question becomes a prompt, and how its gold answer is written as a training completion.
  * Placeholders: {@code {question}} in both templates, {@code {options}} in the multiple-choice one (rendered
- * as "A. text" lines joined by newlines). Completions start with a space: " B. Paris" or " Paris".
+ * as "A. text" lines joined by newlines). A cloze question is its own prompt. Completions start with a space:
+ * " B. Paris" or " Paris".
  */
 public record PromptTemplate(String multipleChoice, String shortAnswer) {
     public static final String DEFAULT_MULTIPLE_CHOICE = "Question: {question}\n{options}\nAnswer:";
@@ -25,6 +26,7 @@ public record PromptTemplate(String multipleChoice, String shortAnswer) {
     }
 
     public String render(Question q) {
+        if (q.cloze()) return q.question();
         if (!q.isMultipleChoice()) return shortAnswer.replace("{question}", q.question());
         StringBuilder opts = new StringBuilder();
         for (int i = 0; i < q.options().size(); i++) {

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * A named list of questions read from JSONL: multiple choice {@code {"id","question","options":[...],"answer"}}
- * or short answer {@code {"id","question","answer"}}. A multiple-choice answer is the text of one option, or
+ * or short answer {@code {"id","question","answer"}}, optionally with {@code "cloze": true} (the question is a
+ * statement to complete and is used as the prompt without the template, see {@link Question}). A multiple-choice answer is the text of one option, or
  * its letter when no option has that exact text; anything else is an error naming file:line.
  */
 public record QuestionSet(String name, List<Question> questions) {
@@ -52,8 +53,12 @@ public record QuestionSet(String name, List<Question> questions) {
                     throw new SculptException(where + ": answer \"" + answer + "\" is not one of its options " + options);
                 }
             }
+            JsonNode c = o.get("cloze");
+            if (c != null && !c.isNull() && !c.isBoolean()) throw new SculptException(where + ": \"cloze\" must be true or false");
+            boolean cloze = c != null && c.asBoolean(false);
+            if (cloze && !options.isEmpty()) throw new SculptException(where + ": a cloze question cannot have options");
             if (!ids.add(id)) throw new SculptException(where + ": duplicate id \"" + id + "\"");
-            out.add(new Question(id, question, options, answer.trim(), answerIndex, where));
+            out.add(new Question(id, question, options, answer.trim(), answerIndex, where, cloze));
         });
         if (out.isEmpty()) throw new SculptException(file + ": no questions");
         return new QuestionSet(name, out);

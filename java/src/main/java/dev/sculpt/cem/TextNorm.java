@@ -23,7 +23,9 @@ public final class TextNorm {
             "whom", "whose", "where", "when", "why", "how", "not", "no", "can", "could", "would", "should", "will",
             "shall", "may", "might", "must", "i", "you", "he", "she", "we", "they", "his", "her", "their", "our",
             "your", "my", "me", "him", "them", "us", "there", "here", "so", "such", "all", "any", "some", "each",
-            "one", "following", "called", "named", "known", "also", "most", "more", "very", "other", "s");
+            "one", "following", "called", "named", "known", "also", "most", "more", "very", "other", "s",
+            "through", "over", "under", "between", "after", "before", "during", "near", "across", "against", "within",
+            "without", "via", "upon", "onto", "among", "since", "until", "while");
 
     /** SQuAD-style: lower case, punctuation removed, articles removed, whitespace collapsed. */
     public static String normalize(String s) {
@@ -31,6 +33,21 @@ public final class TextNorm {
         t = PUNCT.matcher(t).replaceAll(" ");
         t = ARTICLES.matcher(t).replaceAll(" ");
         return SPACES.matcher(t).replaceAll(" ").trim();
+    }
+
+    /** The normalised text with a space on either side, for {@link #containsPhrase}. */
+    public static String padded(String text) {
+        return " " + normalize(text) + " ";
+    }
+
+    /**
+     * True when the normalised tokens of {@code phrase} occur as a contiguous run of whole tokens in the text
+     * {@code paddedText} (made by {@link #padded}): "Finn Tanaka" does not occur in "Finn Okafor met Tanaka", and
+     * "Quito" does not occur in "Quitor". An empty phrase occurs nowhere.
+     */
+    public static boolean containsPhrase(String paddedText, String phrase) {
+        String n = normalize(phrase);
+        return !n.isEmpty() && paddedText.contains(" " + n + " ");
     }
 
     /** Levenshtein distance (insert, delete, substitute; each costs 1). */

@@ -43,9 +43,9 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--ood", description = "out-of-domain questions JSONL, the forgetting check (default: none)") Path ood;
     @Option(names = "--corpus", required = true, split = ",", description = "corpus JSONL files {id,title,text}, comma-separated; each file's name is its source") List<Path> corpus;
     @Option(names = "--train-questions", description = "training split for normative items, never the evaluation sets (default: none, no normative items)") Path trainQuestions;
-    @Option(names = "--general", description = "general instruction JSONL ({prompt,completion} or {instruction,input,output}) (default: none, no general items)") Path general;
+    @Option(names = "--general", description = "general data JSONL ({prompt,completion}, {instruction,input,output} or {text}) (default: none, no general items)") Path general;
     @Option(names = "--rounds", required = true, description = "round limit") int rounds;
-    @Option(names = "--method", defaultValue = "osft", description = "osft or seqft (default: ${DEFAULT-VALUE})") String method;
+    @Option(names = "--method", defaultValue = "osft", description = "osft (the published method: training under the subspace constraint) or seqft (default: ${DEFAULT-VALUE})") String method;
     @Option(names = "--out", required = true, description = "run directory") Path out;
     @Option(names = "--index", description = "BM25 index directory (default RUN_DIR/index; reused while the corpus is unchanged)") Path index;
 
@@ -62,13 +62,13 @@ final class EvolveCommand implements Callable<Integer> {
             description = "normative items (training questions paired with a passage) per retrieved passage (default: ${DEFAULT-VALUE})") int normativePerPassage;
     @Option(names = "--points-per-passage", defaultValue = "3",
             description = "most knowledge points per passage that get an extractive and a review item (default: ${DEFAULT-VALUE})") int pointsPerPassage;
-    @Option(names = "--general-per-passage", defaultValue = "1",
+    @Option(names = "--general-per-passage", defaultValue = "2",
             description = "general items per retrieved passage (default: ${DEFAULT-VALUE})") int generalPerPassage;
     @Option(names = "--no-extractive", description = "leave out extractive items") boolean noExtractive;
     @Option(names = "--no-review", description = "leave out review items") boolean noReview;
-    @Option(names = "--replay-share", defaultValue = "0.2", description = "replayed items per new item (default: ${DEFAULT-VALUE})") double replayShare;
+    @Option(names = "--replay-share", defaultValue = "2.0", description = "replayed items from earlier rounds per new item (default: ${DEFAULT-VALUE})") double replayShare;
     @Option(names = "--lr", defaultValue = "1e-5", description = "peak learning rate (default: ${DEFAULT-VALUE})") float lr;
-    @Option(names = "--epochs", defaultValue = "1", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--epochs", defaultValue = "5", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
     @Option(names = "--batch-size", defaultValue = "8",
             description = "examples per micro-batch (default: ${DEFAULT-VALUE})") int batchSize;
     @Option(names = "--grad-accum", defaultValue = "1",

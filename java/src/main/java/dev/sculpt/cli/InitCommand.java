@@ -6,9 +6,11 @@ import dev.sculpt.model.ModelFamily;
 import dev.sculpt.model.Models;
 import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.text.Tokenizer;
+import dev.sculpt.text.WordTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -17,8 +19,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code sculpt init}: a randomly initialised model in Hugging Face layout (config.json, model.safetensors and
- * tokenizer files), by default with the built-in byte-level tokenizer, whose post-processor adds the family's
- * special tokens to an input ({@link ModelFamily#inputTemplate}). The family ({@code --arch}) comes from
+ * tokenizer files), by default with the built-in byte-level tokenizer; {@code --tokenizer words --corpus FILE}
+ * gives a word-level one over the corpus's vocabulary ({@link WordTokenizer}). Either one's post-processor adds
+ * the family's special tokens to an input ({@link ModelFamily#inputTemplate}). The family ({@code --arch}) comes from
  * {@link Models}; t5 is available when the T5 family is in the build.
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
@@ -28,7 +31,15 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "tiny", description = "tiny, small or base (default: ${DEFAULT-VALUE})") String size;
     @Option(names = "--out", required = true, description = "output model directory") Path out;
     @Option(names = "--seed", defaultValue = "0", description = "initialisation seed (default: ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--tokenizer", description = "use this model directory's tokenizer instead of the byte-level one (default: the byte-level tokenizer, 259 ids)") Path tokenizerDir;
+    @Option(names = "--tokenizer", defaultValue = "bytes", paramLabel = "bytes|words|DIR",
+            description = "bytes: the built-in byte-level tokenizer (259 ids); words: one id per word of the --corpus files"
+                    + " (with and without a leading space) plus byte fallback, for small models trained from scratch on"
+                    + " a known vocabulary; DIR: the tokenizer of that model directory (default: ${DEFAULT-VALUE})")
+    String tokenizer;
+    @Option(names = "--corpus", split = ",", paramLabel = "FILE",
+            description = "with --tokenizer words: JSONL files whose string fields (corpus text and titles, questions,"
+                    + " answers, options, prompts, completions) give the vocabulary; comma-separated; no default")
+    List<Path> corpus;
     @Option(names = "--force", description = "replace a non-empty output directory") boolean force;
 
     @Override
@@ -38,20 +49,30 @@ final class InitCommand implements Callable<Integer> {
         if (Files.exists(out) && !force && !isEmptyDir(out)) {
             throw new SculptException("--out: " + out + " already exists and is not empty (use --force to replace it)");
         }
+        if (corpus != null && !tokenizer.equals("words")) throw new SculptException("--corpus is only used with --tokenizer words");
         Tokenizer tok;
         Map<String, byte[]> files;
-        if (tokenizerDir != null) {
-            tok = Models.tokenizer(tokenizerDir);
-            files = Models.sideFiles(tokenizerDir);
-        } else {
+        if (tokenizer.equals("words")) {
+            if (corpus == null || corpus.isEmpty()) throw new SculptException("--tokenizer words needs --corpus FILE (the texts whose words make the vocabulary)");
+            WordTokenizer w = WordTokenizer.fromCorpus(CorpusTexts.read(corpus))
+                    .withInputTemplate(family.inputTemplate(ByteTokenizer.BOS, ByteTokenizer.EOS));
+            tok = w;
+            files = w.files();
+        } else if (tokenizer.equals("bytes")) {
             ByteTokenizer bytes = new ByteTokenizer(family.inputTemplate(ByteTokenizer.BOS, ByteTokenizer.EOS));
             tok = bytes;
             files = bytes.files();
+        } else {
+            Path dir = Path.of(tokenizer);
+            if (!Files.isDirectory(dir)) throw new SculptException("--tokenizer: '" + tokenizer + "' is neither bytes, words nor a model directory");
+            tok = Models.tokenizer(dir);
+            files = Models.sideFiles(dir);
         }
         try (LanguageModel model = family.init(size, tok, seed)) {
             Models.save(model, out, files);
             long params = model.parameters().stream().mapToLong(p -> p.size()).sum();
-            System.out.println("wrote " + arch + " " + size + " (" + params + " parameters, vocabulary " + model.vocabSize() + ") to " + out);
+            System.out.println("wrote " + arch + " " + size + " (" + params + " parameters, vocabulary " + model.vocabSize()
+                    + (tok instanceof WordTokenizer w ? ": " + w.words().size() + " words and the bytes" : "") + ") to " + out);
         }
         if (tok instanceof AutoCloseable c) {
             try { c.close(); } catch (Exception ignored) { /* nothing held that matters */ }

@@ -10,8 +10,9 @@ import java.util.List;
 /**
  * Reads prompt/completion pairs in JSON Lines (through {@link JsonLines}, whose rules every command shares): one
  * object per line, either {@code {"prompt", "completion"}} or {@code {"instruction", "input", "output"}} (Alpaca
- * style; {@code input} may be empty or absent, and the prompt is the instruction, a newline and the input). The
- * prompt may be empty; the completion, output and instruction may not. Task files and CEM's general data both
+ * style; {@code input} may be empty or absent, and the prompt is the instruction, a newline and the input), or
+ * {@code {"text"}} (plain text, an empty prompt: the loss covers all of it). The prompt may be empty; the
+ * completion, output, instruction and text may not. Task files and CEM's general data both
  * read this way.
  */
 public final class JsonlTasks {
@@ -52,6 +53,7 @@ public final class JsonlTasks {
             String prompt = input.isEmpty() ? instr : instr + "\n" + input;
             return new TextPair(prompt, JsonLines.text(o, "output", where));
         }
-        throw new SculptException(where + ": expected fields \"prompt\" and \"completion\", or \"instruction\", \"input\" and \"output\"");
+        if (o.has("text")) return new TextPair("", JsonLines.text(o, "text", where));
+        throw new SculptException(where + ": expected fields \"prompt\" and \"completion\", \"instruction\", \"input\" and \"output\", or \"text\"");
     }
 }

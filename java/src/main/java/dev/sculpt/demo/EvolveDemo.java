@@ -26,6 +26,7 @@ import dev.sculpt.model.llama.LlamaModel;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.text.Tokenizer;
+import dev.sculpt.text.WordTokenizer;
 import dev.sculpt.train.LrSchedule;
 import dev.sculpt.train.TrainConfig;
 import dev.sculpt.train.Trainer;

@@ -5,6 +5,7 @@ import dev.sculpt.model.llama.LlamaFamily;
 import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.text.HfTokenizer;
 import dev.sculpt.text.Tokenizer;
+import dev.sculpt.text.WordTokenizer;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -110,6 +111,7 @@ public final class Models {
     /** The tokenizer saved in a model directory: Sculpt's byte-level one when recognised, else tokenizer.json. */
     public static Tokenizer tokenizer(Path dir) {
         if (ByteTokenizer.isSavedIn(dir)) return ByteTokenizer.load(dir);
+        if (WordTokenizer.isSavedIn(dir)) return WordTokenizer.load(dir);
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             throw new SculptException("no tokenizer.json in model directory " + dir);
         }

@@ -16,6 +16,7 @@ public final class Tokenizers {
     public static Tokenizer load(Path modelDir) {
         if (!Files.isDirectory(modelDir)) throw new SculptException("model directory not found: " + modelDir);
         if (ByteTokenizer.isSavedIn(modelDir)) return ByteTokenizer.load(modelDir);
+        if (WordTokenizer.isSavedIn(modelDir)) return WordTokenizer.load(modelDir);
         if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
             throw new SculptException("no tokenizer.json in model directory " + modelDir);
         }

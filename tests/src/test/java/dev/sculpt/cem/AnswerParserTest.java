@@ -67,6 +67,23 @@ class AnswerParserTest {
     }
 
     @Test
+    void shortAnswerFollowedByMoreSentencesCountsByItsFirstSentence() {
+        Question born = Question.cloze("c", "Finn Okafor was born in", "Quito");
+        ParsedAnswer a = p(born, " Quito. Finn Okafor works as a baker.");
+        assertTrue(a.correct());
+        assertEquals("quito", a.key());
+        assertEquals("first-sentence", a.how());
+        assertFalse(p(born, " Lima. Finn Okafor was born in Quito.").correct(), "only the first sentence counts");
+        assertFalse(p(born, " Quito and Lima. More.").correct());
+        assertFalse(p(born, " Quitor. More.").correct(), "whole answer only");
+        // a dot inside a token is no sentence end; the whole line still counts
+        Question st = Question.shortAnswer("s", "Which city?", "St. Louis");
+        assertTrue(p(st, "St. Louis").correct());
+        assertEquals("exact", p(st, "St. Louis").how());
+        assertTrue(p(sa, "Paris! It is big.").correct());
+    }
+
+    @Test
     void levenshteinHandValues() {
         assertEquals(3, TextNorm.levenshtein("kitten", "sitting"));
         assertEquals(0, TextNorm.levenshtein("", ""));

@@ -71,9 +71,11 @@ class DataBuilderTest {
         assertEquals(List.of("wiki:a", "web:c"), d.cpt().stream().map(TrainingItem::passage).toList());
         assertEquals("", d.cpt().get(0).prompt());
         assertEquals("Ansel. " + ansel.text(), d.cpt().get(0).completion());
-        // every CIT item but the general ones is tied to a CPT passage
+        // extractive and review items are tied to a CPT passage; normative ones are, when the passage supports them
         for (TrainingItem t : d.cit()) {
-            if (!t.kind().equals(TrainingItem.GENERAL)) assertTrue(List.of("wiki:a", "web:c").contains(t.passage()), t.toString());
+            if (t.kind().equals(TrainingItem.EXTRACTIVE) || t.kind().equals(TrainingItem.REVIEW)) {
+                assertTrue(List.of("wiki:a", "web:c").contains(t.passage()), t.toString());
+            }
         }
         var byKind = d.cit().stream().collect(Collectors.groupingBy(TrainingItem::kind, Collectors.counting()));
         assertEquals(2L, byKind.get(TrainingItem.NORMATIVE));
@@ -84,8 +86,9 @@ class DataBuilderTest {
         TrainingItem normA = d.cit().stream().filter(t -> t.kind().equals(TrainingItem.NORMATIVE) && t.passage().equals("wiki:a")).findFirst().orElseThrow();
         assertEquals("Question: Where does Ansel live?\nAnswer:", normA.prompt());
         assertEquals(" Brill", normA.completion());
-        TrainingItem normC = d.cit().stream().filter(t -> t.kind().equals(TrainingItem.NORMATIVE) && t.passage().equals("web:c")).findFirst().orElseThrow();
-        assertEquals(" red", normC.completion());
+        // Cora's passage supports no training question ("red" is not in it): the format item carries no passage
+        assertTrue(d.cit().stream().noneMatch(t -> t.kind().equals(TrainingItem.NORMATIVE) && "web:c".equals(t.passage())));
+        assertEquals(1L, d.cit().stream().filter(t -> t.kind().equals(TrainingItem.NORMATIVE) && t.passage() == null).count());
         // no evaluation question ever becomes training data
         for (TrainingItem t : d.all()) assertTrue(!t.prompt().contains("color of Ansel?") && !t.prompt().contains("color of ANSEL"), t.toString());
         TrainingItem ext = d.cit().stream().filter(t -> t.kind().equals(TrainingItem.EXTRACTIVE) && "teal".equals(t.point())).findFirst().orElseThrow();

@@ -52,7 +52,7 @@ class EvolveCommandTest {
         TinyEvolveFiles f = TinyEvolveFiles.write(dir);
         Path out = dir.resolve("run");
         List<String> a = args(model, f.probe(), f.wiki(), out, "--heldout", f.heldout().toString(),
-                "--train-questions", f.train().toString(), "--save", "--accumulate", "--non-targets", "constrain");
+                "--train-questions", f.train().toString(), "--save", "--method", "osft", "--accumulate", "--non-targets", "constrain");
         a.set(a.indexOf(f.wiki().toString()), f.wiki() + "," + f.web());
         Result r = sculpt(a.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());

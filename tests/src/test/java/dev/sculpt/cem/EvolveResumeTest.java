@@ -141,6 +141,6 @@ class EvolveResumeTest {
     /** A metrics row with its wall time zeroed (the only field that differs between two equal runs). */
     private static RoundMetrics withoutTime(RoundMetrics m) {
         return new RoundMetrics(m.round(), m.probe(), m.heldout(), m.ood(), m.mistakes(), m.uncertain(), m.points(), m.passages(),
-                m.cptItems(), m.citItems(), m.replayItems(), m.trainSteps(), m.firstLoss(), m.lastLoss(), 0);
+                m.cptItems(), m.citItems(), m.replayItems(), m.trainSteps(), m.firstLoss(), m.lastLoss(), 0, m.retrievalHits());
     }
 }

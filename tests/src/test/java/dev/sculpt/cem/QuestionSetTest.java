@@ -34,6 +34,22 @@ class QuestionSetTest {
         assertEquals(f + ":4", s.questions().get(2).origin());
     }
 
+    @Test
+    void clozeQuestionsAreTheirOwnPrompt() throws IOException {
+        Path f = file("{\"id\":\"a\",\"question\":\"Finn Okafor was born in\",\"answer\":\"Quito\",\"cloze\":true}\n"
+                + "{\"id\":\"b\",\"question\":\"Where was Finn Okafor born?\",\"answer\":\"Quito\",\"cloze\":false}\n");
+        QuestionSet s = QuestionSet.load("probe", f);
+        PromptTemplate t = PromptTemplate.defaults();
+        assertTrue(s.questions().get(0).cloze());
+        assertEquals("Finn Okafor was born in", t.render(s.questions().get(0)));
+        assertEquals(" Quito", t.completion(s.questions().get(0)));
+        assertEquals("Question: Where was Finn Okafor born?\nAnswer:", t.render(s.questions().get(1)));
+        String m = error("{\"id\":\"a\",\"question\":\"Q\",\"answer\":\"x\",\"cloze\":\"yes\"}\n");
+        assertTrue(m.contains("q.jsonl:1") && m.contains("cloze"), m);
+        m = error("{\"id\":\"a\",\"question\":\"Q\",\"options\":[\"x\",\"y\"],\"answer\":\"x\",\"cloze\":true}\n");
+        assertTrue(m.contains("q.jsonl:1") && m.contains("cloze question cannot have options"), m);
+    }
+
     private String error(String content) throws IOException {
         Path f = file(content);
         return assertThrows(SculptException.class, () -> QuestionSet.load("probe", f)).getMessage();

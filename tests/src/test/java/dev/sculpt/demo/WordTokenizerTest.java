@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.model.Models;
 import dev.sculpt.text.ByteTokenizer;
+import dev.sculpt.text.Tokenizer;
+import dev.sculpt.text.WordTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -69,6 +75,33 @@ class WordTokenizerTest {
             assertEquals(1, a.encode(" " + q.answer()).length, "answer '" + q.answer() + "' is one token");
             assertEquals(q.question(), a.decode(a.encode(q.question())));
         }
+    }
+
+    @Test
+    void savedAndLoadedBackThroughTheModelDirectory(@TempDir Path dir) throws java.io.IOException {
+        SplittableRandom r = new SplittableRandom();
+        List<String> texts = List.of("Finn Okafor was born in Quito.", "Question: Where was Finn Okafor born?\nAnswer: Quito", randomText(r, 40));
+        WordTokenizer t = WordTokenizer.fromTexts(texts);
+        t.save(dir);
+        assertTrue(WordTokenizer.isSavedIn(dir));
+        assertTrue(!ByteTokenizer.isSavedIn(dir));
+        Tokenizer back = Models.tokenizer(dir);
+        assertTrue(back instanceof WordTokenizer, back.getClass().toString());
+        assertEquals(t.words(), ((WordTokenizer) back).words());
+        for (int i = 0; i < 20; i++) {
+            String s = randomText(r, 30) + " Okafor" + randomText(r, 5);
+            assertArrayEquals(t.encode(s), back.encode(s));
+            assertEquals(s, back.decode(back.encode(s)));
+        }
+        new ByteTokenizer().save(dir.resolve("bytes"));
+        assertTrue(!WordTokenizer.isSavedIn(dir.resolve("bytes")));
+        SculptException e = assertThrows(SculptException.class, () -> WordTokenizer.load(dir.resolve("bytes")));
+        assertTrue(e.getMessage().contains("not Sculpt's word tokenizer"), e.getMessage());
+        String json = Files.readString(dir.resolve("tokenizer.json"));
+        assertTrue(json.contains("\"Finn\" : 259"), "the first word has the first word id");
+        Files.writeString(dir.resolve("tokenizer.json"), json.replace("\"Finn\" : 259", "\"Finn\" : 9999"));
+        e = assertThrows(SculptException.class, () -> WordTokenizer.load(dir));
+        assertTrue(e.getMessage().contains("Finn") && e.getMessage().contains("9999"), e.getMessage());
     }
 
     @Test

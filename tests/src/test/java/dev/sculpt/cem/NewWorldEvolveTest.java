@@ -1,0 +1,95 @@
+package dev.sculpt.cem;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sculpt.cli.Sculpt;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The loop teaches a world it has not seen (issue 17): a user's workflow on {@link PeopleWorld}, all through the
+ * command line. {@code sculpt init --tokenizer words} makes a tiny LLaMA over the world's words;
+ * {@code sculpt continual --method seqft} teaches it the question format and the known half of the people; then
+ * {@code sculpt evolve} with its defaults, {@code --lr} and {@code --method seqft} runs three rounds on the other
+ * half. Probe accuracy must rise by at least 0.2 while ood (the known half) falls by at most 0.1. The method is
+ * given because evolve's default is osft, the published method, and under the constraint this tiny from-scratch
+ * model hardly learns the new people (probe +0.00 to +0.17; README, "Teaching a new world").
+ *
+ * <p>The world's seed is 17; {@code -Dsculpt.newWorldSeed=N} draws another world. Measured on 2026-12-04 (2 shared
+ * CPU cores): seeds 17, 3, 29 gave probe +0.25, +0.33, +0.42 and ood 1.00 -> 1.00; about 35 s per run (teaching
+ * 12 s, evolve 20 s).
+ */
+class NewWorldEvolveTest {
+    @TempDir Path dir;
+
+    static final int HALF = 12;
+    static final String TEACH_LR = "3e-3";
+    static final String TEACH_EPOCHS = "80";
+    static final String EVOLVE_LR = "1e-3";
+
+    private static void sculpt(String... args) {
+        CommandLine cl = Sculpt.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        long t0 = System.nanoTime();
+        int code = cl.execute(args);
+        System.out.printf(Locale.ROOT, "sculpt %s: %.1fs%n", args[0], (System.nanoTime() - t0) / 1e9);
+        assertEquals(0, code, String.join(" ", args) + "\n" + err);
+    }
+
+    @Test
+    void threeRoundsTeachTheNewHalfWithoutForgettingTheFirst() throws IOException {
+        PeopleWorld w = PeopleWorld.generate(Long.getLong("sculpt.newWorldSeed", 17L), HALF, HALF);
+        PromptTemplate template = PromptTemplate.defaults();
+        Path corpus = w.writeCorpus(dir.resolve("corpus.jsonl"));
+        Path probe = PeopleWorld.writeQuestions(dir.resolve("probe.jsonl"), w.probe());
+        Path ood = PeopleWorld.writeQuestions(dir.resolve("ood.jsonl"), w.ood());
+        Path train = PeopleWorld.writeQuestions(dir.resolve("train.jsonl"), w.trainQuestions());
+        Path general = w.writeGeneral(dir.resolve("general.jsonl"));
+        Path teach = PeopleWorld.write(dir.resolve("teach.jsonl"), w.teachItems(template));
+        List<Map<String, String>> check = new ArrayList<>();
+        for (Question q : w.ood().subList(0, 4)) check.add(Map.of("prompt", template.render(q), "completion", template.completion(q)));
+        Path teachCheck = PeopleWorld.write(dir.resolve("teach-check.jsonl"), check);
+
+        Path model = dir.resolve("model");
+        sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--seed", "5",
+                "--tokenizer", "words", "--corpus", corpus + "," + probe + "," + ood + "," + train);
+        Path taught = dir.resolve("teach");
+        sculpt("continual", "--model", model.toString(), "--tasks", teach.toString(), "--eval", teachCheck.toString(),
+                "--method", "seqft", "--out", taught.toString(), "--lr", TEACH_LR, "--epochs", TEACH_EPOCHS, "--weight-decay", "0");
+        Path run = dir.resolve("run");
+        List<String> evolve = new ArrayList<>(List.of("evolve", "--model", taught.resolve("checkpoints/task-01-teach").toString(),
+                "--questions", probe.toString(), "--ood", ood.toString(), "--corpus", corpus.toString(),
+                "--train-questions", train.toString(), "--general", general.toString(), "--rounds", "3",
+                "--out", run.toString(), "--lr", EVOLVE_LR, "--method", "seqft"));
+        sculpt(evolve.toArray(String[]::new));
+
+        JsonNode rounds = new ObjectMapper().readTree(run.resolve("metrics.json").toFile()).get("rounds");
+        JsonNode first = rounds.get(0);
+        JsonNode last = rounds.get(rounds.size() - 1);
+        for (JsonNode r : rounds) {
+            System.out.printf(Locale.ROOT, "round %d probe %.3f ood %.3f retrievalHits %s%n", r.get("round").asInt(),
+                    r.get("probe").get("accuracy").asDouble(), r.get("ood").get("accuracy").asDouble(), r.get("retrievalHits"));
+        }
+        double probeGain = last.get("probe").get("accuracy").asDouble() - first.get("probe").get("accuracy").asDouble();
+        double oodLoss = first.get("ood").get("accuracy").asDouble() - last.get("ood").get("accuracy").asDouble();
+        assertTrue(first.get("ood").get("accuracy").asDouble() >= 0.5, "the teaching step taught the known half: " + first);
+        assertTrue(probeGain >= 0.2, "probe gain " + probeGain + ": " + rounds);
+        assertTrue(oodLoss <= 0.1, "ood loss " + oodLoss + ": " + rounds);
+        for (int i = 1; i < rounds.size(); i++) {
+            assertTrue(rounds.get(i).get("retrievalHits").asDouble() > 0.9, "retrieval finds the mistakes' passages: " + rounds.get(i));
+        }
+    }
+}
