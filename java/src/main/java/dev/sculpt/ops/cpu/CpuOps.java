@@ -2,7 +2,6 @@ package dev.sculpt.ops.cpu;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.linalg.ProjectionMode;
-import dev.sculpt.nn.Blas;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
@@ -13,8 +12,9 @@ import org.bytedeco.openblas.global.openblas;
 import org.bytedeco.openblas.global.openblas_full;
 
 /**
- * The host provider: matrix products through OpenBLAS {@code cblas_sgemm} (with {@link Blas}'s threading policy:
- * small products on one OpenBLAS thread), everything else as Java loops over direct buffers, with
+ * The host provider: matrix products through OpenBLAS {@code cblas_sgemm} with the threading policy of
+ * {@code nn.Blas} (products below {@code -Dsculpt.blas.smallMnk} multiply-adds, default 2^27, run on one OpenBLAS
+ * thread, since OpenBLAS's pool collapses on oversubscribed cores; the switch is process-wide), everything else as Java loops over direct buffers, with
  * double accumulation where a row is reduced (norms, softmax sums, log-sum-exp, reductions).
  *
  * <p>Keeps one growable scratch tensor for the attention backward and the projection; not thread-safe.
@@ -22,6 +22,8 @@ import org.bytedeco.openblas.global.openblas_full;
 public final class CpuOps implements Ops {
     private static final String NAME = "cpu";
     private static final int CONFIGURED_THREADS = openblas_full.openblas_get_num_threads();
+    /** m*n*k below which a product runs single-threaded (the same property as nn.Blas; ops does not depend on nn). */
+    private static final long SMALL_MNK = Long.getLong("sculpt.blas.smallMnk", 1L << 27);
     private Tensor scratch = Tensor.allocateHost("cpu scratch", 0);
 
     @Override public String name() { return NAME; }
@@ -110,7 +112,7 @@ public final class CpuOps implements Ops {
                 }
                 continue;
             }
-            boolean single = CONFIGURED_THREADS > 1 && (long) m * n * k < Blas.SMALL_MNK;
+            boolean single = CONFIGURED_THREADS > 1 && (long) m * n * k < SMALL_MNK;
             if (single) openblas_full.openblas_set_num_threads(1);
             try {
                 openblas.cblas_sgemm(openblas.CblasRowMajor,
