@@ -801,6 +801,37 @@ class OpsContractTest {
         });
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providers")
+    void inPlaceWhereTheContractAllowsIt(String provider) {
+        run(provider, c -> {
+            int n = 3, d = 6;
+            float[] xv = c.values(n * d), wv = c.values(d), gv = c.values(n * d);
+            // out of place first, then the same op in place: the same float32 arithmetic, so the same bits
+            Tensor x = c.put("x", xv, n, d), w = c.put("w", wv, d), y = c.zeros("y", n, d), r = c.zeros("rstd", n);
+            c.ops.rmsNormForward(x, w, 1e-5f, y, r);
+            Tensor xi = c.put("x in place", xv, n, d), ri = c.zeros("rstd in place", n);
+            c.ops.rmsNormForward(xi, w, 1e-5f, xi, ri);
+            assertArrayEquals(c.get(y), c.get(xi), c.where("rmsnorm forward with y = x"));
+
+            Tensor dy = c.put("dy", gv, n, d), dx = c.zeros("dx", n, d), dw = c.zeros("dw", d);
+            c.ops.rmsNormBackward(x, w, r, dy, dx, dw);
+            Tensor dyi = c.put("dy in place", gv, n, d), dwi = c.zeros("dw in place", d);
+            c.ops.rmsNormBackward(x, w, r, dyi, dyi, dwi);
+            assertArrayEquals(c.get(dx), c.get(dyi), c.where("rmsnorm backward with dx = dy"));
+
+            Tensor relu = c.put("relu in place", xv, n, d);
+            c.ops.reluForward(relu, relu);
+            float[] want = new float[n * d];
+            for (int i = 0; i < want.length; i++) want[i] = Math.max(xv[i], 0f);
+            assertArrayEquals(want, c.get(relu), c.where("relu forward with y = x"));
+            Tensor g = c.put("relu dy in place", gv, n, d);
+            c.ops.reluBackward(x, g, g);
+            for (int i = 0; i < want.length; i++) want[i] = xv[i] > 0 ? gv[i] : 0f;
+            assertArrayEquals(want, c.get(g), c.where("relu backward with dx = dy"));
+        });
+    }
+
     // ------------------------------------------------------------------ bad input
 
     @ParameterizedTest(name = "{0}")
