@@ -302,7 +302,7 @@ public final class ContinualDemo {
             }
             out.println(row.toString().stripTrailing());
         }
-        String col = "%-14s%-" + (w * t + 4) + "s%s%n";
+        String col = "%-14s%-" + Math.max(w * t + 4, r.osft().retention.summary().length() + 2) + "s%s%n";
         out.println();
         out.printf(Locale.ROOT, col, "", "osft", "seqft");
         out.printf(Locale.ROOT, col, "AA (%)", fmt(r.osft().averageAccuracy), fmt(r.seqft().averageAccuracy));

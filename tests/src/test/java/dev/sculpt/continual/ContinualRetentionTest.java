@@ -82,6 +82,26 @@ class ContinualRetentionTest {
         }
         assertNotEquals(ret.get("baseline").asDouble(), ret.get("perplexity").get(1).asDouble(), "training at lr 1e-2 moves the model");
         assertTrue(r.out().contains("retention perplexity " + rec.retention.summary()), r.out());
+
+        // --resume must keep measuring on the same file, and may not drop it
+        String[] again = {"continual", "--model", model.toString(), "--tasks", a + "," + b, "--method", "seqft",
+                "--lr", "1e-2", "--epochs", "2", "--batch-size", "4", "--out", out.toString(), "--resume"};
+        Run dropped = sculpt(again);
+        assertEquals(2, dropped.code());
+        assertTrue(dropped.err().contains("general.txt") && dropped.err().contains("--retain"), dropped.err());
+        Path other = dir.resolve("other.txt");
+        Files.writeString(other, "another text\n");
+        String[] withOther = java.util.Arrays.copyOf(again, again.length + 2);
+        withOther[again.length] = "--retain";
+        withOther[again.length + 1] = other.toString();
+        Run changed = sculpt(withOther);
+        assertEquals(2, changed.code());
+        assertTrue(changed.err().contains("general.txt") && changed.err().contains("other.txt"), changed.err());
+        withOther[again.length + 1] = text.toString();
+        Run same = sculpt(withOther);
+        assertEquals(0, same.code(), same.err());
+        JsonNode after = new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).get("retention");
+        assertEquals(ret, after, "a complete run resumed with the same file keeps its measurements");
     }
 
     @Test

@@ -36,6 +36,18 @@ class ContinualDemoTest {
     }
 
     @Test
+    void storyCorpusIsDeterministicWithDistinctHeldOutSentences() {
+        List<List<String>> a = StoryCorpus.generate(500, 50, 3), b = StoryCorpus.generate(500, 50, 3);
+        assertEquals(a, b);
+        assertEquals(500, a.get(0).size());
+        assertEquals(50, a.get(1).size());
+        Set<String> train = new HashSet<>(a.get(0));
+        assertEquals(500, train.size());
+        for (String s : a.get(1)) assertTrue(!train.contains(s), "held-out sentence seen in pre-training: " + s);
+        assertTrue(!a.equals(StoryCorpus.generate(500, 50, 4)), "another seed gives another corpus");
+    }
+
+    @Test
     void smallDemoRunsBothMethodsWritesTheReportAndReusesTheCachedBase() throws Exception {
         ContinualDemo.Options o = ContinualDemo.Options.defaults(dir).withSize(32, 4, 1).withModel(32, 1)
                 .withPretrain(64, 16, 1, 3e-3f).withProgress(false);
