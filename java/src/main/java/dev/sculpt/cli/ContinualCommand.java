@@ -83,7 +83,7 @@ public final class ContinualCommand implements Callable<Integer> {
             description = "AdamW decoupled weight decay, per unit learning rate (default: ${DEFAULT-VALUE})") float weightDecay;
     @Option(names = "--clip", defaultValue = "1.0", description = "global gradient L2-norm limit, 0 = off (default: ${DEFAULT-VALUE})") float clip;
 
-    @Option(names = "--rank-policy", defaultValue = "importance",
+    @Option(names = "--rank-policy", defaultValue = "schedule",
             description = "OSFT preserved ranks: importance (layer importance with --mrr/--trr), schedule ((t-1)/T of min(m, n) for task t of T) or a ratio in [0, 1] of min(m, n) (default: ${DEFAULT-VALUE})")
     String rankPolicy;
 

@@ -1,12 +1,18 @@
 package dev.sculpt.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sculpt.osft.RankPolicy;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** {@code sculpt continual} protects the given (pre-trained) model from the first task on unless told not to. */
+/**
+ * {@code sculpt continual}'s defaults for a pre-trained base: the given model is protected from the first task on
+ * unless told not to, and the preserved rank follows the schedule (t-1)/T, the policy that kept earlier tasks on the
+ * stories260K retention benchmark (bench/RESULTS.md).
+ */
 class ContinualDefaultsTest {
     private static ContinualCommand parse(String... extra) {
         ContinualCommand c = new ContinualCommand();
@@ -23,5 +29,11 @@ class ContinualDefaultsTest {
         assertTrue(parse().options().protectInitial());
         assertTrue(parse("--protect-initial").options().protectInitial());
         assertFalse(parse("--no-protect-initial").options().protectInitial());
+    }
+
+    @Test
+    void theScheduleIsTheDefaultRankPolicy() {
+        assertEquals(RankPolicy.Kind.SCHEDULE, parse().options().rankPolicy().kind());
+        assertEquals(RankPolicy.Kind.IMPORTANCE, parse("--rank-policy", "importance").options().rankPolicy().kind());
     }
 }
