@@ -118,4 +118,40 @@ class WordTokenizerTest {
         for (int i = 0; i < n; i++) sb.append(ALPHABET.charAt(r.nextInt(ALPHABET.length())));
         return sb.toString();
     }
+
+    /**
+     * The saved tokenizer.json read by the Hugging Face tokenizers library gives Sculpt's ids for every input, with
+     * and without the input template (post-processor): vocabulary words, unknown words, specials written in the
+     * text, and random strings over an alphabet with accents, whitespace runs and a non-Latin symbol.
+     */
+    @Test
+    void huggingFaceTokenizersEncodeTheSavedFileAsSculptDoes(@TempDir Path dir) throws Exception {
+        WordTokenizer t = WordTokenizer.fromCorpus(List.of("Finn Okafor was born in Quito.", "Where was Ada Novak born? Lima"));
+        t.save(dir);
+        List<String> texts = new java.util.ArrayList<>(List.of("Finn Okafor was born in Quito.", " Quitor", "Finnish",
+                "<s>Ada</s> Novak<pad>", "", "  born  in\tLima\n", "Where was Ada born? Lima"));
+        SplittableRandom r = new SplittableRandom(41);
+        for (int i = 0; i < 200; i++) {
+            StringBuilder sb = new StringBuilder();
+            int n = r.nextInt(1, 30);
+            for (int j = 0; j < n; j++) {
+                sb.append(r.nextInt(4) == 0 ? List.of(" born", " Quito", "Ada", " in", "<s>").get(r.nextInt(5))
+                        : String.valueOf(ALPHABET.charAt(r.nextInt(ALPHABET.length()))));
+            }
+            texts.add(sb.toString());
+        }
+        try (ai.djl.huggingface.tokenizers.HuggingFaceTokenizer hf = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(
+                dir.resolve("tokenizer.json"), java.util.Map.of("truncation", "false", "padding", "false"))) {
+            for (String text : texts) {
+                assertArrayEquals(t.encode(text), longsToInts(hf.encode(text, false, false).getIds()), "'" + text + "'");
+                assertArrayEquals(t.encodeInput(text), longsToInts(hf.encode(text, true, false).getIds()), "input '" + text + "'");
+            }
+        }
+    }
+
+    private static int[] longsToInts(long[] ids) {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) out[i] = Math.toIntExact(ids[i]);
+        return out;
+    }
 }
