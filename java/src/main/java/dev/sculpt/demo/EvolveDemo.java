@@ -1,6 +1,7 @@
 package dev.sculpt.demo;
 
 import dev.sculpt.backend.Backends;
+import dev.sculpt.backend.cpu.BlasThreads;
 import dev.sculpt.cem.ContinualRoundTrainer;
 import dev.sculpt.cem.DataOptions;
 import dev.sculpt.cem.EvalReport;
@@ -36,7 +37,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.bytedeco.openblas.global.openblas_full;
 
 /**
  * {@code sculpt demo --evolve}: the CEM loop on {@link KnowledgeWorld} with a tiny LLaMA and a word-level tokenizer
@@ -95,13 +95,7 @@ public final class EvolveDemo {
 
     public static EvolveResult run(PrintStream out, Path workDir, Settings s) {
         // the demo's matrices are tiny: one BLAS thread beats OpenBLAS's thread start-up on every call
-        int blasThreads = openblas_full.openblas_get_num_threads();
-        openblas_full.openblas_set_num_threads(1);
-        try {
-            return runTiny(out, workDir, s);
-        } finally {
-            openblas_full.openblas_set_num_threads(blasThreads);
-        }
+        return BlasThreads.singleThreaded(() -> runTiny(out, workDir, s));
     }
 
     private static EvolveResult runTiny(PrintStream out, Path workDir, Settings s) {

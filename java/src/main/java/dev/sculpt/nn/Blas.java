@@ -1,28 +1,22 @@
 package dev.sculpt.nn;
 
+import dev.sculpt.backend.cpu.BlasThreads;
 import org.bytedeco.openblas.global.openblas;
-import org.bytedeco.openblas.global.openblas_full;
 
 /**
  * Row-major float32 matrix products through OpenBLAS {@code cblas_sgemm}, addressed by element offsets into
  * {@link FloatArray}s so that strided sub-matrices (one attention head, one sequence of a packed batch) need no
  * copies.
  *
- * <p>Threading: products below {@link #SMALL_MNK} multiply-adds (default 2^27, about 8 ms of one core; set
+ * <p>Threading ({@link BlasThreads#runProduct}): products below {@link BlasThreads#SMALL_MNK} multiply-adds (default 2^27, about 8 ms of one core; set
  * {@code -Dsculpt.blas.smallMnk=N}) run on one OpenBLAS thread; larger ones use OpenBLAS's configured thread
  * count (OPENBLAS_NUM_THREADS). Measured on a 2-core machine under load 8-20 (other processes running), a tiny
  * LLaMA step (8 x 48 tokens) took 50-75 ms with single-threaded products and 280-860 ms with OpenBLAS's own
  * threading: its spin-waiting pool collapses when cores are oversubscribed, and a tiny model's step is made of
- * small products that gain little from a second thread anyway. The switch goes through
- * {@code openblas_set_num_threads}, which is process-wide: do not run this concurrently with other code that
- * changes OpenBLAS's thread count.
+ * small products that gain little from a second thread anyway. The thread count is process-wide and owned by
+ * {@link BlasThreads}.
  */
 public final class Blas {
-    /** m*n*k below which a product runs single-threaded. */
-    public static final long SMALL_MNK = Long.getLong("sculpt.blas.smallMnk", 1L << 27);
-
-    private static final int CONFIGURED_THREADS = openblas_full.openblas_get_num_threads();
-
     private Blas() {}
 
     /**
@@ -45,15 +39,9 @@ public final class Blas {
             }
             return;
         }
-        boolean single = CONFIGURED_THREADS > 1 && (long) m * n * k < SMALL_MNK;
-        if (single) openblas_full.openblas_set_num_threads(1);
-        try {
-            openblas.cblas_sgemm(openblas.CblasRowMajor,
-                    transA ? openblas.CblasTrans : openblas.CblasNoTrans,
-                    transB ? openblas.CblasTrans : openblas.CblasNoTrans,
-                    m, n, k, alpha, a.at(aOff), lda, b.at(bOff), ldb, beta, c.at(cOff), ldc);
-        } finally {
-            if (single) openblas_full.openblas_set_num_threads(CONFIGURED_THREADS);
-        }
+        BlasThreads.runProduct((long) m * n * k, () -> openblas.cblas_sgemm(openblas.CblasRowMajor,
+                transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                m, n, k, alpha, a.at(aOff), lda, b.at(bOff), ldb, beta, c.at(cOff), ldc));
     }
 }

@@ -6,7 +6,6 @@ import static org.bytedeco.openblas.global.openblas.LAPACKE_dgesdd;
 import static org.bytedeco.openblas.global.openblas.LAPACKE_dorgqr;
 
 import dev.sculpt.tensor.MatrixBatch;
-import org.bytedeco.openblas.global.openblas_full;
 import java.util.SplittableRandom;
 
 /**
@@ -183,13 +182,7 @@ public final class DenseF64 {
      * nothing, and on a machine shared with other busy processes threaded OpenBLAS slows down tenfold.
      */
     private static int singleThreaded(java.util.function.IntSupplier call) {
-        int before = openblas_full.openblas_get_num_threads();
-        openblas_full.openblas_set_num_threads(1);
-        try {
-            return call.getAsInt();
-        } finally {
-            openblas_full.openblas_set_num_threads(before);
-        }
+        return dev.sculpt.backend.cpu.BlasThreads.singleThreaded(call::getAsInt);
     }
 
     private static void check(int info, String what) {

@@ -6,29 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sculpt.cli.CliRun;
 import dev.sculpt.cli.Sculpt;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class EvolveCommandTest {
     @TempDir Path dir;
 
-    private record Result(int code, String err) {}
-
-    private static Result sculpt(String... args) {
-        CommandLine cl = Sculpt.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Result(code, err.toString());
+    private static CliRun sculpt(String... args) {
+        return CliRun.of(args);
     }
 
     private Path write(String name, String... lines) throws IOException {
@@ -54,7 +46,7 @@ class EvolveCommandTest {
         List<String> a = args(model, f.probe(), f.wiki(), out, "--heldout", f.heldout().toString(),
                 "--train-questions", f.train().toString(), "--save", "--method", "osft", "--accumulate", "--non-targets", "constrain");
         a.set(a.indexOf(f.wiki().toString()), f.wiki() + "," + f.web());
-        Result r = sculpt(a.toArray(String[]::new));
+        CliRun r = sculpt(a.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
         JsonNode rounds = m.get("rounds");
@@ -71,11 +63,11 @@ class EvolveCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("evolve-state.json")));
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/round-01/model.safetensors")));
 
-        Result again = sculpt(a.toArray(String[]::new));
+        CliRun again = sculpt(a.toArray(String[]::new));
         assertEquals(2, again.code(), "a RUN_DIR that holds a run needs --resume");
         assertTrue(again.err().contains("--resume"), again.err());
         a.add("--resume");
-        Result resumed = sculpt(a.toArray(String[]::new));
+        CliRun resumed = sculpt(a.toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed.err());
     }
 
@@ -88,7 +80,7 @@ class EvolveCommandTest {
         Path out = dir.resolve("run");
 
         Path malformed = write("bad.jsonl", "{\"id\":\"p1\",\"question\":\"Q?\",\"answer\":\"A\"}", "{\"id\":\"p2\",\"question\":");
-        Result r = sculpt(args(model, malformed, corpus, out).toArray(String[]::new));
+        CliRun r = sculpt(args(model, malformed, corpus, out).toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("bad.jsonl:2") && r.err().contains("malformed JSON"), r.err());
 

@@ -13,10 +13,7 @@ import dev.sculpt.io.DType;
 import dev.sculpt.io.HalfFloats;
 import dev.sculpt.io.SafeTensors;
 import dev.sculpt.io.TensorSource;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -37,22 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DecomposeCommandTest {
     @TempDir Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run sculpt(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Sculpt.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun sculpt(String... args) {
+        return CliRun.of(args);
     }
 
     /** A fresh m x n float64 matrix with singular values 0.6^i (well separated) and random singular vectors. */
@@ -202,7 +185,7 @@ class DecomposeCommandTest {
     void rankRandomizedMatchesLapack() throws IOException {
         Path in = input(101);
         Path out = dir.resolve("out.safetensors");
-        Run r = sculpt("decompose", "--in", in.toString(), "--rank", "6", "--method", "randomized", "--seed", "5",
+        CliRun r = sculpt("decompose", "--in", in.toString(), "--rank", "6", "--method", "randomized", "--seed", "5",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         checkAgainstLapack(out, "layers.0.q.weight", 6, 1e-4);
@@ -222,7 +205,7 @@ class DecomposeCommandTest {
         input(202);
         Path in = dir.resolve("wide.safetensors");
         Path out = dir.resolve("wide-out.safetensors");
-        Run r = sculpt("decompose", "--in", in.toString(), "--ratio", "0.3", "--method", "exact", "--out", out.toString());
+        CliRun r = sculpt("decompose", "--in", in.toString(), "--ratio", "0.3", "--method", "exact", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         int k = (int) Math.round(0.3 * 25);
         checkAgainstLapack(out, "wide.weight", k, 1e-5);
@@ -234,7 +217,7 @@ class DecomposeCommandTest {
     private void assertFailsCleanly(Path in, String[] args, String... fragments) throws IOException {
         List<String> before = listing(dir);
         String hash = in == null ? null : sha256(in);
-        Run r = sculpt(args);
+        CliRun r = sculpt(args);
         assertNotEquals(0, r.code(), "exit code; stdout:\n" + r.out());
         for (String f : fragments) assertTrue(r.err().contains(f), "'" + f + "' in stderr:\n" + r.err());
         if (in != null) assertEquals(hash, sha256(in), "input untouched");

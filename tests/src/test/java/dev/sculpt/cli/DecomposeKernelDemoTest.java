@@ -34,7 +34,7 @@ class DecomposeKernelDemoTest {
 
     @Test
     void demoCommandRunsTheKernelDemo() {
-        DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--kernels", "--size", "tiny", "--layers", "1",
+        CliRun r = CliRun.of("demo", "--kernels", "--size", "tiny", "--layers", "1",
                 "--device", "cpu");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("mlp.gate_proj") || r.out().contains("gate_proj"), r.out());
@@ -43,15 +43,15 @@ class DecomposeKernelDemoTest {
 
     @Test
     void demoRejectsBadFlags() {
-        DecomposeCommandTest.Run r = DecomposeCommandTest.sculpt("demo", "--layers", "0");
+        CliRun r = CliRun.of("demo", "--layers", "0");
         assertTrue(r.code() != 0 && r.err().contains("--layers"), r.err());
-        r = DecomposeCommandTest.sculpt("demo", "--size", "huge");
+        r = CliRun.of("demo", "--size", "huge");
         assertTrue(r.code() != 0 && r.err().contains("--size"), r.err());
-        r = DecomposeCommandTest.sculpt("demo", "--device", "tpu");
+        r = CliRun.of("demo", "--device", "tpu");
         assertTrue(r.code() != 0 && r.err().contains("tpu"), r.err());
-        r = DecomposeCommandTest.sculpt("demo", "--rank-policy", "1.5");
+        r = CliRun.of("demo", "--rank-policy", "1.5");
         assertTrue(r.code() != 0 && r.err().contains("1.5"), r.err());
-        r = DecomposeCommandTest.sculpt("demo", "--non-targets", "melt");
+        r = CliRun.of("demo", "--non-targets", "melt");
         assertTrue(r.code() != 0 && r.err().contains("melt"), r.err());
     }
 }

@@ -9,25 +9,17 @@ import dev.sculpt.model.Models;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.text.WordTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code sculpt init --tokenizer words --corpus FILE}: the vocabulary, the saved model, and bad input. */
 class InitWordTokenizerTest {
     @TempDir Path dir;
 
-    private record Result(int code, String err) {}
-
-    private static Result sculpt(String... args) {
-        CommandLine cl = Sculpt.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err, true));
-        return new Result(cl.execute(args), err.toString());
+    private static CliRun sculpt(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -36,7 +28,7 @@ class InitWordTokenizerTest {
         Files.writeString(corpus, "{\"id\":\"1\",\"title\":\"Finn Okafor\",\"text\":\"Finn Okafor was born in Quito.\"}\n\n"
                 + "{\"id\":\"q\",\"question\":\"Finn Okafor works as a\",\"answer\":\"baker\",\"options\":[\"baker\",\"potter\"]}\n");
         Path model = dir.resolve("m");
-        Result r = sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--tokenizer", "words", "--corpus", corpus.toString());
+        CliRun r = sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--tokenizer", "words", "--corpus", corpus.toString());
         assertEquals(0, r.code(), r.err());
         Tokenizer tok = Models.tokenizer(model);
         assertTrue(tok instanceof WordTokenizer, tok.getClass().toString());
@@ -53,7 +45,7 @@ class InitWordTokenizerTest {
     @Test
     void badInputIsNamed() throws IOException {
         Path out = dir.resolve("m");
-        Result r = sculpt("init", "--arch", "llama", "--out", out.toString(), "--tokenizer", "words");
+        CliRun r = sculpt("init", "--arch", "llama", "--out", out.toString(), "--tokenizer", "words");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--corpus"), r.err());
         Path noText = dir.resolve("c.jsonl");

@@ -1,6 +1,7 @@
 package dev.sculpt.ops.cpu;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.backend.cpu.BlasThreads;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.Ops;
@@ -9,7 +10,6 @@ import dev.sculpt.ops.TensorChecks;
 import dev.sculpt.tensor.Device;
 import java.nio.FloatBuffer;
 import org.bytedeco.openblas.global.openblas;
-import org.bytedeco.openblas.global.openblas_full;
 
 /**
  * The host provider: matrix products through OpenBLAS {@code cblas_sgemm} with the threading policy of
@@ -21,9 +21,6 @@ import org.bytedeco.openblas.global.openblas_full;
  */
 public final class CpuOps implements Ops {
     private static final String NAME = "cpu";
-    private static final int CONFIGURED_THREADS = openblas_full.openblas_get_num_threads();
-    /** m*n*k below which a product runs single-threaded (the same property as nn.Blas; ops does not depend on nn). */
-    private static final long SMALL_MNK = Long.getLong("sculpt.blas.smallMnk", 1L << 27);
     private Tensor scratch = Tensor.allocateHost("cpu scratch", 0);
 
     @Override public String name() { return NAME; }
@@ -31,7 +28,7 @@ public final class CpuOps implements Ops {
     @Override public Device device() { return Device.HOST; }
 
     @Override public String describe() {
-        return "cpu (OpenBLAS " + CONFIGURED_THREADS + " threads, Java loops)";
+        return "cpu (OpenBLAS " + BlasThreads.get() + " threads, Java loops)";
     }
 
     private Tensor on(String role, Tensor t) {
@@ -112,17 +109,11 @@ public final class CpuOps implements Ops {
                 }
                 continue;
             }
-            boolean single = CONFIGURED_THREADS > 1 && (long) m * n * k < SMALL_MNK;
-            if (single) openblas_full.openblas_set_num_threads(1);
-            try {
-                openblas.cblas_sgemm(openblas.CblasRowMajor,
-                        transA ? openblas.CblasTrans : openblas.CblasNoTrans,
-                        transB ? openblas.CblasTrans : openblas.CblasNoTrans,
-                        m, n, k, alpha, a.hostPointer(aOff + i * strideA), lda,
-                        b.hostPointer(bOff + i * strideB), ldb, beta, c.hostPointer(ci), ldc);
-            } finally {
-                if (single) openblas_full.openblas_set_num_threads(CONFIGURED_THREADS);
-            }
+            long ai = aOff + i * strideA, bi = bOff + i * strideB;
+            BlasThreads.runProduct((long) m * n * k, () -> openblas.cblas_sgemm(openblas.CblasRowMajor,
+                    transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    m, n, k, alpha, a.hostPointer(ai), lda, b.hostPointer(bi), ldb, beta, c.hostPointer(ci), ldc));
         }
     }
 
