@@ -159,7 +159,7 @@ public final class EvolveLoop {
             }
         }
         writeMetrics(runDir, rounds, stop);
-        MetricsPlot.write(runDir.resolve("metrics.png"), rounds);
+        MetricsPlot.write(runDir.resolve("metrics.png"), rounds, retained);
         if (checkpoints != null) checkpoints.finish(stop);
         out.println("stopped: " + stop);
         if (retained != null) out.println("retention perplexity (" + retained.file + "): " + retained.summary());

@@ -6,6 +6,8 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
+import dev.sculpt.retention.RetentionChart;
+import dev.sculpt.retention.RetentionRecord;
 import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
@@ -76,27 +78,13 @@ public final class Report {
 
     /** Retention perplexity (0 = before training, i = after task i) of every run that measured it; null when none did. */
     static XYChart retentionChart(List<RunRecord> runs) {
-        XYChart c = null;
+        java.util.Map<String, RetentionRecord> byLabel = new java.util.LinkedHashMap<>();
         for (RunRecord r : runs) {
-            if (r.retention == null || r.retention.baseline == null) continue;
-            if (c == null) {
-                c = new XYChartBuilder().width(W * 2).height(H).title("retention: perplexity on " + r.retention.file + " (lower is better)")
-                        .xAxisTitle("after task (0: before training)").yAxisTitle("perplexity (log scale)").build();
-                c.getStyler().setXAxisDecimalPattern("0");
-                c.getStyler().setYAxisLogarithmic(true);
-            }
-            int n = r.retention.perplexity.size() + 1;
-            double[] x = new double[n];
-            double[] y = new double[n];
-            y[0] = r.retention.baseline;
-            for (int i = 1; i < n; i++) {
-                x[i] = i;
-                y[i] = r.retention.perplexity.get(i - 1);
-            }
-            String label = c.getSeriesMap().containsKey(r.method) ? r.method + " (" + (c.getSeriesMap().size() + 1) + ")" : r.method;
-            c.addSeries(label, x, y).setMarker(SeriesMarkers.CIRCLE);
+            if (r.retention == null) continue;
+            String label = byLabel.containsKey(r.method) ? r.method + " (" + (byLabel.size() + 1) + ")" : r.method;
+            byLabel.put(label, r.retention);
         }
-        return c;
+        return RetentionChart.of("task", byLabel, W * 2, H);
     }
 
     static XYChart lossChart(RunRecord r) {

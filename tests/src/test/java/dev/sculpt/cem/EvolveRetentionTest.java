@@ -59,6 +59,9 @@ class EvolveRetentionTest {
             double want = measure.perplexity(after);
             assertEquals(want, ret.get("perplexity").get(0).asDouble(), 1e-6 * want);
         }
+        // metrics.png: the accuracy chart (440 px) with the retention chart (360 px) below it
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("metrics.png").toFile());
+        assertEquals(440 + 360, png.getHeight(), "retention chart below the accuracy chart");
     }
 
     @Test
