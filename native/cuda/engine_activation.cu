@@ -51,13 +51,12 @@ __global__ void relu_backward_kernel(float* da, const float* dh, const float* a,
     if (i < count) da[i] = a[i] > 0.0f ? dh[i] : 0.0f;
 }
 
-#ifndef SCULPT_EMULATION
 static unsigned act_blocks(long long count) { return (unsigned) ((count + 255) / 256); }
 
 extern "C" int sculpt_gated_forward(float* h, const float* a, const float* b, long long count, int kind, void* stream) {
     if (count <= 0) return 0;
     if (kind != 0 && kind != 1) return (int) cudaErrorInvalidValue;
-    gated_forward_kernel<<<act_blocks(count), 256, 0, (cudaStream_t) stream>>>(h, a, b, count, kind);
+    SCULPT_LAUNCH(gated_forward_kernel, act_blocks(count), 256, 0, (cudaStream_t) stream)(h, a, b, count, kind);
     return (int) cudaGetLastError();
 }
 
@@ -65,19 +64,18 @@ extern "C" int sculpt_gated_backward(float* da, float* db, const float* dh, cons
                                      int kind, void* stream) {
     if (count <= 0) return 0;
     if (kind != 0 && kind != 1) return (int) cudaErrorInvalidValue;
-    gated_backward_kernel<<<act_blocks(count), 256, 0, (cudaStream_t) stream>>>(da, db, dh, a, b, count, kind);
+    SCULPT_LAUNCH(gated_backward_kernel, act_blocks(count), 256, 0, (cudaStream_t) stream)(da, db, dh, a, b, count, kind);
     return (int) cudaGetLastError();
 }
 
 extern "C" int sculpt_relu_forward(float* h, const float* a, long long count, void* stream) {
     if (count <= 0) return 0;
-    relu_forward_kernel<<<act_blocks(count), 256, 0, (cudaStream_t) stream>>>(h, a, count);
+    SCULPT_LAUNCH(relu_forward_kernel, act_blocks(count), 256, 0, (cudaStream_t) stream)(h, a, count);
     return (int) cudaGetLastError();
 }
 
 extern "C" int sculpt_relu_backward(float* da, const float* dh, const float* a, long long count, void* stream) {
     if (count <= 0) return 0;
-    relu_backward_kernel<<<act_blocks(count), 256, 0, (cudaStream_t) stream>>>(da, dh, a, count);
+    SCULPT_LAUNCH(relu_backward_kernel, act_blocks(count), 256, 0, (cudaStream_t) stream)(da, dh, a, count);
     return (int) cudaGetLastError();
 }
-#endif

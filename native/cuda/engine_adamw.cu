@@ -22,13 +22,11 @@ __global__ void adamw_kernel(float* delta, float* m, float* v, const float* g, c
     delta[i] = d;
 }
 
-#ifndef SCULPT_EMULATION
 extern "C" int sculpt_adamw(float* delta, float* m, float* v, const float* g, const float* w, long long count, float b1, float c1,
                             float b2, float c2, float step_size, float inv_sqrt_bc2, float eps, float wd, void* stream) {
     if (count <= 0) return 0;
     if (!(eps > 0.0f)) return (int) cudaErrorInvalidValue;
-    adamw_kernel<<<(unsigned) ((count + 255) / 256), 256, 0, (cudaStream_t) stream>>>(delta, m, v, g, w, count, b1, c1, b2, c2,
+    SCULPT_LAUNCH(adamw_kernel, (unsigned) ((count + 255) / 256), 256, 0, (cudaStream_t) stream)(delta, m, v, g, w, count, b1, c1, b2, c2,
                                                                                      step_size, inv_sqrt_bc2, eps, wd);
     return (int) cudaGetLastError();
 }
-#endif

@@ -39,14 +39,33 @@ __global__ void cross_entropy_kernel(float* dlogits, float* losses, const float*
     }
 }
 
-#ifndef SCULPT_EMULATION
 #define CE_THREADS 256
+
+// lse[row] = logsumexp(x[row, :]) for rows of `cols` (the forward's saved statistic). One block per row.
+__global__ void logsumexp_rows_kernel(float* lse, const float* x, int cols) {
+    __shared__ float shm[SCULPT_MAX_BLOCK];
+    long long row = blockIdx.x;
+    const float* xr = x + row * cols;
+    float mx = -INFINITY;
+    for (int j = threadIdx.x; j < cols; j += blockDim.x) mx = fmaxf(mx, xr[j]);
+    mx = block_max(mx, shm);
+    float sum = 0.0f;
+    for (int j = threadIdx.x; j < cols; j += blockDim.x) sum += expf(xr[j] - mx);
+    sum = block_sum(sum, shm);
+    if (threadIdx.x == 0) lse[row] = mx + logf(sum);
+}
+
+extern "C" int sculpt_logsumexp_rows(float* lse, const float* x, int n, int cols, void* stream) {
+    if (n <= 0) return 0;
+    if (cols <= 0) return (int) cudaErrorInvalidValue;
+    SCULPT_LAUNCH(logsumexp_rows_kernel, n, CE_THREADS, 0, (cudaStream_t) stream)(lse, x, cols);
+    return (int) cudaGetLastError();
+}
 
 extern "C" int sculpt_cross_entropy(float* dlogits, float* losses, const float* logits, const int* targets, int n, int vocab,
                                     float row_scale, void* stream) {
     if (n <= 0) return 0;
     if (vocab <= 0) return (int) cudaErrorInvalidValue;
-    cross_entropy_kernel<<<n, CE_THREADS, 0, (cudaStream_t) stream>>>(dlogits, losses, logits, targets, vocab, row_scale);
+    SCULPT_LAUNCH(cross_entropy_kernel, n, CE_THREADS, 0, (cudaStream_t) stream)(dlogits, losses, logits, targets, vocab, row_scale);
     return (int) cudaGetLastError();
 }
-#endif

@@ -20,19 +20,17 @@ __global__ void embedding_backward_kernel(float* dtable, const float* dout, cons
     for (int i = 0; i < n; i++) dtable[(long long) ids[i] * dim + j] += dout[(long long) i * dim + j];
 }
 
-#ifndef SCULPT_EMULATION
 extern "C" int sculpt_embedding_forward(float* out, const float* table, const int* ids, int n, int dim, void* stream) {
     if (n <= 0) return 0;
     if (dim <= 0) return (int) cudaErrorInvalidValue;
     long long count = (long long) n * dim;
-    embedding_forward_kernel<<<(unsigned) ((count + 255) / 256), 256, 0, (cudaStream_t) stream>>>(out, table, ids, n, dim);
+    SCULPT_LAUNCH(embedding_forward_kernel, (unsigned) ((count + 255) / 256), 256, 0, (cudaStream_t) stream)(out, table, ids, n, dim);
     return (int) cudaGetLastError();
 }
 
 extern "C" int sculpt_embedding_backward(float* dtable, const float* dout, const int* ids, int n, int dim, void* stream) {
     if (n <= 0) return 0;
     if (dim <= 0) return (int) cudaErrorInvalidValue;
-    embedding_backward_kernel<<<(dim + 127) / 128, 128, 0, (cudaStream_t) stream>>>(dtable, dout, ids, n, dim);
+    SCULPT_LAUNCH(embedding_backward_kernel, (dim + 127) / 128, 128, 0, (cudaStream_t) stream)(dtable, dout, ids, n, dim);
     return (int) cudaGetLastError();
 }
-#endif

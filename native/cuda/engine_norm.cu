@@ -47,14 +47,13 @@ __global__ void rmsnorm_backward_dw_kernel(float* dw, const float* dy, const flo
     dw[j] += acc;
 }
 
-#ifndef SCULPT_EMULATION
 #define NORM_THREADS 256
 
 extern "C" int sculpt_rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int n, int dim, float eps,
                                       void* stream) {
     if (n <= 0) return 0;
     if (dim <= 0 || !(eps > 0.0f)) return (int) cudaErrorInvalidValue;
-    rmsnorm_forward_kernel<<<n, NORM_THREADS, 0, (cudaStream_t) stream>>>(y, rstd, x, w, dim, eps);
+    SCULPT_LAUNCH(rmsnorm_forward_kernel, n, NORM_THREADS, 0, (cudaStream_t) stream)(y, rstd, x, w, dim, eps);
     return (int) cudaGetLastError();
 }
 
@@ -62,10 +61,10 @@ extern "C" int sculpt_rmsnorm_backward(float* dx, float* dw, const float* dy, co
                                        const float* rstd, int n, int dim, int accumulate_dx, void* stream) {
     if (n <= 0) return 0;
     if (dim <= 0) return (int) cudaErrorInvalidValue;
-    rmsnorm_backward_dx_kernel<<<n, NORM_THREADS, 0, (cudaStream_t) stream>>>(dx, dy, x, w, rstd, dim, accumulate_dx);
+    // dw first: it reads dy, which the dx kernel overwrites when dx aliases dy (in place)
     if (dw != nullptr)
-        rmsnorm_backward_dw_kernel<<<(dim + NORM_THREADS - 1) / NORM_THREADS, NORM_THREADS, 0, (cudaStream_t) stream>>>(
+        SCULPT_LAUNCH(rmsnorm_backward_dw_kernel, (dim + NORM_THREADS - 1) / NORM_THREADS, NORM_THREADS, 0, (cudaStream_t) stream)(
             dw, dy, x, rstd, n, dim);
+    SCULPT_LAUNCH(rmsnorm_backward_dx_kernel, n, NORM_THREADS, 0, (cudaStream_t) stream)(dx, dy, x, w, rstd, dim, accumulate_dx);
     return (int) cudaGetLastError();
 }
-#endif

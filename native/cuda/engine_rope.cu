@@ -21,14 +21,12 @@ __global__ void rope_kernel(float* x, int n, int heads, int head_dim, int start_
     h[i + half] = b * c + a * s;
 }
 
-#ifndef SCULPT_EMULATION
 extern "C" int sculpt_rope(float* x, int n, int heads, int head_dim, int start_pos, const float* inv_freq, int backward,
                            void* stream) {
     if (n <= 0 || heads <= 0) return 0;
     if (head_dim <= 0 || head_dim % 2 != 0 || start_pos < 0) return (int) cudaErrorInvalidValue;
     long long pairs = (long long) n * heads * (head_dim / 2);
-    rope_kernel<<<(unsigned) ((pairs + 255) / 256), 256, 0, (cudaStream_t) stream>>>(x, n, heads, head_dim, start_pos, inv_freq,
+    SCULPT_LAUNCH(rope_kernel, (unsigned) ((pairs + 255) / 256), 256, 0, (cudaStream_t) stream)(x, n, heads, head_dim, start_pos, inv_freq,
                                                                                      backward ? -1.0f : 1.0f);
     return (int) cudaGetLastError();
 }
-#endif

@@ -45,20 +45,18 @@ __global__ void attention_softmax_backward_kernel(float* ds, const float* dp, co
     for (int j = threadIdx.x; j < tk; j += blockDim.x) dr[j] = pr[j] * (gr[j] - dot);
 }
 
-#ifndef SCULPT_EMULATION
 #define SOFTMAX_THREADS 128
 
 extern "C" int sculpt_attention_softmax_forward(float* p, const float* bias, int heads, int tq, int tk, int q_start, int causal,
                                                 void* stream) {
     if (heads <= 0 || tq <= 0 || tk <= 0) return 0;
     if (q_start < 0) return (int) cudaErrorInvalidValue;
-    attention_softmax_forward_kernel<<<heads * tq, SOFTMAX_THREADS, 0, (cudaStream_t) stream>>>(p, bias, tq, tk, q_start, causal);
+    SCULPT_LAUNCH(attention_softmax_forward_kernel, heads * tq, SOFTMAX_THREADS, 0, (cudaStream_t) stream)(p, bias, tq, tk, q_start, causal);
     return (int) cudaGetLastError();
 }
 
 extern "C" int sculpt_attention_softmax_backward(float* ds, const float* dp, const float* p, int rows, int tk, void* stream) {
     if (rows <= 0 || tk <= 0) return 0;
-    attention_softmax_backward_kernel<<<rows, SOFTMAX_THREADS, 0, (cudaStream_t) stream>>>(ds, dp, p, tk);
+    SCULPT_LAUNCH(attention_softmax_backward_kernel, rows, SOFTMAX_THREADS, 0, (cudaStream_t) stream)(ds, dp, p, tk);
     return (int) cudaGetLastError();
 }
-#endif

@@ -96,7 +96,7 @@ int sculpt_project_update(float* d, int count, int m, int n, const float* a1, co
 /* ---- training engine (forward and backward side by side; CPU references in dev.sculpt.nn and dev.sculpt.train) ---- */
 /** RMSNorm rows: y = w * x / sqrt(mean(x^2) + eps); rstd[i] = 1/rms of row i (rstd may be null). */
 int sculpt_rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int n, int dim, float eps, void* stream);
-/** Its backward: dx (= or += when accumulate_dx) and dw += (dw may be null), from x and the saved rstd. */
+/** Its backward: dx (= or += when accumulate_dx; may alias dy) and dw += (dw may be null), from x and the saved rstd. */
 int sculpt_rmsnorm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w, const float* rstd, int n,
                             int dim, int accumulate_dx, void* stream);
 /** Rotary embedding in place (HF rotate-half), rows of heads * head_dim at positions start_pos + row; backward != 0 turns back. */
@@ -118,6 +118,13 @@ int sculpt_attention_softmax_backward(float* ds, const float* dp, const float* p
 /** Per-row loss (0 for target -100) and row_scale * (softmax - onehot) into dlogits (may alias logits, may be null). */
 int sculpt_cross_entropy(float* dlogits, float* losses, const float* logits, const int* targets, int n, int vocab,
                          float row_scale, void* stream);
+/** lse[i] = logsumexp of row i of x [n, cols] (cross-entropy's saved statistic). */
+int sculpt_logsumexp_rows(float* lse, const float* x, int n, int cols, void* stream);
+/**
+ * Reduction of x (count floats) in double: op 0 sum, 1 sum of squares, 2 number of NaN or infinite elements.
+ * Block b of `blocks` (>= 1) writes its partial result to partials[b]; the caller adds the partials.
+ */
+int sculpt_reduce(const float* x, long long count, int op, double* partials, int blocks, void* stream);
 /** out[i] = table[ids[i]]. */
 int sculpt_embedding_forward(float* out, const float* table, const int* ids, int n, int dim, void* stream);
 /** dtable[ids[i]] += dout[i], deterministic (no atomics). */

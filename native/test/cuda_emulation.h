@@ -1,6 +1,11 @@
 // Just enough of CUDA's execution model to run Sculpt's kernels on CPU threads for testing without a GPU:
 // one std::thread per CUDA thread, one block at a time, __syncthreads as a std::barrier, __shared__ variables
 // as function statics (shared by the block's threads). Not a general emulator; see kernel_emulation_test.cpp.
+// Also the few runtime-API pieces the host launch wrappers use (cudaStream_t, cudaError_t, cudaGetLastError), so
+// that the wrappers, with their launch configurations, build with g++ into libsculpt_cuda_emulated.so. A launch
+// with a configuration the GPU would refuse (empty grid or block, over 1024 threads per block, grid.y or grid.z
+// over 65535) runs nothing and sets the error cudaGetLastError reports, as on the device. Launches are serialized
+// (the emulation's block state is process-wide), so several host threads may launch.
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -9,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <math.h>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -17,17 +23,35 @@ struct dim3 {
     constexpr dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
 };
 
+typedef struct CUstream_st* cudaStream_t;
+enum cudaError_t { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorInvalidConfiguration = 9 };
+
 namespace sculpt_emu {
 inline thread_local dim3 thread_idx, block_idx;
 inline dim3 block_dim, grid_dim;
 inline std::barrier<>* bar = nullptr;
 inline std::vector<double> shared_mem;
 inline std::atomic<int> or_acc{0};
+inline std::mutex launch_lock;
+inline cudaError_t last_error = cudaSuccess;
 inline void* dynamic_shared() { return shared_mem.data(); }
 
-/** Runs kernel<<<grid, block, shared>>>(args...) to completion. */
+/** The limits of every CUDA GPU since compute capability 3.0 (sm_80 and sm_90 included). */
+inline bool valid_configuration(dim3 grid, dim3 block, size_t shared) {
+    unsigned long long threads = (unsigned long long) block.x * block.y * block.z;
+    if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0) return false;
+    if (threads > 1024 || block.z > 64 || grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535) return false;
+    return shared <= 48 * 1024;
+}
+
+/** Runs kernel<<<grid, block, shared>>>(args...) to completion (nothing, and an error, for a bad configuration). */
 template <class K, class... A>
 void launch(dim3 grid, dim3 block, size_t shared, K kernel, A... args) {
+    std::lock_guard<std::mutex> guard(launch_lock);
+    if (!valid_configuration(grid, block, shared)) {
+        last_error = cudaErrorInvalidConfiguration;
+        return;
+    }
     grid_dim = grid;
     block_dim = block;
     shared_mem.assign(shared / sizeof(double) + 2, 0.0);
@@ -49,7 +73,28 @@ void launch(dim3 grid, dim3 block, size_t shared, K kernel, A... args) {
                 for (auto& th : ts) th.join();
             }
 }
+
+/** What SCULPT_LAUNCH(kernel, grid, block, shared, stream)(args...) becomes under the emulation. */
+template <class K>
+struct launcher {
+    K kernel;
+    dim3 grid, block;
+    size_t shared;
+    template <class... A>
+    void operator()(A... args) const { launch(grid, block, shared, kernel, args...); }
+};
+
+template <class K>
+launcher<K> make_launcher(K kernel, dim3 grid, dim3 block, size_t shared) { return launcher<K>{kernel, grid, block, shared}; }
 }  // namespace sculpt_emu
+
+/** Returns and clears the error of the last refused launch (launches run synchronously, so none fail later). */
+inline cudaError_t cudaGetLastError() {
+    std::lock_guard<std::mutex> guard(sculpt_emu::launch_lock);
+    cudaError_t e = sculpt_emu::last_error;
+    sculpt_emu::last_error = cudaSuccess;
+    return e;
+}
 
 #define threadIdx sculpt_emu::thread_idx
 #define blockIdx sculpt_emu::block_idx

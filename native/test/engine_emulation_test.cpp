@@ -16,6 +16,7 @@
 #include "../cuda/engine_embedding.cu"
 #include "../cuda/engine_norm.cu"
 #include "../cuda/engine_rope.cu"
+#include "../cuda/engine_reduce.cu"
 #include "../cuda/engine_softmax.cu"
 
 using sculpt_emu::launch;
@@ -327,6 +328,23 @@ static void test_adamw() {
     std::printf("ok adamw: three steps bit-identical to the CPU optimizer's float arithmetic\n");
 }
 
+// ---- the host launch wrappers and the shim's launch-configuration check ----
+static void test_wrappers_and_launch_limits() {
+    int count = 300;   // two blocks of 256 in sculpt_relu_forward's configuration, the second one partly idle
+    vecf a = randf(count), h(count, -7.0f);
+    CHECK(sculpt_relu_forward(h.data(), a.data(), count, nullptr) == 0, "sculpt_relu_forward returned an error");
+    for (int i = 0; i < count; i++) CHECK(h[i] == (a[i] > 0 ? a[i] : 0.0f), "relu wrapper element %d", i);
+    CHECK(sculpt_gated_forward(h.data(), a.data(), a.data(), count, 5, nullptr) == (int) cudaErrorInvalidValue,
+          "an unknown activation kind is refused");
+    // a block of 2048 threads: a GPU refuses the launch, so must the shim, without running the kernel
+    vecf before = h;
+    SCULPT_LAUNCH(relu_forward_kernel, 1, 2048, 0, nullptr)(h.data(), (const float*) a.data(), (long long) count);
+    CHECK(cudaGetLastError() == cudaErrorInvalidConfiguration, "a 2048-thread block was not refused");
+    CHECK(cudaGetLastError() == cudaSuccess, "cudaGetLastError does not clear the error");
+    CHECK(h == before, "a refused launch wrote its output");
+    std::printf("ok launch wrappers, and the device's launch limits under the emulation\n");
+}
+
 int main(int argc, char** argv) {
     seed_used = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : std::random_device{}();
     rng.seed(seed_used);
@@ -342,6 +360,7 @@ int main(int argc, char** argv) {
     test_cross_entropy();
     test_embedding();
     test_adamw();
+    test_wrappers_and_launch_limits();
     std::printf("all engine kernel checks passed\n");
     return 0;
 }

@@ -4,7 +4,7 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.tensor.Device;
 
 /**
- * The training op set over {@link Tensor}s: one interface, one implementation per device (cpu today), one
+ * The training op set over {@link Tensor}s: one interface, one implementation per device (cpu and cuda-emulated today), one
  * contract test suite ({@code OpsContractTest}) that runs every op of every provider present against float64
  * references. Each forward sits beside its backward, and a forward saves what its backward needs (1/rms rows,
  * attention probabilities, log-sum-exp rows) in tensors the caller owns, so a provider keeps no per-call state.
@@ -26,7 +26,7 @@ import dev.sculpt.tensor.Device;
  * <p>Not thread-safe: a provider may keep scratch memory for its ops. Use one provider per training thread.
  */
 public interface Ops extends AutoCloseable {
-    /** Identifier used to select the provider ("cpu"); never branched on by callers. */
+    /** Identifier used to select the provider ("cpu", "cuda-emulated"); never branched on by callers. */
     String name();
 
     /** Where tensors of this provider live. */

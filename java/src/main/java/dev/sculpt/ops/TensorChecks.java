@@ -44,6 +44,29 @@ public final class TensorChecks {
         }
     }
 
+    /**
+     * A gemm operand addressed as {@code batch} [rows, cols] matrices with leading dimension {@code ld} from element
+     * {@code off}, {@code stride} apart: ld covers the columns, offsets and strides are >= 0, and every addressed
+     * element lies inside the tensor.
+     */
+    public static void gemmOperand(String provider, String role, Tensor t, long off, int ld, long stride, int batch,
+                                   int rows, int cols) {
+        if (ld < Math.max(1, cols)) {
+            throw new SculptException(provider + ": gemm " + role + " '" + t.name() + "' has leading dimension " + ld
+                    + " < its " + cols + " columns");
+        }
+        if (off < 0 || stride < 0) {
+            throw new SculptException(provider + ": gemm " + role + " '" + t.name() + "' has a negative offset or stride");
+        }
+        if (batch == 0 || rows == 0 || cols == 0) return;
+        long last = off + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        if (last > t.size()) {
+            throw new SculptException(provider + ": gemm " + role + " '" + t.name() + "' of " + t.size()
+                    + " elements is addressed up to element " + last + " (" + batch + " x [" + rows + ", " + cols
+                    + "], ld " + ld + ", stride " + stride + ", offset " + off + ")");
+        }
+    }
+
     /** Every id is in [0, limit) (or equals {@code allowed}, e.g. the ignore index). */
     public static void ids(String provider, String role, int[] ids, int limit, Integer allowed) {
         if (ids == null) throw new SculptException(provider + ": " + role + " ids are missing (null)");

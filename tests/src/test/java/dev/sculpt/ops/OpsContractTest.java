@@ -819,6 +819,8 @@ class OpsContractTest {
             Tensor dyi = c.put("dy in place", gv, n, d), dwi = c.zeros("dw in place", d);
             c.ops.rmsNormBackward(x, w, r, dyi, dyi, dwi);
             assertArrayEquals(c.get(dx), c.get(dyi), c.where("rmsnorm backward with dx = dy"));
+            // dw reads dy too: overwriting dy with dx before dw is computed would change dw
+            assertArrayEquals(c.get(dw), c.get(dwi), c.where("rmsnorm backward dweight with dx = dy"));
 
             Tensor relu = c.put("relu in place", xv, n, d);
             c.ops.reluForward(relu, relu);

@@ -118,18 +118,7 @@ public final class CpuOps implements Ops {
     }
 
     private static void checkOperand(String role, Tensor t, long off, int ld, long stride, int batch, int rows, int cols) {
-        if (ld < Math.max(1, cols)) {
-            throw new SculptException("cpu: gemm " + role + " '" + t.name() + "' has leading dimension " + ld + " < its " + cols + " columns");
-        }
-        if (off < 0 || stride < 0) {
-            throw new SculptException("cpu: gemm " + role + " '" + t.name() + "' has a negative offset or stride");
-        }
-        if (batch == 0 || rows == 0 || cols == 0) return;
-        long last = off + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
-        if (last > t.size()) {
-            throw new SculptException("cpu: gemm " + role + " '" + t.name() + "' of " + t.size() + " elements is addressed up to element "
-                    + last + " (" + batch + " x [" + rows + ", " + cols + "], ld " + ld + ", stride " + stride + ", offset " + off + ")");
-        }
+        TensorChecks.gemmOperand(NAME, role, t, off, ld, stride, batch, rows, cols);
     }
 
     @Override

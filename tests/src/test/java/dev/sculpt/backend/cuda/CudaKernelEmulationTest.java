@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * references. engine_emulation_test.cpp: the training engine's kernels (RMSNorm, RoPE, SwiGLU / gelu_new / ReLU,
  * attention softmax, cross-entropy, embedding) forward against float64 and backward against central finite
  * differences, and AdamW bit for bit against the CPU optimizer's arithmetic, on fresh random inputs (the seed is
- * printed).
+ * printed); also a host launch wrapper end to end, and a launch beyond the device's limits refused with
+ * cudaErrorInvalidConfiguration.
  */
 class CudaKernelEmulationTest {
     private static Path repoRoot() {
