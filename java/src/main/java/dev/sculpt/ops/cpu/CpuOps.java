@@ -4,6 +4,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.backend.cpu.BlasThreads;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
+import dev.sculpt.ops.OpArguments;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.TensorChecks;
@@ -31,12 +32,14 @@ public final class CpuOps implements Ops {
         return "cpu (OpenBLAS " + BlasThreads.get() + " threads, Java loops)";
     }
 
+    private final OpArguments args = new OpArguments(Device.HOST, NAME);
+
     private Tensor on(String role, Tensor t) {
-        return TensorChecks.on(Device.HOST, NAME, role, t);
+        return args.on(role, t);
     }
 
     private void shape(String role, Tensor t, int... shape) {
-        TensorChecks.shape(NAME, role, t, shape);
+        args.shape(role, t, shape);
     }
 
     private FloatBuffer scratch(long n) {
@@ -88,16 +91,7 @@ public final class CpuOps implements Ops {
     public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                      Tensor a, long aOff, int lda, long strideA, Tensor b, long bOff, int ldb, long strideB,
                      float beta, Tensor c, long cOff, int ldc, long strideC) {
-        if (batch < 0 || m < 0 || n < 0 || k < 0) {
-            throw new SculptException("cpu: gemm sizes must be >= 0, got batch " + batch + ", m " + m + ", n " + n + ", k " + k);
-        }
-        on("gemm A", a);
-        on("gemm B", b);
-        on("gemm C", c);
-        if (strideC == 0 && batch > 1) throw new SculptException("cpu: gemm C '" + c.name() + "' has stride 0 over a batch of " + batch);
-        checkOperand("A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
-        checkOperand("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
-        checkOperand("C", c, cOff, ldc, strideC, batch, m, n);
+        args.gemm(transA, transB, batch, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC);
         if (m == 0 || n == 0) return;
         for (int i = 0; i < batch; i++) {
             long ci = cOff + i * strideC;
@@ -117,41 +111,19 @@ public final class CpuOps implements Ops {
         }
     }
 
-    private static void checkOperand(String role, Tensor t, long off, int ld, long stride, int batch, int rows, int cols) {
-        TensorChecks.gemmOperand(NAME, role, t, off, ld, stride, batch, rows, cols);
-    }
-
     @Override
     public void matmul(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        on("matmul A", a);
-        on("matmul B", b);
-        on("matmul C", c);
-        int[] as = TensorChecks.matrix(NAME, "matmul A", a);
-        int[] bs = TensorChecks.matrix(NAME, "matmul B", b);
-        int[] cs = TensorChecks.matrix(NAME, "matmul C", c);
-        int m = transA ? as[1] : as[0], k = transA ? as[0] : as[1];
-        int kb = transB ? bs[1] : bs[0], n = transB ? bs[0] : bs[1];
-        if (kb != k) {
-            throw new SculptException("cpu: matmul inner sizes differ: A '" + a.name() + "' gives " + k + ", B '" + b.name() + "' gives " + kb);
-        }
-        shape("matmul C", c, m, n);
-        gemm(transA, transB, 1, m, n, k, alpha, a, 0, as[1], 0, b, 0, bs[1], 0, beta, c, 0, cs[1], 0);
+        int[] mm = args.matmul(transA, transB, a, b, c);
+        int m = mm[0], n = mm[1], k = mm[2];
+        gemm(transA, transB, 1, m, n, k, alpha, a, 0, mm[3], 0, b, 0, mm[4], 0, beta, c, 0, mm[5], 0);
     }
 
     // ---------------------------------------------------------------- normalization
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
-        on("rmsnorm x", x);
-        on("rmsnorm weight", w);
-        on("rmsnorm y", y);
-        on("rmsnorm rstd", rstd);
-        int[] s = TensorChecks.matrix(NAME, "rmsnorm x", x);
+        int[] s = args.rmsNormForward(x, w, eps, y, rstd);
         int n = s[0], d = s[1];
-        shape("rmsnorm weight", w, d);
-        shape("rmsnorm y", y, n, d);
-        shape("rmsnorm rstd", rstd, n);
-        if (!(eps > 0)) throw new SculptException("cpu: rmsnorm epsilon must be > 0, got " + eps);
         FloatBuffer xb = x.hostBuffer(), wb = w.hostBuffer(), yb = y.hostBuffer(), rb = rstd.hostBuffer();
         for (int i = 0; i < n; i++) {
             int o = i * d;
@@ -165,19 +137,8 @@ public final class CpuOps implements Ops {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
-        on("rmsnorm x", x);
-        on("rmsnorm weight", w);
-        on("rmsnorm rstd", rstd);
-        on("rmsnorm dy", dy);
-        on("rmsnorm dx", dx);
-        on("rmsnorm dweight", dw);
-        int[] s = TensorChecks.matrix(NAME, "rmsnorm x", x);
+        int[] s = args.rmsNormBackward(x, w, rstd, dy, dx, dw);
         int n = s[0], d = s[1];
-        shape("rmsnorm weight", w, d);
-        shape("rmsnorm rstd", rstd, n);
-        shape("rmsnorm dy", dy, n, d);
-        shape("rmsnorm dx", dx, n, d);
-        shape("rmsnorm dweight", dw, d);
         FloatBuffer xb = x.hostBuffer(), wb = w.hostBuffer(), rb = rstd.hostBuffer(), gb = dy.hostBuffer(),
                 dxb = dx.hostBuffer(), dwb = dw.hostBuffer();
         double[] dwAcc = new double[d];
@@ -211,15 +172,8 @@ public final class CpuOps implements Ops {
     }
 
     private void rope(Tensor x, int heads, int[] positions, float[] invFreq, float sign, String role) {
-        on(role, x);
-        if (invFreq == null || invFreq.length == 0) throw new SculptException("cpu: rope needs inverse frequencies");
+        args.rope(role, x, heads, positions, invFreq);
         int half = invFreq.length, headDim = 2 * half;
-        if (heads <= 0) throw new SculptException("cpu: rope heads must be > 0, got " + heads);
-        if (positions == null) throw new SculptException("cpu: rope positions are missing (null)");
-        shape(role, x, positions.length, heads * headDim);
-        for (int r = 0; r < positions.length; r++) {
-            if (positions[r] < 0) throw new SculptException("cpu: rope position " + positions[r] + " at row " + r + " is negative");
-        }
         FloatBuffer b = x.hostBuffer();
         int width = heads * headDim;
         for (int r = 0; r < positions.length; r++) {
@@ -238,41 +192,11 @@ public final class CpuOps implements Ops {
 
     // ---------------------------------------------------------------- attention
 
-    private int[] attentionShapes(Tensor q, Tensor k, Tensor v, int heads, int kvHeads) {
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new SculptException("cpu: attention heads " + heads + " must be a positive multiple of kv heads " + kvHeads);
-        }
-        int[] qs = TensorChecks.matrix(NAME, "attention q", q);
-        int[] ks = TensorChecks.matrix(NAME, "attention k", k);
-        if (qs[1] % heads != 0) {
-            throw new SculptException("cpu: attention q '" + q.name() + "' width " + qs[1] + " is not a multiple of " + heads + " heads");
-        }
-        int d = qs[1] / heads;
-        shape("attention k", k, ks[0], kvHeads * d);
-        shape("attention v", v, ks[0], kvHeads * d);
-        return new int[] {qs[0], ks[0], d};
-    }
-
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, int heads, int kvHeads, float scale, boolean causal,
                                  int qStart, Tensor bias, Tensor probs, Tensor out) {
-        on("attention q", q);
-        on("attention k", k);
-        on("attention v", v);
-        on("attention probs", probs);
-        on("attention out", out);
-        int[] t = attentionShapes(q, k, v, heads, kvHeads);
+        int[] t = args.attentionForward(q, k, v, heads, kvHeads, causal, qStart, bias, probs, out);
         int tq = t[0], tk = t[1], d = t[2];
-        if (bias != null) {
-            on("attention bias", bias);
-            shape("attention bias", bias, heads, tq, tk);
-        }
-        shape("attention probs", probs, heads, tq, tk);
-        shape("attention out", out, tq, heads * d);
-        if (causal && (qStart < 0 || qStart + tq > tk)) {
-            throw new SculptException("cpu: causal attention needs 0 <= qStart and qStart + tq <= tk, got qStart " + qStart
-                    + ", tq " + tq + ", tk " + tk + " (q '" + q.name() + "', k '" + k.name() + "')");
-        }
         int group = heads / kvHeads, qw = heads * d, kw = kvHeads * d, plane = tq * tk;
         FloatBuffer pb = probs.hostBuffer();
         FloatBuffer bb = bias == null ? null : bias.hostBuffer();
@@ -310,25 +234,8 @@ public final class CpuOps implements Ops {
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, int heads, int kvHeads, float scale, Tensor probs,
                                   Tensor dOut, Tensor dq, Tensor dk, Tensor dv, Tensor dBias) {
-        on("attention q", q);
-        on("attention k", k);
-        on("attention v", v);
-        on("attention probs", probs);
-        on("attention dout", dOut);
-        on("attention dq", dq);
-        on("attention dk", dk);
-        on("attention dv", dv);
-        int[] t = attentionShapes(q, k, v, heads, kvHeads);
+        int[] t = args.attentionBackward(q, k, v, heads, kvHeads, probs, dOut, dq, dk, dv, dBias);
         int tq = t[0], tk = t[1], d = t[2];
-        shape("attention probs", probs, heads, tq, tk);
-        shape("attention dout", dOut, tq, heads * d);
-        shape("attention dq", dq, tq, heads * d);
-        shape("attention dk", dk, tk, kvHeads * d);
-        shape("attention dv", dv, tk, kvHeads * d);
-        if (dBias != null) {
-            on("attention dbias", dBias);
-            shape("attention dbias", dBias, heads, tq, tk);
-        }
         int group = heads / kvHeads, qw = heads * d, kw = kvHeads * d, plane = tq * tk;
         zero(dk);
         zero(dv);
@@ -363,12 +270,8 @@ public final class CpuOps implements Ops {
 
     // ---------------------------------------------------------------- activations
 
-    private void sameSize(String op, Tensor first, Tensor... rest) {
-        on(op + " " + first.name(), first);
-        for (Tensor t : rest) {
-            on(op + " operand", t);
-            TensorChecks.size(NAME, op + " operand", t, first.size());
-        }
+    private long sameSize(String op, Tensor first, Tensor... rest) {
+        return args.sameSize(op, first, rest);
     }
 
     private static double silu(double g) { return g / (1 + Math.exp(-g)); }
@@ -466,13 +369,8 @@ public final class CpuOps implements Ops {
         on("cross-entropy logits", logits);
         on("cross-entropy loss", loss);
         on("cross-entropy lse", lse);
-        int[] s = TensorChecks.matrix(NAME, "cross-entropy logits", logits);
+        int[] s = args.crossEntropy(logits, targets, IGNORE_INDEX);
         int n = s[0], vocab = s[1];
-        if (targets == null || targets.length != n) {
-            throw new SculptException("cpu: cross-entropy logits '" + logits.name() + "' have " + n + " rows but "
-                    + (targets == null ? "no" : targets.length) + " targets");
-        }
-        TensorChecks.ids(NAME, "cross-entropy target for logits '" + logits.name() + "'", targets, vocab, IGNORE_INDEX);
         shape("cross-entropy loss", loss, n);
         shape("cross-entropy lse", lse, n);
         FloatBuffer xb = logits.hostBuffer(), lb = loss.hostBuffer(), sb = lse.hostBuffer();
@@ -492,13 +390,8 @@ public final class CpuOps implements Ops {
         on("cross-entropy logits", logits);
         on("cross-entropy lse", lse);
         on("cross-entropy dlogits", dLogits);
-        int[] s = TensorChecks.matrix(NAME, "cross-entropy logits", logits);
+        int[] s = args.crossEntropy(logits, targets, IGNORE_INDEX);
         int n = s[0], vocab = s[1];
-        if (targets == null || targets.length != n) {
-            throw new SculptException("cpu: cross-entropy logits '" + logits.name() + "' have " + n + " rows but "
-                    + (targets == null ? "no" : targets.length) + " targets");
-        }
-        TensorChecks.ids(NAME, "cross-entropy target for logits '" + logits.name() + "'", targets, vocab, IGNORE_INDEX);
         shape("cross-entropy lse", lse, n);
         shape("cross-entropy dlogits", dLogits, n, vocab);
         FloatBuffer xb = logits.hostBuffer(), sb = lse.hostBuffer(), db = dLogits.hostBuffer();

@@ -20,6 +20,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.DType;
+import dev.sculpt.ops.OpArguments;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.TensorChecks;
@@ -97,12 +98,14 @@ public final class CudaEmulatedOps implements Ops {
         }
     }
 
+    private final OpArguments args = new OpArguments(Device.CUDA, NAME);
+
     private Tensor on(String role, Tensor t) {
-        return TensorChecks.on(Device.CUDA, NAME, role, t);
+        return args.on(role, t);
     }
 
     private void shape(String role, Tensor t, int... shape) {
-        TensorChecks.shape(NAME, role, t, shape);
+        args.shape(role, t, shape);
     }
 
     private static long addr(Tensor t) { return t.deviceAddress(); }
@@ -180,16 +183,7 @@ public final class CudaEmulatedOps implements Ops {
     public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                      Tensor a, long aOff, int lda, long strideA, Tensor b, long bOff, int ldb, long strideB,
                      float beta, Tensor c, long cOff, int ldc, long strideC) {
-        if (batch < 0 || m < 0 || n < 0 || k < 0) {
-            throw new SculptException(NAME + ": gemm sizes must be >= 0, got batch " + batch + ", m " + m + ", n " + n + ", k " + k);
-        }
-        on("gemm A", a);
-        on("gemm B", b);
-        on("gemm C", c);
-        if (strideC == 0 && batch > 1) throw new SculptException(NAME + ": gemm C '" + c.name() + "' has stride 0 over a batch of " + batch);
-        TensorChecks.gemmOperand(NAME, "A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
-        TensorChecks.gemmOperand(NAME, "B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
-        TensorChecks.gemmOperand(NAME, "C", c, cOff, ldc, strideC, batch, m, n);
+        args.gemm(transA, transB, batch, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC);
         if (m == 0 || n == 0) return;
         for (int i = 0; i < batch; i++) {
             long ci = cOff + i * strideC;
@@ -220,55 +214,24 @@ public final class CudaEmulatedOps implements Ops {
 
     @Override
     public void matmul(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        on("matmul A", a);
-        on("matmul B", b);
-        on("matmul C", c);
-        int[] as = TensorChecks.matrix(NAME, "matmul A", a);
-        int[] bs = TensorChecks.matrix(NAME, "matmul B", b);
-        int[] cs = TensorChecks.matrix(NAME, "matmul C", c);
-        int m = transA ? as[1] : as[0], k = transA ? as[0] : as[1];
-        int kb = transB ? bs[1] : bs[0], n = transB ? bs[0] : bs[1];
-        if (kb != k) {
-            throw new SculptException(NAME + ": matmul inner sizes differ: A '" + a.name() + "' gives " + k + ", B '" + b.name() + "' gives " + kb);
-        }
-        shape("matmul C", c, m, n);
-        gemm(transA, transB, 1, m, n, k, alpha, a, 0, as[1], 0, b, 0, bs[1], 0, beta, c, 0, cs[1], 0);
+        int[] mm = args.matmul(transA, transB, a, b, c);
+        int m = mm[0], n = mm[1], k = mm[2];
+        gemm(transA, transB, 1, m, n, k, alpha, a, 0, mm[3], 0, b, 0, mm[4], 0, beta, c, 0, mm[5], 0);
     }
 
     // ---------------------------------------------------------------- normalization
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
-        on("rmsnorm x", x);
-        on("rmsnorm weight", w);
-        on("rmsnorm y", y);
-        on("rmsnorm rstd", rstd);
-        int[] s = TensorChecks.matrix(NAME, "rmsnorm x", x);
+        int[] s = args.rmsNormForward(x, w, eps, y, rstd);
         int n = s[0], d = s[1];
-        shape("rmsnorm weight", w, d);
-        shape("rmsnorm y", y, n, d);
-        shape("rmsnorm rstd", rstd, n);
-        if (!(eps > 0)) throw new SculptException(NAME + ": rmsnorm epsilon must be > 0, got " + eps);
-        if (d == 0) throw new SculptException(NAME + ": rmsnorm x '" + x.name() + "' has no columns");
         check(sculpt_rmsnorm_forward(addr(y), addr(rstd), addr(x), addr(w), n, d, eps, 0), "sculpt_rmsnorm_forward");
     }
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
-        on("rmsnorm x", x);
-        on("rmsnorm weight", w);
-        on("rmsnorm rstd", rstd);
-        on("rmsnorm dy", dy);
-        on("rmsnorm dx", dx);
-        on("rmsnorm dweight", dw);
-        int[] s = TensorChecks.matrix(NAME, "rmsnorm x", x);
+        int[] s = args.rmsNormBackward(x, w, rstd, dy, dx, dw);
         int n = s[0], d = s[1];
-        shape("rmsnorm weight", w, d);
-        shape("rmsnorm rstd", rstd, n);
-        shape("rmsnorm dy", dy, n, d);
-        shape("rmsnorm dx", dx, n, d);
-        shape("rmsnorm dweight", dw, d);
-        if (d == 0) throw new SculptException(NAME + ": rmsnorm x '" + x.name() + "' has no columns");
         check(sculpt_rmsnorm_backward(addr(dx), addr(dw), addr(dy), addr(x), addr(w), addr(rstd), n, d, 0, 0),
                 "sculpt_rmsnorm_backward");
     }
@@ -286,15 +249,8 @@ public final class CudaEmulatedOps implements Ops {
     }
 
     private void rope(Tensor x, int heads, int[] positions, float[] invFreq, boolean backward, String role) {
-        on(role, x);
-        if (invFreq == null || invFreq.length == 0) throw new SculptException(NAME + ": rope needs inverse frequencies");
+        args.rope(role, x, heads, positions, invFreq);
         int headDim = 2 * invFreq.length;
-        if (heads <= 0) throw new SculptException(NAME + ": rope heads must be > 0, got " + heads);
-        if (positions == null) throw new SculptException(NAME + ": rope positions are missing (null)");
-        shape(role, x, positions.length, heads * headDim);
-        for (int r = 0; r < positions.length; r++) {
-            if (positions[r] < 0) throw new SculptException(NAME + ": rope position " + positions[r] + " at row " + r + " is negative");
-        }
         long width = (long) heads * headDim;
         try (FloatPointer freq = new FloatPointer(invFreq)) {   // the device upload of the frequencies
             // one launch per run of consecutive positions (sculpt_rope takes a start position)
@@ -310,44 +266,11 @@ public final class CudaEmulatedOps implements Ops {
 
     // ---------------------------------------------------------------- attention
 
-    private int[] attentionShapes(Tensor q, Tensor k, Tensor v, int heads, int kvHeads) {
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new SculptException(NAME + ": attention heads " + heads + " must be a positive multiple of kv heads " + kvHeads);
-        }
-        int[] qs = TensorChecks.matrix(NAME, "attention q", q);
-        int[] ks = TensorChecks.matrix(NAME, "attention k", k);
-        if (qs[1] % heads != 0) {
-            throw new SculptException(NAME + ": attention q '" + q.name() + "' width " + qs[1] + " is not a multiple of " + heads + " heads");
-        }
-        int d = qs[1] / heads;
-        shape("attention k", k, ks[0], kvHeads * d);
-        shape("attention v", v, ks[0], kvHeads * d);
-        if (qs[0] == 0 || ks[0] == 0 || d == 0) {
-            throw new SculptException(NAME + ": attention needs non-empty q '" + q.name() + "' and k '" + k.name() + "'");
-        }
-        return new int[] {qs[0], ks[0], d};
-    }
-
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, int heads, int kvHeads, float scale, boolean causal,
                                  int qStart, Tensor bias, Tensor probs, Tensor out) {
-        on("attention q", q);
-        on("attention k", k);
-        on("attention v", v);
-        on("attention probs", probs);
-        on("attention out", out);
-        int[] t = attentionShapes(q, k, v, heads, kvHeads);
+        int[] t = args.attentionForward(q, k, v, heads, kvHeads, causal, qStart, bias, probs, out);
         int tq = t[0], tk = t[1], d = t[2];
-        if (bias != null) {
-            on("attention bias", bias);
-            shape("attention bias", bias, heads, tq, tk);
-        }
-        shape("attention probs", probs, heads, tq, tk);
-        shape("attention out", out, tq, heads * d);
-        if (causal && (qStart < 0 || qStart + tq > tk)) {
-            throw new SculptException(NAME + ": causal attention needs 0 <= qStart and qStart + tq <= tk, got qStart " + qStart
-                    + ", tq " + tq + ", tk " + tk + " (q '" + q.name() + "', k '" + k.name() + "')");
-        }
         int group = heads / kvHeads, qw = heads * d, kw = kvHeads * d;
         long plane = (long) tq * tk;
         for (int h = 0; h < heads; h++) {   // scores_h = scale q_h k_g^T into probs plane h
@@ -365,25 +288,8 @@ public final class CudaEmulatedOps implements Ops {
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, int heads, int kvHeads, float scale, Tensor probs,
                                   Tensor dOut, Tensor dq, Tensor dk, Tensor dv, Tensor dBias) {
-        on("attention q", q);
-        on("attention k", k);
-        on("attention v", v);
-        on("attention probs", probs);
-        on("attention dout", dOut);
-        on("attention dq", dq);
-        on("attention dk", dk);
-        on("attention dv", dv);
-        int[] t = attentionShapes(q, k, v, heads, kvHeads);
+        int[] t = args.attentionBackward(q, k, v, heads, kvHeads, probs, dOut, dq, dk, dv, dBias);
         int tq = t[0], tk = t[1], d = t[2];
-        shape("attention probs", probs, heads, tq, tk);
-        shape("attention dout", dOut, tq, heads * d);
-        shape("attention dq", dq, tq, heads * d);
-        shape("attention dk", dk, tk, kvHeads * d);
-        shape("attention dv", dv, tk, kvHeads * d);
-        if (dBias != null) {
-            on("attention dbias", dBias);
-            shape("attention dbias", dBias, heads, tq, tk);
-        }
         int group = heads / kvHeads, qw = heads * d, kw = kvHeads * d;
         long plane = (long) tq * tk;
         long ds = scratch(heads * plane);
@@ -409,12 +315,7 @@ public final class CudaEmulatedOps implements Ops {
     // ---------------------------------------------------------------- activations
 
     private long sameSize(String op, Tensor first, Tensor... rest) {
-        on(op + " " + first.name(), first);
-        for (Tensor t : rest) {
-            on(op + " operand", t);
-            TensorChecks.size(NAME, op + " operand", t, first.size());
-        }
-        return first.size();
+        return args.sameSize(op, first, rest);
     }
 
     private static final int SWIGLU = 0;   // the kind argument of sculpt_gated_*
@@ -480,15 +381,7 @@ public final class CudaEmulatedOps implements Ops {
     // ---------------------------------------------------------------- loss
 
     private int[] crossEntropyShape(Tensor logits, int[] targets) {
-        int[] s = TensorChecks.matrix(NAME, "cross-entropy logits", logits);
-        int n = s[0], vocab = s[1];
-        if (targets == null || targets.length != n) {
-            throw new SculptException(NAME + ": cross-entropy logits '" + logits.name() + "' have " + n + " rows but "
-                    + (targets == null ? "no" : targets.length) + " targets");
-        }
-        TensorChecks.ids(NAME, "cross-entropy target for logits '" + logits.name() + "'", targets, vocab, IGNORE_INDEX);
-        if (vocab == 0) throw new SculptException(NAME + ": cross-entropy logits '" + logits.name() + "' have no columns");
-        return s;
+        return args.crossEntropy(logits, targets, IGNORE_INDEX);
     }
 
     @Override public void crossEntropyForward(Tensor logits, int[] targets, Tensor loss, Tensor lse) {
