@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
-import dev.sculpt.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -282,24 +280,12 @@ public final class ByteTokenizer implements Tokenizer {
 
     /** The files {@link #save} writes, by name (for writers that bundle them with a checkpoint). */
     public Map<String, byte[]> files() {
-        Map<String, byte[]> m = new LinkedHashMap<>();
-        try {
-            m.put("tokenizer.json", JSON.writeValueAsBytes(tokenizerJson()));
-            m.put("tokenizer_config.json", JSON.writeValueAsBytes(tokenizerConfigJson()));
-        } catch (IOException e) {
-            throw new SculptException("cannot serialise the byte tokenizer: " + e.getMessage(), e);
-        }
-        return m;
+        return TokenizerFiles.of(tokenizerJson(), tokenizerConfigJson(), "byte tokenizer");
     }
 
     /** Writes the tokenizer files into {@code dir} (each atomically). */
     public void save(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new SculptException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
-        for (Map.Entry<String, byte[]> f : files().entrySet()) AtomicFiles.writeBytes(dir.resolve(f.getKey()), f.getValue());
+        TokenizerFiles.save(dir, files());
     }
 
     /** Whether {@code dir/tokenizer.json} is this tokenizer (model type, no merges, the exact vocabulary). */

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -169,24 +168,12 @@ public final class WordTokenizer implements Tokenizer {
 
     /** The files {@link #save} writes, by name (for writers that bundle them with a checkpoint). */
     public Map<String, byte[]> files() {
-        Map<String, byte[]> m = new LinkedHashMap<>();
-        try {
-            m.put("tokenizer.json", JSON.writeValueAsBytes(tokenizerJson()));
-            m.put("tokenizer_config.json", JSON.writeValueAsBytes(ByteTokenizer.tokenizerConfigJson()));
-        } catch (IOException e) {
-            throw new SculptException("cannot serialise the word tokenizer: " + e.getMessage(), e);
-        }
-        return m;
+        return TokenizerFiles.of(tokenizerJson(), ByteTokenizer.tokenizerConfigJson(), "word tokenizer");
     }
 
     /** Writes the tokenizer files into {@code dir} (each atomically). */
     public void save(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new SculptException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
-        for (Map.Entry<String, byte[]> f : files().entrySet()) dev.sculpt.io.AtomicFiles.writeBytes(dir.resolve(f.getKey()), f.getValue());
+        TokenizerFiles.save(dir, files());
     }
 
     private ObjectNode tokenizerJson() {
