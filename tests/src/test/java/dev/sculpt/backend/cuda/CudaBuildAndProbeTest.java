@@ -113,6 +113,30 @@ class CudaBuildAndProbeTest {
     }
 
     /**
+     * nvcc built every kernel file for the GPUs the project targets: each fat binary in libsculpt_cuda.so (one per
+     * .cu file of native/cuda) carries sm_80 (A100) and sm_90 (H100/H200) machine code and compute_90 PTX for later
+     * GPUs, and nothing else.
+     */
+    @Test
+    void everyKernelFileIsBuiltForSm80AndSm90() throws Exception {
+        URL so = lib("libsculpt_cuda.so");
+        assumeTrue(so != null, "libsculpt_cuda.so was not built here (no nvcc)");
+        byte[] bytes;
+        try (InputStream in = so.openStream()) {
+            bytes = in.readAllBytes();
+        }
+        java.util.List<java.util.List<FatBinaries.Entry>> fatbins = FatBinaries.read(bytes);
+        long sources;
+        try (var files = java.nio.file.Files.list(CudaKernelEmulationTest.repoRoot().resolve("native/cuda"))) {
+            sources = files.filter(f -> f.toString().endsWith(".cu")).count();
+        }
+        assertEquals(sources, fatbins.size(), "one fat binary per .cu file of native/cuda");
+        java.util.Set<FatBinaries.Entry> want = java.util.Set.of(new FatBinaries.Entry(FatBinaries.CUBIN, 80),
+                new FatBinaries.Entry(FatBinaries.CUBIN, 90), new FatBinaries.Entry(FatBinaries.PTX, 90));
+        for (java.util.List<FatBinaries.Entry> f : fatbins) assertEquals(want, java.util.Set.copyOf(f), "fat binary entries " + f);
+    }
+
+    /**
      * Every C function CudaKernels binds is defined in libsculpt_cuda.so. The JNI library loads lazily, so a
      * kernel source left out of the CMake build (a stale file list) would otherwise only fail on a GPU, at
      * the first call.

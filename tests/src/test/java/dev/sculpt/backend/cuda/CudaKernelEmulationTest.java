@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * cudaErrorInvalidConfiguration.
  */
 class CudaKernelEmulationTest {
-    private static Path repoRoot() {
+    static Path repoRoot() {
         String p = System.getProperty("sculpt.repo.root");
         return p != null ? Path.of(p).toAbsolutePath().normalize() : Path.of("..").toAbsolutePath().normalize();
     }
