@@ -1,0 +1,207 @@
+package dev.sculpt.continual;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sculpt.SculptException;
+import dev.sculpt.io.AtomicFiles;
+import dev.sculpt.model.LanguageModel;
+import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.BasisFile;
+import dev.sculpt.osft.InvariantResidual;
+import dev.sculpt.osft.ProtectedBasis;
+import dev.sculpt.train.TrainProgress;
+import dev.sculpt.train.UpdaterState;
+import dev.sculpt.train.UpdaterStateFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.zip.CRC32C;
+
+/**
+ * The training-state checkpoint of a continual run inside a task, {@code RUN_DIR/training-state}, written
+ * atomically as a whole directory every {@code --save-every} optimizer steps and removed once the task's own
+ * checkpoint and state.json are written. It holds the model's weights (HF layout, float32), the updater's state
+ * ({@value #OPTIMIZER}: AdamW moments and step counts, LoRA factors), the OSFT protected bases of the task
+ * ({@value #BASES}) and {@value #PROGRESS}: the task, the step (which is also the learning-rate schedule position;
+ * saves fall on optimizer-step boundaries, so no gradient is half accumulated), the data order and shuffle seed of
+ * the current epoch, the step losses and invariant checks so far, a digest of the task's start weights (W0 of the
+ * guard and of LoRA) and the settings that decide the following steps.
+ */
+final class TrainingStateCheckpoint {
+    static final String DIR = "training-state";
+    static final String PROGRESS = "progress.json";
+    static final String OPTIMIZER = "optimizer.bin";
+    static final String BASES = "osft-bases.bin";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private TrainingStateCheckpoint() {}
+
+    /** progress.json. */
+    public static final class Progress {
+        public int format = 1;
+        public int task;
+        public String taskName;
+        public int step;
+        public int totalSteps;
+        public int epoch;
+        public long shuffleSeed;
+        public int[] order;
+        public List<Double> losses = new ArrayList<>();
+        /** Settings that decide the following steps; a resume with other values is refused. */
+        public Map<String, String> settings = new LinkedHashMap<>();
+        /** CRC-32C of the task's start weights (every parameter, by name), in hex. */
+        public String startWeights;
+        /** Invariant checks so far: name, step, left, right, block, change norm. */
+        public List<Residual> residuals = new ArrayList<>();
+        public double trainSeconds;
+
+        TrainProgress progress() {
+            return new TrainProgress(step, epoch, shuffleSeed, order, losses);
+        }
+    }
+
+    /** One recorded invariant check. */
+    public static final class Residual {
+        public String name;
+        public long step;
+        public double left;
+        public double right;
+        public double block;
+        public double changeNorm;
+
+        public Residual() {}
+
+        Residual(InvariantResidual r) {
+            name = r.name();
+            step = r.step();
+            left = r.left();
+            right = r.right();
+            block = r.block();
+            changeNorm = r.changeNorm();
+        }
+
+        InvariantResidual toResidual() {
+            return new InvariantResidual(name, step, left, right, block, changeNorm);
+        }
+    }
+
+    /** Writes the checkpoint directory atomically (replacing an earlier one as a whole). */
+    static void write(Path outDir, Progress p, UpdaterState updater, Map<String, ProtectedBasis> bases,
+                      ModelStore store, LanguageModel model) {
+        AtomicFiles.writeDirectory(outDir.resolve(DIR), dir -> {
+            store.save(model, dir);
+            UpdaterStateFile.save(dir.resolve(OPTIMIZER), updater);
+            if (bases != null) BasisFile.save(dir.resolve(BASES), bases);
+            AtomicFiles.writeString(dir.resolve(PROGRESS), JSON.writeValueAsString(p));
+        });
+    }
+
+    static boolean exists(Path outDir) {
+        return Files.exists(outDir.resolve(DIR));
+    }
+
+    static Progress readProgress(Path outDir) {
+        Path f = outDir.resolve(DIR).resolve(PROGRESS);
+        try {
+            Progress p = JSON.readValue(f.toFile(), Progress.class);
+            if (p.format != 1) throw new SculptException(f + " has format " + p.format + ", this version reads 1");
+            if (p.order == null || p.losses == null || p.settings == null || p.startWeights == null) {
+                throw new SculptException(f + " is incomplete");
+            }
+            return p;
+        } catch (IOException e) {
+            throw new SculptException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    static UpdaterState readUpdater(Path outDir) {
+        return UpdaterStateFile.read(outDir.resolve(DIR).resolve(OPTIMIZER));
+    }
+
+    static Map<String, ProtectedBasis> readBases(Path outDir) {
+        Path f = outDir.resolve(DIR).resolve(BASES);
+        if (!Files.isRegularFile(f)) throw new SculptException("--resume: " + f + " is missing");
+        return BasisFile.read(f);
+    }
+
+    static Path modelDir(Path outDir) {
+        return outDir.resolve(DIR);
+    }
+
+    /**
+     * Removes the checkpoint without ever leaving a half-deleted one under its name: it is renamed to hidden debris
+     * first (which {@link AtomicFiles#deleteDebris} also clears if the process dies during the deletion).
+     */
+    static void discard(Path outDir) {
+        Path dir = outDir.resolve(DIR);
+        if (!Files.exists(dir)) return;
+        Path debris = outDir.resolve("." + DIR + "." + System.nanoTime() + ".old");
+        try {
+            Files.move(dir, debris, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new SculptException("cannot remove " + dir + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.deleteRecursively(debris);
+    }
+
+    /** The keys whose values differ between two settings maps, as "key: saved -> now" lines. */
+    static List<String> differences(Map<String, String> saved, Map<String, String> now) {
+        List<String> out = new ArrayList<>();
+        TreeSet<String> keys = new TreeSet<>(saved.keySet());
+        keys.addAll(now.keySet());
+        for (String k : keys) {
+            String a = saved.get(k), b = now.get(k);
+            if (a == null ? b != null : !a.equals(b)) out.add(k + " " + (a == null ? "(absent)" : a) + " -> " + (b == null ? "(absent)" : b));
+        }
+        return out;
+    }
+
+    /** CRC-32C of every parameter's name and float32 bits, in the model's order. */
+    static String digest(LanguageModel model) {
+        CRC32C crc = new CRC32C();
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        for (Parameter p : model.parameters()) {
+            crc.update(p.name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            FloatBuffer w = p.data();
+            int n = p.size();
+            for (int i = 0; i < n; ) {
+                int k = Math.min(n - i, chunk.capacity() / Float.BYTES);
+                chunk.clear();
+                for (int j = 0; j < k; j++) chunk.putInt(Float.floatToRawIntBits(w.get(i + j)));
+                chunk.flip();
+                crc.update(chunk);
+                i += k;
+            }
+        }
+        return Long.toHexString(crc.getValue());
+    }
+
+    /** CRC-32C of a task's tokenized training examples (prompt and target tokens, in order), in hex. */
+    static String digest(List<dev.sculpt.model.Example> examples) {
+        CRC32C crc = new CRC32C();
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        for (dev.sculpt.model.Example e : examples) {
+            for (int[] part : new int[][] {e.prompt(), e.target()}) {
+                b.clear();
+                b.putInt(part.length);
+                b.flip();
+                crc.update(b);
+                for (int x : part) {
+                    b.clear();
+                    b.putInt(x);
+                    b.flip();
+                    crc.update(b);
+                }
+            }
+        }
+        return Long.toHexString(crc.getValue());
+    }
+}
