@@ -178,18 +178,7 @@ public final class ContinualRunner {
                         Map<String, Parameter> byName = parametersByName();
                         if (resumeAt != null) {
                             // the task's bases as saved; restoring them snapshots W0 from the start weights the model holds now
-                            Map<String, ProtectedBasis> saved = TrainingStateCheckpoint.readBases(outDir);
-                            if (!saved.keySet().equals(new java.util.LinkedHashSet<>(constrained))) {
-                                throw new SculptException("--resume: the saved protected bases cover " + saved.keySet() + ", this run constrains " + constrained);
-                            }
-                            for (String name : constrained) {
-                                Parameter p = byName.get(name);
-                                guard.register(name, p.data(), p.rows(), p.cols(), 0);
-                                guard.restore(name, saved.get(name));
-                            }
-                            List<InvariantResidual> earlier = new ArrayList<>();
-                            for (TrainingStateCheckpoint.Residual r : resumeAt.residuals) earlier.add(r.toResidual());
-                            guard.restoreResiduals(earlier);
+                            TrainingStateCheckpoint.restoreGuard(guard, model, constrained, outDir, resumeAt);
                         } else {
                             Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
                             for (String name : constrained) {
@@ -205,12 +194,8 @@ public final class ContinualRunner {
                         List<Parameter> frozen = freezeNonTargets(active, constrained);
                         try {
                             DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), taskConfig.newOptimizer(), taskConfig.clipNorm(), guard);
-                            Trainer.ProgressSink sink = pr -> {
-                                Map<String, ProtectedBasis> now = new LinkedHashMap<>();
-                                for (String n : guard.names()) now.put(n, guard.basis(n));
-                                saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights, updater, now,
-                                        guard.residualHistory(), secondsBefore + (System.nanoTime() - t0) / 1e9);
-                            };
+                            Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
+                                    updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), secondsBefore + (System.nanoTime() - t0) / 1e9);
                             result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                         } finally {
                             for (Parameter p : frozen) p.trainable(true);
@@ -412,19 +397,7 @@ public final class ContinualRunner {
     private void saveTrainingState(Path outDir, int t, TaskData task, int steps, TrainProgress pr, Map<String, String> settings,
                                    String startWeights, ParameterUpdater updater, Map<String, ProtectedBasis> bases,
                                    List<InvariantResidual> residuals, double seconds) {
-        TrainingStateCheckpoint.Progress p = new TrainingStateCheckpoint.Progress();
-        p.task = t;
-        p.taskName = task.name();
-        p.step = pr.step();
-        p.totalSteps = steps;
-        p.epoch = pr.epoch();
-        p.shuffleSeed = pr.shuffleSeed();
-        p.order = pr.order();
-        p.losses = new ArrayList<>(pr.losses());
-        p.settings = settings;
-        p.startWeights = startWeights;
-        for (InvariantResidual r : residuals) p.residuals.add(new TrainingStateCheckpoint.Residual(r));
-        p.trainSeconds = seconds;
+        TrainingStateCheckpoint.Progress p = TrainingStateCheckpoint.progress(t, task.name(), steps, pr, settings, startWeights, residuals, seconds);
         TrainingStateCheckpoint.write(outDir, p, updater.saveState(), bases, store, model);
         LOG.debug("training state of task {} at step {} written", t + 1, pr.step());
     }

@@ -26,7 +26,8 @@ import java.util.TreeSet;
 import java.util.zip.CRC32C;
 
 /**
- * The training-state checkpoint of a continual run inside a task, {@code RUN_DIR/training-state}, written
+ * The training-state checkpoint of a continual run inside a task (or of an evolve run inside a round, the
+ * round standing for the task), {@code RUN_DIR/training-state}, written
  * atomically as a whole directory every {@code --save-every} optimizer steps and removed once the task's own
  * checkpoint and state.json are written. It holds the model's weights (HF layout, float32), the updater's state
  * ({@value #OPTIMIZER}: AdamW moments and step counts, LoRA factors), the OSFT protected bases of the task
@@ -35,11 +36,11 @@ import java.util.zip.CRC32C;
  * the current epoch, the step losses and invariant checks so far, a digest of the task's start weights (W0 of the
  * guard and of LoRA) and the settings that decide the following steps.
  */
-final class TrainingStateCheckpoint {
-    static final String DIR = "training-state";
-    static final String PROGRESS = "progress.json";
-    static final String OPTIMIZER = "optimizer.bin";
-    static final String BASES = "osft-bases.bin";
+public final class TrainingStateCheckpoint {
+    public static final String DIR = "training-state";
+    public static final String PROGRESS = "progress.json";
+    public static final String OPTIMIZER = "optimizer.bin";
+    public static final String BASES = "osft-bases.bin";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private TrainingStateCheckpoint() {}
@@ -63,7 +64,7 @@ final class TrainingStateCheckpoint {
         public List<Residual> residuals = new ArrayList<>();
         public double trainSeconds;
 
-        TrainProgress progress() {
+        public TrainProgress progress() {
             return new TrainProgress(step, epoch, shuffleSeed, order, losses);
         }
     }
@@ -79,7 +80,7 @@ final class TrainingStateCheckpoint {
 
         public Residual() {}
 
-        Residual(InvariantResidual r) {
+        public Residual(InvariantResidual r) {
             name = r.name();
             step = r.step();
             left = r.left();
@@ -88,13 +89,61 @@ final class TrainingStateCheckpoint {
             changeNorm = r.changeNorm();
         }
 
-        InvariantResidual toResidual() {
+        public InvariantResidual toResidual() {
             return new InvariantResidual(name, step, left, right, block, changeNorm);
         }
     }
 
+    /**
+     * Registers the {@code constrained} matrices with {@code guard} and installs the saved bases and invariant checks
+     * of the task; W0 is snapshotted from what the model holds now, which must be the task's start weights.
+     */
+    public static void restoreGuard(dev.sculpt.osft.SubspaceGuard guard, LanguageModel model, List<String> constrained,
+                                    Path outDir, Progress at) {
+        Map<String, ProtectedBasis> saved = readBases(outDir);
+        if (!saved.keySet().equals(new java.util.LinkedHashSet<>(constrained))) {
+            throw new SculptException("--resume: the saved protected bases cover " + saved.keySet() + ", this run constrains " + constrained);
+        }
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) byName.put(p.name(), p);
+        for (String name : constrained) {
+            Parameter p = byName.get(name);
+            guard.register(name, p.data(), p.rows(), p.cols(), 0);
+            guard.restore(name, saved.get(name));
+        }
+        List<InvariantResidual> earlier = new ArrayList<>();
+        for (Residual r : at.residuals) earlier.add(r.toResidual());
+        guard.restoreResiduals(earlier);
+    }
+
+    /** The content of progress.json for training unit {@code unit} (a task, or an evolve round) at {@code pr}. */
+    public static Progress progress(int unit, String name, int totalSteps, TrainProgress pr, Map<String, String> settings,
+                                    String startWeights, List<InvariantResidual> residuals, double seconds) {
+        Progress p = new Progress();
+        p.task = unit;
+        p.taskName = name;
+        p.step = pr.step();
+        p.totalSteps = totalSteps;
+        p.epoch = pr.epoch();
+        p.shuffleSeed = pr.shuffleSeed();
+        p.order = pr.order();
+        p.losses = new ArrayList<>(pr.losses());
+        p.settings = settings;
+        p.startWeights = startWeights;
+        for (InvariantResidual r : residuals) p.residuals.add(new Residual(r));
+        p.trainSeconds = seconds;
+        return p;
+    }
+
+    /** The protected bases a guard holds now, by name. */
+    public static Map<String, ProtectedBasis> bases(dev.sculpt.osft.SubspaceGuard guard) {
+        Map<String, ProtectedBasis> now = new LinkedHashMap<>();
+        for (String n : guard.names()) now.put(n, guard.basis(n));
+        return now;
+    }
+
     /** Writes the checkpoint directory atomically (replacing an earlier one as a whole). */
-    static void write(Path outDir, Progress p, UpdaterState updater, Map<String, ProtectedBasis> bases,
+    public static void write(Path outDir, Progress p, UpdaterState updater, Map<String, ProtectedBasis> bases,
                       ModelStore store, LanguageModel model) {
         AtomicFiles.writeDirectory(outDir.resolve(DIR), dir -> {
             store.save(model, dir);
@@ -104,11 +153,11 @@ final class TrainingStateCheckpoint {
         });
     }
 
-    static boolean exists(Path outDir) {
+    public static boolean exists(Path outDir) {
         return Files.exists(outDir.resolve(DIR));
     }
 
-    static Progress readProgress(Path outDir) {
+    public static Progress readProgress(Path outDir) {
         Path f = outDir.resolve(DIR).resolve(PROGRESS);
         try {
             Progress p = JSON.readValue(f.toFile(), Progress.class);
@@ -122,17 +171,17 @@ final class TrainingStateCheckpoint {
         }
     }
 
-    static UpdaterState readUpdater(Path outDir) {
+    public static UpdaterState readUpdater(Path outDir) {
         return UpdaterStateFile.read(outDir.resolve(DIR).resolve(OPTIMIZER));
     }
 
-    static Map<String, ProtectedBasis> readBases(Path outDir) {
+    public static Map<String, ProtectedBasis> readBases(Path outDir) {
         Path f = outDir.resolve(DIR).resolve(BASES);
         if (!Files.isRegularFile(f)) throw new SculptException("--resume: " + f + " is missing");
         return BasisFile.read(f);
     }
 
-    static Path modelDir(Path outDir) {
+    public static Path modelDir(Path outDir) {
         return outDir.resolve(DIR);
     }
 
@@ -140,7 +189,7 @@ final class TrainingStateCheckpoint {
      * Removes the checkpoint without ever leaving a half-deleted one under its name: it is renamed to hidden debris
      * first (which {@link AtomicFiles#deleteDebris} also clears if the process dies during the deletion).
      */
-    static void discard(Path outDir) {
+    public static void discard(Path outDir) {
         Path dir = outDir.resolve(DIR);
         if (!Files.exists(dir)) return;
         Path debris = outDir.resolve("." + DIR + "." + System.nanoTime() + ".old");
@@ -153,7 +202,7 @@ final class TrainingStateCheckpoint {
     }
 
     /** The keys whose values differ between two settings maps, as "key: saved -> now" lines. */
-    static List<String> differences(Map<String, String> saved, Map<String, String> now) {
+    public static List<String> differences(Map<String, String> saved, Map<String, String> now) {
         List<String> out = new ArrayList<>();
         TreeSet<String> keys = new TreeSet<>(saved.keySet());
         keys.addAll(now.keySet());
@@ -165,7 +214,7 @@ final class TrainingStateCheckpoint {
     }
 
     /** CRC-32C of every parameter's name and float32 bits, in the model's order. */
-    static String digest(LanguageModel model) {
+    public static String digest(LanguageModel model) {
         CRC32C crc = new CRC32C();
         ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (Parameter p : model.parameters()) {
@@ -185,7 +234,7 @@ final class TrainingStateCheckpoint {
     }
 
     /** CRC-32C of a task's tokenized training examples (prompt and target tokens, in order), in hex. */
-    static String digest(List<dev.sculpt.model.Example> examples) {
+    public static String digest(List<dev.sculpt.model.Example> examples) {
         CRC32C crc = new CRC32C();
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         for (dev.sculpt.model.Example e : examples) {
