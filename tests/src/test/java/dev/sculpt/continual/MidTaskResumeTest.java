@@ -13,6 +13,7 @@ import dev.sculpt.train.RawStore;
 import dev.sculpt.train.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -34,8 +35,14 @@ class MidTaskResumeTest {
 
     /** Runs all tasks; {@code crashAt} (task, step) throws from the listener after that step, or null for none. */
     private static RunRecord run(Method m, Path out, int[] crashAt, boolean resume, int saveEvery) {
+        return run(m, out, crashAt, resume, saveEvery, new ArrayList<>());
+    }
+
+    /** As above; every (task, step) reported goes into {@code steps}. */
+    private static RunRecord run(Method m, Path out, int[] crashAt, boolean resume, int saveEvery, List<int[]> steps) {
         ContinualRunner.Listener l = new ContinualRunner.Listener() {
-            @Override public void step(int task, int step, int steps, double loss) {
+            @Override public void step(int task, int step, int total, double loss) {
+                steps.add(new int[] {task, step});
                 if (crashAt != null && task == crashAt[0] && step == crashAt[1]) throw new IllegalStateException("simulated crash");
             }
         };
@@ -80,7 +87,9 @@ class MidTaskResumeTest {
             }
             assertArrayEquals(progressBytes, Files.readAllBytes(state.resolve(TrainingStateCheckpoint.PROGRESS)), "refusals modify nothing");
 
-            RunRecord resumed = run(m, cut, null, true, 3);
+            List<int[]> trained = new ArrayList<>();
+            RunRecord resumed = run(m, cut, null, true, 3, trained);
+            assertArrayEquals(new int[] {1, 4}, trained.get(0), m + ": the resumed run starts after the saved step 3 of task 2");
             assertArrayEquals(finalWeights(whole, expected), finalWeights(cut, resumed), m + ": final weights bit-identical");
             assertEquals(expected.stepLosses, resumed.stepLosses, m.label());
             assertEquals(expected.accuracy, resumed.accuracy, m.label());
