@@ -190,7 +190,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     /** The round's training state to continue from (with resume), or null; one of an earlier round is discarded. */
     private TrainingStateCheckpoint.Progress resumePoint(int round, Map<String, String> settings) {
         if (stateDir == null) return null;
-        dev.sculpt.io.AtomicFiles.deleteDebris(stateDir);
+        TrainingStateCheckpoint.recover(stateDir);
         if (!TrainingStateCheckpoint.exists(stateDir)) return null;
         Path where = stateDir.resolve(TrainingStateCheckpoint.DIR);
         if (!resume) throw new SculptException("--out " + stateDir + " already holds a run (" + where + "); pass --resume to continue it");

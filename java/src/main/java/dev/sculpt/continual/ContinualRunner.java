@@ -308,7 +308,7 @@ public final class ContinualRunner {
         try {
             Files.createDirectories(ckptRoot);
             AtomicFiles.deleteDebris(ckptRoot);   // what a run killed while writing a checkpoint leaves
-            AtomicFiles.deleteDebris(outDir);     // the same for the training-state checkpoint
+            TrainingStateCheckpoint.recover(outDir);   // the same for the training-state checkpoint
         } catch (IOException e) {
             throw new SculptException("cannot prepare output directory " + outDir + ": " + e.getMessage(), e);
         }

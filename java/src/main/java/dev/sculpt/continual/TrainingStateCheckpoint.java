@@ -192,13 +192,43 @@ public final class TrainingStateCheckpoint {
     public static void discard(Path outDir) {
         Path dir = outDir.resolve(DIR);
         if (!Files.exists(dir)) return;
-        Path debris = outDir.resolve("." + DIR + "." + System.nanoTime() + ".old");
+        Path debris = outDir.resolve("." + DIR + "." + System.nanoTime() + DISCARDED);
         try {
             Files.move(dir, debris, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new SculptException("cannot remove " + dir + ": " + e.getMessage(), e);
         }
         AtomicFiles.deleteRecursively(debris);
+    }
+
+    private static final String DISCARDED = ".discarded";
+
+    /**
+     * Clears what a killed writer or {@link #discard} leaves in {@code outDir}, first putting back the previous
+     * checkpoint when the process died between {@link AtomicFiles#writeDirectory}'s two renames (the old directory
+     * moved aside as {@code .training-state.<random>.old}, the new one not yet in place): that one is complete.
+     */
+    public static void recover(Path outDir) {
+        Path dir = outDir.resolve(DIR);
+        if (!Files.isDirectory(outDir)) return;
+        try {
+            if (!Files.exists(dir)) {
+                try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(outDir, "." + DIR + ".*.old")) {
+                    for (Path old : ds) {
+                        if (Files.isRegularFile(old.resolve(PROGRESS))) {
+                            Files.move(old, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                            break;
+                        }
+                    }
+                }
+            }
+            try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(outDir, "." + DIR + ".*" + DISCARDED)) {
+                for (Path p : ds) AtomicFiles.deleteRecursively(p);
+            }
+        } catch (IOException e) {
+            throw new SculptException("cannot clean up " + outDir + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.deleteDebris(outDir);
     }
 
     /** The keys whose values differ between two settings maps, as "key: saved -> now" lines. */

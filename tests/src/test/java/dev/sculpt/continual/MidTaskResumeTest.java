@@ -105,6 +105,7 @@ class MidTaskResumeTest {
         }
     }
 
+    /** Also: a state left moved aside by a kill between the two renames of its replacement is put back. */
     @Test
     void aTrainingStateOfACompletedTaskIsDiscardedOnResume() throws Exception {
         Path whole = dir.resolve("whole");
@@ -113,7 +114,13 @@ class MidTaskResumeTest {
         assertThrows(IllegalStateException.class, () -> run(Method.SEQFT, cut, new int[] {0, 5}, false, 2));
         Path kept = copy(cut.resolve(TrainingStateCheckpoint.DIR), dir.resolve("kept"));
         assertEquals(0, TrainingStateCheckpoint.readProgress(cut).task);
-        assertThrows(IllegalStateException.class, () -> run(Method.SEQFT, cut, new int[] {1, 1}, true, 2));
+        // as if killed between writeDirectory's two renames: the complete old state moved aside, the new one not in place
+        Path state = cut.resolve(TrainingStateCheckpoint.DIR);
+        Files.move(state, cut.resolve("." + TrainingStateCheckpoint.DIR + ".77.old"));
+        Files.writeString(Files.createDirectories(cut.resolve("." + TrainingStateCheckpoint.DIR + ".78.tmpdir")).resolve("half"), "x");
+        List<int[]> trained = new ArrayList<>();
+        assertThrows(IllegalStateException.class, () -> run(Method.SEQFT, cut, new int[] {1, 1}, true, 2, trained));
+        assertArrayEquals(new int[] {0, 5}, trained.get(0), "the state moved aside was put back and resumed from");
         assertEquals(1, ContinualRunner.read(cut.resolve("state.json")).completedTasks);
         assertFalse(Files.exists(cut.resolve(TrainingStateCheckpoint.DIR)), "task 1's training state went with its completion");
         // as if the process had died after task 1's state.json but before removing task 1's training state
@@ -122,6 +129,10 @@ class MidTaskResumeTest {
         assertArrayEquals(finalWeights(whole, expected), finalWeights(cut, resumed));
         assertEquals(expected.stepLosses, resumed.stepLosses);
         assertFalse(Files.exists(cut.resolve(TrainingStateCheckpoint.DIR)));
+        try (Stream<Path> s = Files.list(cut)) {
+            List<Path> hidden = s.filter(x -> x.getFileName().toString().startsWith(".")).toList();
+            assertTrue(hidden.isEmpty(), "no debris: " + hidden);
+        }
     }
 
     private static Path copy(Path from, Path to) throws Exception {
