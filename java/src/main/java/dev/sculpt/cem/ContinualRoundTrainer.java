@@ -12,6 +12,10 @@ import dev.sculpt.osft.BasisFile;
 import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
+import dev.sculpt.continual.ModelStore;
+import dev.sculpt.continual.TrainingStateCheckpoint;
+import dev.sculpt.train.DenseAdamWUpdater;
+import dev.sculpt.train.ParameterUpdater;
 import dev.sculpt.train.TrainConfig;
 import dev.sculpt.train.TrainResult;
 import dev.sculpt.train.Trainer;
@@ -56,6 +60,10 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     private boolean accumulate;
     private NonTargets nonTargets = NonTargets.TRAIN;
     private Map<String, ProtectedBasis> carried = Map.of();
+    private Path stateDir;
+    private ModelStore stateStore;
+    private int saveEvery;
+    private boolean resume;
     /** The carried bases' file in a checkpoint directory. */
     static final String BASES = "bases.bin";
 
@@ -89,6 +97,21 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         return this;
     }
 
+    /**
+     * Writes a training-state checkpoint (RUN_DIR/training-state, see {@link TrainingStateCheckpoint}) every
+     * {@code saveEvery} optimizer steps inside a round, and with {@code resume} continues a round from the one found
+     * there (the loop has restored the round's start weights and rebuilt its data by then). A round's training state
+     * is removed when its training ends.
+     */
+    public ContinualRoundTrainer trainingState(Path runDir, ModelStore store, int saveEvery, boolean resume) {
+        if (saveEvery < 0) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
+        this.stateDir = runDir;
+        this.stateStore = store;
+        this.saveEvery = saveEvery;
+        this.resume = resume;
+        return this;
+    }
+
     public Method method() { return method; }
 
     /** Preserved rank per target matrix, one map per osft round. */
@@ -100,26 +123,49 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     @Override
     public TrainSummary train(LanguageModel model, List<Example> examples, int round) {
         long t0 = System.nanoTime();
-        Trainer trainer = new Trainer(model, config.withSeed(config.seed() + round));
+        TrainConfig roundConfig = config.withSeed(config.seed() + round);
+        Trainer trainer = new Trainer(model, roundConfig);
+        int steps = roundConfig.totalSteps(examples.size());
+        Map<String, String> settings = settings(round, examples);
+        TrainingStateCheckpoint.Progress at = resumePoint(round, settings);
+        String startWeights = stateDir == null ? null : TrainingStateCheckpoint.digest(model);
+        if (at != null && !at.startWeights.equals(startWeights)) {
+            throw new SculptException("--resume: the weights at the start of round " + round + " are not those "
+                    + stateDir.resolve(TrainingStateCheckpoint.DIR) + " was trained from");
+        }
+        double before = at == null ? 0 : at.trainSeconds;
+        String name = EvolveLoop.roundDir(round);
         TrainResult result;
         if (method == Method.SEQFT) {
-            result = trainer.train(examples, UpdateConstraint.NONE, listener);
+            DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), roundConfig.newOptimizer(), roundConfig.clipNorm(), UpdateConstraint.NONE);
+            Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
+                    settings, startWeights, List.of(), before + (System.nanoTime() - t0) / 1e9), updater.saveState(), null, stateStore, model);
+            result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
         } else {
             try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).accumulate(accumulate).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
                 List<String> constrained = nonTargets.constrainedNames(model);
-                Map<String, Integer> ranks = ranks(model, examples, round, constrained);
-                for (var e : ranks.entrySet()) {
-                    Parameter p = byName.get(e.getKey());
-                    guard.register(p.name(), p.data(), p.rows(), p.cols(), e.getValue());
+                if (at != null) {
+                    TrainingStateCheckpoint.restoreGuard(guard, model, constrained, stateDir, at);
+                } else {
+                    Map<String, Integer> ranks = ranks(model, examples, round, constrained);
+                    for (var e : ranks.entrySet()) {
+                        Parameter p = byName.get(e.getKey());
+                        guard.register(p.name(), p.data(), p.rows(), p.cols(), e.getValue());
+                    }
+                    for (var e : carried.entrySet()) if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
+                    guard.protect();
                 }
-                for (var e : carried.entrySet()) if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
-                guard.protect();
                 ranksPerRound.add(guard.ranks());
                 List<Parameter> frozen = nonTargets.freezeOthers(model, constrained);
                 try {
-                    result = trainer.train(examples, guard, listener);
+                    DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), roundConfig.newOptimizer(), roundConfig.clipNorm(), guard);
+                    Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
+                            settings, startWeights, guard.residualHistory(), before + (System.nanoTime() - t0) / 1e9),
+                            updater.saveState(), TrainingStateCheckpoint.bases(guard), stateStore, model);
+                    result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(),
+                            stateDir == null ? 0 : saveEvery, sink);
                 } finally {
                     for (Parameter p : frozen) p.trainable(true);
                 }
@@ -133,11 +179,54 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 }
             }
         }
+        if (stateDir != null) TrainingStateCheckpoint.discard(stateDir);   // the round's training is done
         seen.addAll(examples);
         List<Double> l = result.stepLosses();
         int perEpoch = Math.max(1, l.size() / config.epochs());
         return new TrainSummary(l.size(), mean(l.subList(0, Math.min(perEpoch, l.size()))),
                 mean(l.subList(Math.max(0, l.size() - perEpoch), l.size())), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The round's training state to continue from (with resume), or null; one of an earlier round is discarded. */
+    private TrainingStateCheckpoint.Progress resumePoint(int round, Map<String, String> settings) {
+        if (stateDir == null) return null;
+        TrainingStateCheckpoint.recover(stateDir);
+        if (!TrainingStateCheckpoint.exists(stateDir)) return null;
+        Path where = stateDir.resolve(TrainingStateCheckpoint.DIR);
+        if (!resume) throw new SculptException("--out " + stateDir + " already holds a run (" + where + "); pass --resume to continue it");
+        TrainingStateCheckpoint.Progress p = TrainingStateCheckpoint.readProgress(stateDir);
+        if (p.task < round) {
+            TrainingStateCheckpoint.discard(stateDir);
+            return null;
+        }
+        if (p.task > round) throw new SculptException("--resume: " + where + " is for round " + p.task + ", the run is at round " + round);
+        List<String> changed = TrainingStateCheckpoint.differences(p.settings, settings);
+        if (!changed.isEmpty()) throw new SculptException("--resume: " + where + " was written with other settings: " + String.join("; ", changed));
+        LOG.info("resuming round {} at step {} of {} from {}", round, p.step, p.totalSteps, where);
+        return p;
+    }
+
+    private <U extends ParameterUpdater> U resume(U updater, TrainingStateCheckpoint.Progress at, LanguageModel model) {
+        if (at == null) return updater;
+        updater.restoreState(TrainingStateCheckpoint.readUpdater(stateDir));
+        stateStore.loadInto(model, TrainingStateCheckpoint.modelDir(stateDir));
+        return updater;
+    }
+
+    /** What decides a round's training steps besides the weights. */
+    private Map<String, String> settings(int round, List<Example> examples) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("method", method.label());
+        m.put("train", config.toString());
+        m.put("rankPolicy", policy.toString());
+        m.put("projection", mode.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("accumulate", Boolean.toString(accumulate));
+        m.put("nonTargets", nonTargets.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("backend", backend.name());
+        m.put("round", Integer.toString(round));
+        m.put("trainExamples", Integer.toString(examples.size()));
+        m.put("trainTokens", TrainingStateCheckpoint.digest(examples));
+        return m;
     }
 
     /** The bases carried to the next round (accumulating osft), as bases.bin; nothing otherwise. */

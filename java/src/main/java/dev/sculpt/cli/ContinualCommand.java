@@ -111,7 +111,13 @@ public final class ContinualCommand implements Callable<Integer> {
             description = "lora method: scale alpha; the update is (alpha / r) B A (default: ${DEFAULT-VALUE})") float loraAlpha;
     @Option(names = "--seed", defaultValue = "42",
             description = "seed of the data order, the initialisation of adapters and the randomized SVD sketch (default: ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--resume", description = "Continue the run in RUN_DIR from its last completed task.") boolean resume;
+    @Option(names = "--resume", description = "Continue the run in RUN_DIR: inside a task from its training-state checkpoint "
+            + "(see --save-every) when there is one, else after its last completed task (default: off, a new run).") boolean resume;
+    @Option(names = "--save-every", paramLabel = "STEPS",
+            description = "Write a training-state checkpoint (RUN_DIR/training-state: weights, AdamW moments, step, data order, "
+                    + "OSFT bases or LoRA factors) every STEPS optimizer steps inside a task, so that --resume continues inside it "
+                    + "with the same final weights; an integer >= 1 (default: none, checkpoints only after each task).")
+    Integer saveEvery;
     @Option(names = "--retain", paramLabel = "FILE",
             description = "Plain-text file, one document per line: perplexity on it before training and after every task "
                     + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none).")
@@ -123,6 +129,9 @@ public final class ContinualCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream o = System.out;
         // everything is validated before the model is loaded or any training starts
+        if (saveEvery != null && saveEvery < 1) {
+            throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
+        }
         ContinualOptions options = options();
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
@@ -143,7 +152,9 @@ public final class ContinualCommand implements Callable<Integer> {
                     o.printf(Locale.ROOT, "  retention perplexity %s: %.3f%n", task < 0 ? "before training" : "after task " + (task + 1), perplexity);
                 }
             };
-            RunRecord r = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).retention(retention).run(data, out);
+            ContinualRunner runner = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).retention(retention);
+            if (saveEvery != null) runner.saveEvery(saveEvery);
+            RunRecord r = runner.run(data, out);
             o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s%s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer),
                     r.retention == null ? "" : "  retention perplexity " + r.retention.summary(), out.resolve("metrics.json"));
         }

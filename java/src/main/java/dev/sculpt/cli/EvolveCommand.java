@@ -93,10 +93,20 @@ final class EvolveCommand implements Callable<Integer> {
             description = "plain-text file, one document per line: perplexity on it before round 1 and after every round "
                     + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none)") Path retain;
     @Option(names = "--resume", description = "continue the run in RUN_DIR after its last completed round"
-            + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json)") boolean resume;
+            + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json), and inside the next"
+            + " round from RUN_DIR/training-state when --save-every left one (default: off, a new run)") boolean resume;
+    @Option(names = "--save-every", paramLabel = "STEPS",
+            description = "write a training-state checkpoint (RUN_DIR/training-state: weights, AdamW moments, step, data order, OSFT bases)"
+                    + " every STEPS optimizer steps inside a round, so that --resume continues inside it with the same final weights;"
+                    + " an integer >= 1 (default: none, checkpoints only after each round)") Integer saveEvery;
 
     @Override
     public Integer call() {
+        if (saveEvery != null && saveEvery < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
+        if (!resume && dev.sculpt.continual.TrainingStateCheckpoint.exists(out)) {
+            throw new SculptException("--out " + out + " already holds a run (" + dev.sculpt.continual.TrainingStateCheckpoint.DIR
+                    + "); pass --resume to continue it or choose another directory");
+        }
         Method m = Method.parse(method);
         if (m == Method.LORA) throw new SculptException("--method: evolve supports osft and seqft, got lora");
         PromptTemplate template = new PromptTemplate(templateMc == null ? PromptTemplate.DEFAULT_MULTIPLE_CHOICE : unescape(templateMc),
@@ -125,7 +135,8 @@ final class EvolveCommand implements Callable<Integer> {
             LanguageModel lm = Models.load(model);
             try (lm) {
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64)
-                        .accumulate(accumulate).nonTargets(nonTargetsChoice);
+                        .accumulate(accumulate).nonTargets(nonTargetsChoice)
+                        .trainingState(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), saveEvery == null ? 0 : saveEvery, resume);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);
                 EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, retention, out, System.out);
                 if (save) {

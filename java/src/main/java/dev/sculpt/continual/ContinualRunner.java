@@ -17,7 +17,12 @@ import dev.sculpt.osft.SubspaceGuard;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.retention.RetentionRecord;
 import dev.sculpt.text.Tokenizer;
+import dev.sculpt.train.DenseAdamWUpdater;
 import dev.sculpt.train.LoraUpdater;
+import dev.sculpt.train.ParameterUpdater;
+import dev.sculpt.train.TrainConfig;
+import dev.sculpt.train.TrainProgress;
+import dev.sculpt.train.UpdateConstraint;
 import dev.sculpt.train.TrainResult;
 import dev.sculpt.train.Trainer;
 import java.io.IOException;
@@ -65,6 +70,7 @@ public final class ContinualRunner {
     private final ContinualOptions options;
     private final Listener listener;
     private Retention retention;
+    private int saveEvery;
 
     public ContinualRunner(LanguageModel model, Tokenizer tokenizer, ModelStore store, ContinualOptions options, Listener listener) {
         this.model = model;
@@ -80,6 +86,16 @@ public final class ContinualRunner {
      */
     public ContinualRunner retention(Retention r) {
         this.retention = r;
+        return this;
+    }
+
+    /**
+     * Writes a training-state checkpoint (RUN_DIR/training-state) every {@code steps} optimizer steps inside a task,
+     * so that {@code --resume} continues inside it; by default none is written.
+     */
+    public ContinualRunner saveEvery(int steps) {
+        if (steps < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + steps);
+        this.saveEvery = steps;
         return this;
     }
 
@@ -102,6 +118,7 @@ public final class ContinualRunner {
         for (TaskData t : tasks) train.add(eval.examples(t.train()));
         Path ckptRoot = outDir.resolve("checkpoints");
         RunRecord rec = prepare(tasks, outDir, ckptRoot);
+        TrainingStateCheckpoint.Progress inTask = findTrainingState(tasks, train, outDir, rec.completedTasks);
         for (TaskData t : tasks) for (String n : t.notes()) if (!rec.notes.contains(n)) rec.notes.add(n);
         rec.notes.forEach(listener::note);
 
@@ -134,10 +151,19 @@ public final class ContinualRunner {
         for (int t = rec.completedTasks; t < tCount; t++) {
             TaskData task = tasks.get(t);
             final int taskIdx = t;
-            int steps = options.train().withSeed(options.train().seed() + t).totalSteps(train.get(t).size());
+            TrainConfig taskConfig = options.train().withSeed(options.train().seed() + t);
+            int steps = taskConfig.totalSteps(train.get(t).size());
             listener.taskStarted(t, task.name(), steps);
-            Trainer trainer = new Trainer(model, options.train().withSeed(options.train().seed() + t));
+            Trainer trainer = new Trainer(model, taskConfig);
             Trainer.StepListener sl = (step, total, loss, lr, norm) -> listener.step(taskIdx, step, total, loss);
+            TrainingStateCheckpoint.Progress resumeAt = inTask != null && inTask.task == t ? inTask : null;
+            String startWeights = saveEvery > 0 || resumeAt != null ? TrainingStateCheckpoint.digest(model) : null;
+            if (resumeAt != null && !resumeAt.startWeights.equals(startWeights)) {
+                throw new SculptException("--resume: the weights at the start of task " + (t + 1) + " are not those "
+                        + outDir.resolve(TrainingStateCheckpoint.DIR) + " was trained from (another --model, or a changed checkpoint)");
+            }
+            Map<String, String> settings = settings(task, t, train.get(t));
+            final double secondsBefore = resumeAt == null ? 0 : resumeAt.trainSeconds;
             long t0 = System.nanoTime();
             TrainResult result;
             Map<String, Integer> ranks = new LinkedHashMap<>();
@@ -149,20 +175,28 @@ public final class ContinualRunner {
                             .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate()).build()) {
                         boolean active = t > 0 || options.protectInitial();
                         List<String> constrained = nonTargets(active).constrainedNames(model);
-                        Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
                         Map<String, Parameter> byName = parametersByName();
-                        for (String name : constrained) {
-                            Parameter p = byName.get(name);
-                            guard.register(name, p.data(), p.rows(), p.cols(), want.get(name));
+                        if (resumeAt != null) {
+                            // the task's bases as saved; restoring them snapshots W0 from the start weights the model holds now
+                            TrainingStateCheckpoint.restoreGuard(guard, model, constrained, outDir, resumeAt);
+                        } else {
+                            Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
+                            for (String name : constrained) {
+                                Parameter p = byName.get(name);
+                                guard.register(name, p.data(), p.rows(), p.cols(), want.get(name));
+                            }
+                            for (Map.Entry<String, ProtectedBasis> e : carried.entrySet()) {
+                                if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
+                            }
+                            guard.protect();
                         }
-                        for (Map.Entry<String, ProtectedBasis> e : carried.entrySet()) {
-                            if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
-                        }
-                        guard.protect();
                         ranks.putAll(guard.ranks());
                         List<Parameter> frozen = freezeNonTargets(active, constrained);
                         try {
-                            result = trainer.train(train.get(t), guard, sl);
+                            DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), taskConfig.newOptimizer(), taskConfig.clipNorm(), guard);
+                            Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
+                                    updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                            result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                         } finally {
                             for (Parameter p : frozen) p.trainable(true);
                         }
@@ -180,14 +214,21 @@ public final class ContinualRunner {
                     for (String n : model.targetMatrixNames()) targets.add(byName.get(n));
                     try (LoraUpdater lora = new LoraUpdater(targets, options.loraRank(), options.loraAlpha(),
                             options.train().newOptimizer(), options.train().clipNorm(), options.train().seed() + t)) {
-                        result = trainer.train(train.get(t), lora, sl);
+                        Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
+                                lora, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                        result = trainer.train(train.get(t), resume(lora, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                     }
                     break;
                 }
-                default:
-                    result = trainer.train(train.get(t), dev.sculpt.train.UpdateConstraint.NONE, sl);
+                default: {
+                    DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), taskConfig.newOptimizer(),
+                            taskConfig.clipNorm(), UpdateConstraint.NONE);
+                    Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
+                            updater, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                    result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
+                }
             }
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double seconds = secondsBefore + (System.nanoTime() - t0) / 1e9;
 
             Double[] accRow = new Double[tCount];
             Double[] lossRow = new Double[tCount];
@@ -221,6 +262,7 @@ public final class ContinualRunner {
             AtomicFiles.writeString(outDir.resolve(STATE), toJson(rec));
             AtomicFiles.writeString(outDir.resolve(METRICS), toJson(rec));
             Report.write(outDir.resolve(REPORT), List.of(rec));
+            TrainingStateCheckpoint.discard(outDir);   // the task is done; state.json now says where to go on
             LOG.info("task {} ({}) done in {} s; accuracy row {}", t + 1, task.name(), String.format("%.1f", seconds), Arrays.toString(accRow));
         }
         if (rec.averageAccuracy == null) {
@@ -266,10 +308,14 @@ public final class ContinualRunner {
         try {
             Files.createDirectories(ckptRoot);
             AtomicFiles.deleteDebris(ckptRoot);   // what a run killed while writing a checkpoint leaves
+            TrainingStateCheckpoint.recover(outDir);   // the same for the training-state checkpoint
         } catch (IOException e) {
             throw new SculptException("cannot prepare output directory " + outDir + ": " + e.getMessage(), e);
         }
         Path state = outDir.resolve(STATE);
+        if (!options.resume() && TrainingStateCheckpoint.exists(outDir)) {
+            throw new SculptException("--out " + outDir + " already holds a run (" + TrainingStateCheckpoint.DIR + "); pass --resume to continue it or choose another directory");
+        }
         if (Files.exists(state)) {
             if (!options.resume()) {
                 throw new SculptException("--out " + outDir + " already holds a run (" + STATE + "); pass --resume to continue it or choose another directory");
@@ -282,6 +328,8 @@ public final class ContinualRunner {
             }
             if (!rec.tasks.equals(names)) throw new SculptException("--resume: " + state + " was written for tasks " + rec.tasks + ", not " + names);
             if (!options.method().label().equals(rec.method)) throw new SculptException("--resume: " + state + " was written by method " + rec.method + ", not " + options.method().label());
+            List<String> changed = TrainingStateCheckpoint.differences(rec.options, options.describe());
+            if (!changed.isEmpty()) throw new SculptException("--resume: " + state + " was written with other settings: " + String.join("; ", changed));
             for (int i = 0; i < rec.completedTasks; i++) {
                 if (!Files.isDirectory(ckptRoot.resolve(rec.checkpoints.get(i)))) {
                     throw new SculptException("--resume: checkpoint " + ckptRoot.resolve(rec.checkpoints.get(i)) + " is missing");
@@ -289,12 +337,69 @@ public final class ContinualRunner {
             }
             return rec;
         }
-        if (options.resume()) listener.note("--resume: no earlier state in " + outDir + ", starting from the first task");
+        if (options.resume() && !TrainingStateCheckpoint.exists(outDir)) {
+            listener.note("--resume: no earlier state in " + outDir + ", starting from the first task");
+        }
         RunRecord rec = new RunRecord();
         rec.method = options.method().label();
         rec.tasks = names;
         rec.options = options.describe();
         return rec;
+    }
+
+    /**
+     * The training-state checkpoint to continue from inside task {@code completed} (with --resume), or null. One of an
+     * already completed task (the run died after state.json but before removing it) is discarded; one written
+     * with other settings is refused.
+     */
+    private TrainingStateCheckpoint.Progress findTrainingState(List<TaskData> tasks, List<List<Example>> train, Path outDir, int completed) {
+        if (!options.resume() || !TrainingStateCheckpoint.exists(outDir)) return null;
+        TrainingStateCheckpoint.Progress p = TrainingStateCheckpoint.readProgress(outDir);
+        Path where = outDir.resolve(TrainingStateCheckpoint.DIR);
+        if (p.task < completed) {
+            TrainingStateCheckpoint.discard(outDir);
+            return null;
+        }
+        if (p.task > completed || p.task >= tasks.size()) {
+            throw new SculptException("--resume: " + where + " is for task " + (p.task + 1) + ", but only " + completed + " tasks are complete");
+        }
+        List<String> changed = TrainingStateCheckpoint.differences(p.settings, settings(tasks.get(p.task), p.task, train.get(p.task)));
+        if (!changed.isEmpty()) {
+            throw new SculptException("--resume: " + where + " was written with other settings: " + String.join("; ", changed));
+        }
+        listener.note("resuming task " + (p.task + 1) + " (" + p.taskName + ") at step " + p.step + " of " + p.totalSteps + " from " + where);
+        return p;
+    }
+
+    /** What decides a task's training steps besides the weights: the run's settings, the task and its data. */
+    private Map<String, String> settings(TaskData task, int t, List<Example> examples) {
+        Map<String, String> m = new LinkedHashMap<>(options.describe());
+        m.put("checkEvery", Integer.toString(options.checkEvery()));
+        m.put("calibration", Integer.toString(options.calibrationExamples()));
+        m.put("task", (t + 1) + " " + task.name());
+        m.put("trainExamples", Integer.toString(examples.size()));
+        m.put("trainTokens", TrainingStateCheckpoint.digest(examples));
+        return m;
+    }
+
+    private static TrainProgress progress(TrainingStateCheckpoint.Progress p) {
+        return p == null ? null : p.progress();
+    }
+
+    /** With a resume point: the updater's saved state and the saved weights go in (after W0 was taken). */
+    private <U extends ParameterUpdater> U resume(U updater, TrainingStateCheckpoint.Progress at, Path outDir) {
+        if (at == null) return updater;
+        updater.restoreState(TrainingStateCheckpoint.readUpdater(outDir));
+        store.loadInto(model, TrainingStateCheckpoint.modelDir(outDir));
+        return updater;
+    }
+
+    private void saveTrainingState(Path outDir, int t, TaskData task, int steps, TrainProgress pr, Map<String, String> settings,
+                                   String startWeights, ParameterUpdater updater, Map<String, ProtectedBasis> bases,
+                                   List<InvariantResidual> residuals, double seconds) {
+        TrainingStateCheckpoint.Progress p = TrainingStateCheckpoint.progress(t, task.name(), steps, pr, settings, startWeights, residuals, seconds);
+        TrainingStateCheckpoint.write(outDir, p, updater.saveState(), bases, store, model);
+        LOG.debug("training state of task {} at step {} written", t + 1, pr.step());
     }
 
     private void writeCheckpoint(Path root, String name, Map<String, ProtectedBasis> bases) {

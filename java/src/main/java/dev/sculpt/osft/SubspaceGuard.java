@@ -494,6 +494,18 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return Math.sqrt(s);
     }
 
+    /**
+     * Puts back the residuals recorded before a run was interrupted (to resume inside a task): they join the
+     * history and become the latest per matrix, in order.
+     */
+    public void restoreResiduals(List<InvariantResidual> earlier) {
+        for (InvariantResidual r : earlier) {
+            target(r.name());
+            history.add(r);
+            latest.put(r.name(), r);
+        }
+    }
+
     /** Preserved rank (columns of U_h) per matrix, in registration order; before protect(), the requested ranks. */
     public Map<String, Integer> ranks() {
         Map<String, Integer> out = new LinkedHashMap<>();

@@ -65,6 +65,43 @@ public final class AdamW {
         }
     }
 
+    /**
+     * Adds the moments and step count of every tensor seen so far to {@code tensors} (keys {@code prefix + "m/" +
+     * name} and {@code prefix + "v/" + name}, copies) and {@code counters} ({@code prefix + "t/" + name}).
+     */
+    public void exportTo(String prefix, Map<String, float[]> tensors, Map<String, Integer> counters) {
+        for (Map.Entry<String, Integer> e : steps.entrySet()) {
+            String name = e.getKey();
+            tensors.put(prefix + "m/" + name, m.get(name).clone());
+            tensors.put(prefix + "v/" + name, v.get(name).clone());
+            counters.put(prefix + "t/" + name, e.getValue());
+        }
+    }
+
+    /**
+     * Replaces all moments with those {@link #exportTo} wrote under {@code prefix}; {@code sizes} gives the tensors
+     * this optimizer may hold and their sizes, and anything else, or a size that differs, is refused.
+     */
+    public void importFrom(String prefix, UpdaterState state, Map<String, Integer> sizes) {
+        reset();
+        for (Map.Entry<String, Integer> e : state.counters().entrySet()) {
+            if (!e.getKey().startsWith(prefix + "t/")) continue;
+            String name = e.getKey().substring(prefix.length() + 2);
+            Integer size = sizes.get(name);
+            if (size == null) throw new SculptException("saved optimizer state has moments for " + name + ", which this run does not train");
+            float[] mm = state.tensors().get(prefix + "m/" + name);
+            float[] vv = state.tensors().get(prefix + "v/" + name);
+            if (mm == null || vv == null) throw new SculptException("saved optimizer state lacks the moments of " + name);
+            if (mm.length != size || vv.length != size) {
+                throw new SculptException("saved optimizer moments of " + name + " have " + mm.length + " values, the tensor has " + size);
+            }
+            if (e.getValue() < 1) throw new SculptException("saved optimizer step count of " + name + " is " + e.getValue());
+            m.put(name, mm.clone());
+            v.put(name, vv.clone());
+            steps.put(name, e.getValue());
+        }
+    }
+
     /** Forgets all moments (a new task starts a fresh optimizer). */
     public void reset() {
         m.clear();

@@ -1,5 +1,6 @@
 package dev.sculpt.train;
 
+import dev.sculpt.SculptException;
 import dev.sculpt.model.Parameter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -54,5 +55,25 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
         }
         constraint.afterStep(stepIndex + 1);
         return norm;
+    }
+
+    private static final String ADAM = "adamw/";
+
+    @Override
+    public UpdaterState saveState() {
+        Map<String, float[]> tensors = new LinkedHashMap<>();
+        Map<String, Integer> counters = new LinkedHashMap<>();
+        adam.exportTo(ADAM, tensors, counters);
+        return new UpdaterState(tensors, counters);
+    }
+
+    @Override
+    public void restoreState(UpdaterState state) {
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        for (Parameter p : params) sizes.put(p.name(), p.size());
+        for (String k : state.tensors().keySet()) {
+            if (!k.startsWith(ADAM)) throw new SculptException("saved optimizer state holds " + k + ", which full fine-tuning does not use");
+        }
+        adam.importFrom(ADAM, state, sizes);
     }
 }

@@ -99,6 +99,52 @@ public final class LoraUpdater implements ParameterUpdater, AutoCloseable {
         return norm;
     }
 
+    private static final String ADAM = "adamw/";
+    private static final String FACTOR_A = "lora/A/";
+    private static final String FACTOR_B = "lora/B/";
+
+    @Override
+    public UpdaterState saveState() {
+        java.util.Map<String, float[]> tensors = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Integer> counters = new java.util.LinkedHashMap<>();
+        adam.exportTo(ADAM, tensors, counters);
+        for (Adapter ad : adapters) {
+            float[] a = new float[ad.r * ad.n], b = new float[ad.m * ad.r];
+            ad.a.get(a);
+            ad.b.get(b);
+            tensors.put(FACTOR_A + ad.w.name(), a);
+            tensors.put(FACTOR_B + ad.w.name(), b);
+        }
+        return new UpdaterState(tensors, counters);
+    }
+
+    /** Restores the factors and moments; the adapters' W0 stays what it was when this updater was built. */
+    @Override
+    public void restoreState(UpdaterState state) {
+        java.util.Map<String, Integer> sizes = new java.util.LinkedHashMap<>();
+        for (Adapter ad : adapters) {
+            float[] a = state.tensors().get(FACTOR_A + ad.w.name());
+            float[] b = state.tensors().get(FACTOR_B + ad.w.name());
+            if (a == null || b == null) throw new SculptException("saved LoRA state lacks the factors of " + ad.w.name());
+            if (a.length != ad.r * ad.n || b.length != ad.m * ad.r) {
+                throw new SculptException("saved LoRA factors of " + ad.w.name() + " do not have rank " + ad.r);
+            }
+            sizes.put(ad.w.name() + ".lora_A", ad.r * ad.n);
+            sizes.put(ad.w.name() + ".lora_B", ad.m * ad.r);
+        }
+        int factors = 0;
+        for (String k : state.tensors().keySet()) {
+            if (k.startsWith(FACTOR_A) || k.startsWith(FACTOR_B)) factors++;
+            else if (!k.startsWith(ADAM)) throw new SculptException("saved LoRA state holds " + k + ", which LoRA does not use");
+        }
+        if (factors != 2 * adapters.size()) throw new SculptException("saved LoRA state has factors for other matrices than this run's targets");
+        adam.importFrom(ADAM, state, sizes);
+        for (Adapter ad : adapters) {
+            ad.a.put(state.tensors().get(FACTOR_A + ad.w.name()));
+            ad.b.put(state.tensors().get(FACTOR_B + ad.w.name()));
+        }
+    }
+
     @Override
     public void close() {
         for (Adapter ad : adapters) ad.close();

@@ -7,4 +7,13 @@ package dev.sculpt.train;
 public interface ParameterUpdater {
     /** Applies one optimizer step at learning rate {@code lr}; returns the gradient norm before clipping. */
     double step(float lr, long stepIndex);
+
+    /** Everything this updater carries to the next step besides the model's weights (copies). */
+    UpdaterState saveState();
+
+    /**
+     * Continues from a {@link #saveState()} of an updater built the same way (same parameters, same start weights);
+     * refuses state that does not fit.
+     */
+    void restoreState(UpdaterState state);
 }

@@ -6,6 +6,7 @@ import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
@@ -37,18 +38,54 @@ public final class Trainer {
     }
 
     public TrainResult train(List<Example> data, ParameterUpdater updater, StepListener listener) {
+        return train(data, updater, listener, null, 0, null);
+    }
+
+    /** Receives a {@link TrainProgress} every {@code saveEvery} optimizer steps (to write a training-state checkpoint). */
+    public interface ProgressSink {
+        void save(TrainProgress progress);
+    }
+
+    /**
+     * Trains from {@code start} ({@code null}: from the first step; otherwise the model and {@code updater} must
+     * already hold the weights and state of that point) and hands {@code sink} the progress after every
+     * {@code saveEvery}-th optimizer step ({@code saveEvery} 0: never), except after the last one. A resumed run
+     * takes exactly the steps an uninterrupted one would: the data order and learning rate of a step depend only
+     * on the seed, the epoch and the step index.
+     */
+    public TrainResult train(List<Example> data, ParameterUpdater updater, StepListener listener,
+                             TrainProgress start, int saveEvery, ProgressSink sink) {
         if (data.isEmpty()) throw new SculptException("no training examples");
+        if (saveEvery < 0) throw new SculptException("checkpoint interval must be >= 0 steps, got " + saveEvery);
         int perStep = config.batchSize() * config.gradAccum();
+        int stepsPerEpoch = (data.size() + perStep - 1) / perStep;
         int totalSteps = config.totalSteps(data.size());
         int warmup = Math.round(config.warmupFraction() * totalSteps);
         LrSchedule schedule = new LrSchedule(config.schedule(), config.lr(), warmup, totalSteps, 0f);
         List<Double> losses = new ArrayList<>(totalSteps);
         List<Parameter> params = model.parameters();
         int step = 0;
-        for (int epoch = 0; epoch < config.epochs(); epoch++) {
-            List<Example> order = shuffled(data, config.seed() * 1_000_003L + epoch);
-            for (int start = 0; start < order.size(); start += perStep) {
-                List<Example> stepExamples = order.subList(start, Math.min(order.size(), start + perStep));
+        if (start != null) {
+            if (start.step() < 0 || start.step() >= totalSteps) {
+                throw new SculptException("cannot resume at step " + start.step() + " of a task of " + totalSteps + " steps");
+            }
+            if (start.losses().size() != start.step()) {
+                throw new SculptException("resume point has " + start.losses().size() + " step losses for " + start.step() + " steps");
+            }
+            int epoch = start.step() / stepsPerEpoch;
+            if (start.epoch() != epoch || start.shuffleSeed() != shuffleSeed(epoch)
+                    || !Arrays.equals(start.order(), order(data.size(), shuffleSeed(epoch)))) {
+                throw new SculptException("the saved data order of epoch " + (start.epoch() + 1)
+                        + " is not this run's (different seed, epochs or training data)");
+            }
+            losses.addAll(start.losses());
+            step = start.step();
+        }
+        for (int epoch = step / stepsPerEpoch; epoch < config.epochs(); epoch++) {
+            int[] order = order(data.size(), shuffleSeed(epoch));
+            for (int start0 = (step - epoch * stepsPerEpoch) * perStep; start0 < order.length; start0 += perStep) {
+                List<Example> stepExamples = new ArrayList<>(perStep);
+                for (int i = start0; i < Math.min(order.length, start0 + perStep); i++) stepExamples.add(data.get(order[i]));
                 long tokens = 0;
                 for (Example e : stepExamples) tokens += e.target().length;
                 if (tokens == 0) throw new SculptException("an optimizer step has no target tokens (empty completions)");
@@ -65,15 +102,28 @@ public final class Trainer {
                 losses.add(mean);
                 step++;
                 if (listener != null) listener.onStep(step, totalSteps, mean, lr, norm);
+                if (sink != null && saveEvery > 0 && step % saveEvery == 0 && step < totalSteps) {
+                    int nextEpoch = step / stepsPerEpoch;
+                    long seed = shuffleSeed(nextEpoch);
+                    sink.save(new TrainProgress(step, nextEpoch, seed, nextEpoch == epoch ? order : order(data.size(), seed), losses));
+                }
             }
         }
         return new TrainResult(losses);
     }
 
-    static List<Example> shuffled(List<Example> data, long seed) {
-        List<Example> l = new ArrayList<>(data);
-        java.util.Collections.shuffle(l, new Random(seed));
-        return l;
+    private long shuffleSeed(int epoch) {
+        return config.seed() * 1_000_003L + epoch;
+    }
+
+    /** The data order of an epoch: a permutation of 0..n-1, seeded {@code java.util.Collections.shuffle}. */
+    static int[] order(int n, long seed) {
+        List<Integer> idx = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) idx.add(i);
+        java.util.Collections.shuffle(idx, new Random(seed));
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = idx.get(i);
+        return out;
     }
 
     /** Mean per-token loss of a data set, in batches of {@code batchSize}. */
