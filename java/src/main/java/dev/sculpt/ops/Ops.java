@@ -76,7 +76,10 @@ public interface Ops extends AutoCloseable {
      * [m, k] (or [k, m] when transA), b is [k, n] (or [n, k] when transB), c is [m, n]. A linear layer
      * {@code y = x W^T} is {@code matmul(false, true, 1, x, W, 0, y)}.
      */
-    void matmul(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+    default void matmul(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int[] mm = new OpArguments(device(), name()).matmul(transA, transB, a, b, c);
+        gemm(transA, transB, 1, mm[0], mm[1], mm[2], alpha, a, 0, mm[3], 0, b, 0, mm[4], 0, beta, c, 0, mm[5], 0);
+    }
 
     // ---------------------------------------------------------------- normalization
 

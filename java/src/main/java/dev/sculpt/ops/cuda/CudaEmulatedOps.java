@@ -212,13 +212,6 @@ public final class CudaEmulatedOps implements Ops {
                 transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, alpha, fp(a), lda, fp(b), ldb, beta, fp(c), ldc);
     }
 
-    @Override
-    public void matmul(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int[] mm = args.matmul(transA, transB, a, b, c);
-        int m = mm[0], n = mm[1], k = mm[2];
-        gemm(transA, transB, 1, m, n, k, alpha, a, 0, mm[3], 0, b, 0, mm[4], 0, beta, c, 0, mm[5], 0);
-    }
-
     // ---------------------------------------------------------------- normalization
 
     @Override
