@@ -31,6 +31,12 @@ import org.slf4j.LoggerFactory;
  * a point retrieved with a passage that does not mention it ("Finn Tanaka" with Finn Okafor's passage) makes no
  * item there. The sentence that contains a point is the first sentence containing all its parts, else the first
  * containing its last part (an answer point's gold answer).
+ *
+ * <p>With {@link DataOptions#grounded()} false (ablation only, {@code sculpt evolve --ungrounded}) items are built
+ * as before issue 17: a passage's first {@code pointsPerPassage} retrieved points get extractive and review items
+ * whether or not the passage mentions them, answered with the sentence that contains the point (substring) or
+ * shares most words with it; normative questions whose gold answer or any capitalised span occurs in the passage
+ * come first, and every normative item carries the passage key.
  */
 public final class DataBuilder {
     private static final Logger LOG = LoggerFactory.getLogger(DataBuilder.class);
@@ -80,10 +86,12 @@ public final class DataBuilder {
             List<Question> grounded = new ArrayList<>();
             for (Question q : normativeFor(p, rnd, grounded)) {
                 cit.add(new TrainingItem(TrainingItem.NORMATIVE, template.render(q), template.completion(q),
-                        grounded.contains(q) ? p.key() : null, null, round));
+                        grounded.contains(q) || !options.grounded() ? p.key() : null, null, round));
             }
-            for (KnowledgePoint kp : groundedPoints(rp, options.pointsPerPassage())) {
-                String sentence = " " + sentenceAbout(p.text(), kp);
+            List<KnowledgePoint> points = options.grounded() ? groundedPoints(rp, options.pointsPerPassage())
+                    : rp.points().subList(0, Math.min(options.pointsPerPassage(), rp.points().size()));
+            for (KnowledgePoint kp : points) {
+                String sentence = " " + (options.grounded() ? sentenceAbout(p.text(), kp) : sentenceNear(p.text(), kp.text()));
                 if (options.extractive()) {
                     String prompt = EXTRACTIVE_PROMPT.replace("{passage}", p.fullText()).replace("{point}", kp.text());
                     cit.add(new TrainingItem(TrainingItem.EXTRACTIVE, prompt, sentence, p.key(), kp.text(), round));
@@ -127,7 +135,7 @@ public final class DataBuilder {
         int n = Math.min(options.normativePerPassage(), trainQuestions.size());
         if (n == 0) return List.of();
         List<Question> relevant = new ArrayList<>();
-        for (Question q : trainQuestions) if (PassageRetrieval.supports(p, q)) relevant.add(q);
+        for (Question q : trainQuestions) if (options.grounded() ? PassageRetrieval.supports(p, q) : mentionsAny(p, q)) relevant.add(q);
         List<Question> out = new ArrayList<>();
         while (out.size() < n && !relevant.isEmpty()) out.add(relevant.remove(rnd.nextInt(relevant.size())));
         grounded.addAll(out);
@@ -137,6 +145,26 @@ public final class DataBuilder {
             if (!out.contains(q)) out.add(q);
         }
         return out;
+    }
+
+    /** Ungrounded (ablation only): the passage mentions the question's gold answer or any of its capitalised spans. */
+    private static boolean mentionsAny(Passage p, Question q) {
+        String text = TextNorm.padded(p.fullText());
+        if (TextNorm.containsPhrase(text, q.goldText())) return true;
+        for (String s : KnowledgePoints.capitalizedSpans(q.question())) if (TextNorm.containsPhrase(text, s)) return true;
+        return false;
+    }
+
+    /**
+     * Ungrounded (ablation only): the first sentence containing the point as a case-insensitive substring, else the
+     * one sharing the most words with it, whether or not the passage mentions the point.
+     */
+    static String sentenceNear(String text, String point) {
+        List<String> sentences = TextNorm.sentences(text);
+        if (sentences.isEmpty()) return text.trim();
+        String needle = point.toLowerCase(java.util.Locale.ROOT);
+        for (String s : sentences) if (s.toLowerCase(java.util.Locale.ROOT).contains(needle)) return s;
+        return mostOverlap(sentences, point);
     }
 
     /** {@link #sentenceAbout(String, KnowledgePoint)} for a one-part point. */
@@ -154,7 +182,11 @@ public final class DataBuilder {
         for (String s : sentences) if (point.occursIn(s)) return s;
         String last = point.parts().get(point.parts().size() - 1);
         for (String s : sentences) if (TextNorm.containsPhrase(TextNorm.padded(s), last)) return s;
-        Set<String> pw = new HashSet<>(TextNorm.words(point.text()));
+        return mostOverlap(sentences, point.text());
+    }
+
+    private static String mostOverlap(List<String> sentences, String point) {
+        Set<String> pw = new HashSet<>(TextNorm.words(point));
         String best = sentences.get(0);
         int bestOverlap = -1;
         for (String s : sentences) {

@@ -77,7 +77,7 @@ public final class EvolveLoop {
     /** Runs the loop; {@code heldout} and {@code ood} may be null. Progress lines go to {@code out}. */
     public EvolveResult run(QuestionSet probe, QuestionSet heldout, QuestionSet ood, Path runDir, PrintStream out) {
         MistakeMiner miner = new MistakeMiner(options.mining());
-        KnowledgePoints pointer = new KnowledgePoints(options.maxPointsPerMistake());
+        KnowledgePoints pointer = new KnowledgePoints(options.maxPointsPerMistake(), options.data().grounded());
         ReplayBuffer replay = new ReplayBuffer();
         List<RoundMetrics> rounds = new ArrayList<>();
         String stop = "round limit (" + options.rounds() + ")";
@@ -120,7 +120,9 @@ public final class EvolveLoop {
                 break;
             }
             List<KnowledgePoint> points = pointer.extractAll(mistakes);
-            MistakeRetrieval found = PassageRetrieval.forMistakes(retriever, mistakes, pointer, options.topK(), options.maxPassages());
+            MistakeRetrieval found = options.data().grounded()
+                    ? PassageRetrieval.forMistakes(retriever, mistakes, pointer, options.topK(), options.maxPassages())
+                    : PassageRetrieval.perPoint(retriever, mistakes, pointer, options.topK(), options.maxPassages());
             List<RetrievedPassage> passages = found.passages();
             out.printf(Locale.ROOT, "round %d: retrieval hits %.3f (%d of %d mistakes have a passage with the entity and the gold answer)%n",
                     round, found.hitShare(), found.hits(), found.mistakes());

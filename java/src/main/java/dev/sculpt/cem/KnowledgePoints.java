@@ -42,15 +42,28 @@ public final class KnowledgePoints {
     private static final Set<String> CONNECTORS = Set.of("of", "the", "de", "von", "van", "and", "la", "le", "del");
 
     private final int maxPoints;
+    private final boolean grounded;
 
     public KnowledgePoints(int maxPoints) {
+        this(maxPoints, true);
+    }
+
+    /**
+     * {@code grounded = false} is for ablation only ({@code sculpt evolve --ungrounded}): the points as they were
+     * before issue 17. The gold answer alone is the first point, of one part, not tied to the entity; the entity
+     * spans follow; n-grams come from runs broken only by stop words and numbers (so "okafor born" can happen)
+     * and have the n-gram as their only part.
+     */
+    public KnowledgePoints(int maxPoints, boolean grounded) {
         if (maxPoints < 1) throw new IllegalArgumentException("maxPoints must be >= 1, got " + maxPoints);
         this.maxPoints = maxPoints;
+        this.grounded = grounded;
     }
 
     public List<KnowledgePoint> extract(Question q) {
         Map<String, KnowledgePoint> out = new LinkedHashMap<>();
         String id = q.id();
+        if (!grounded) return ungrounded(q, out);
         List<KnowledgePoint> spans = entityPoints(q.question(), id);
         for (KnowledgePoint p : spans) out.putIfAbsent(key(p.text()), p);
         KnowledgePoint answer = answerPoint(q, spans);
@@ -68,6 +81,26 @@ public final class KnowledgePoints {
         List<KnowledgePoint> capped = new ArrayList<>(list.subList(0, maxPoints));
         if (answer != null && !capped.contains(answer)) capped.set(Math.min(maxPoints, spans.size()) - 1, answer);
         return capped;
+    }
+
+    private List<KnowledgePoint> ungrounded(Question q, Map<String, KnowledgePoint> out) {
+        add(out, q.goldText(), "answer", q.id());
+        for (KnowledgePoint p : entityPoints(q.question(), q.id())) out.putIfAbsent(key(p.text()), p);
+        List<List<String>> runs = new ArrayList<>();
+        List<String> run = new ArrayList<>();
+        for (String w : TextNorm.words(q.question())) {
+            if (TextNorm.STOP_WORDS.contains(w) || w.chars().allMatch(Character::isDigit)) {
+                if (!run.isEmpty()) runs.add(run);
+                run = new ArrayList<>();
+            } else {
+                run.add(w);
+            }
+        }
+        if (!run.isEmpty()) runs.add(run);
+        for (List<String> r : runs) for (int i = 0; i + 1 < r.size(); i++) addNgram(out, r.get(i) + " " + r.get(i + 1), null, q.id());
+        for (List<String> r : runs) for (String w : r) if (w.length() >= 3) addNgram(out, w, null, q.id());
+        List<KnowledgePoint> list = new ArrayList<>(out.values());
+        return list.size() > maxPoints ? list.subList(0, maxPoints) : list;
     }
 
     /** Points of many mistakes, de-duplicated across them (first occurrence kept). */

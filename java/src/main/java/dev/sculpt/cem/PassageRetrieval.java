@@ -75,6 +75,30 @@ public final class PassageRetrieval {
         return String.join(" ", parts);
     }
 
+    /**
+     * Ungrounded retrieval (ablation only, as before issue 17): {@link #retrieve} per point over the round's points,
+     * no re-ranking. A mistake counts as a hit when a passage retrieved by one of its own points
+     * ({@code pointer.extract}, matched by point text) {@link #supports} it, so that retrievalHits compares with
+     * {@link #forMistakes}.
+     */
+    public static MistakeRetrieval perPoint(Retriever retriever, List<Mistake> mistakes, KnowledgePoints pointer,
+                                            int topK, int maxPassages) {
+        List<RetrievedPassage> passages = retrieve(retriever, pointer.extractAll(mistakes), topK, maxPassages);
+        int hits = 0;
+        for (Mistake m : mistakes) {
+            Set<String> own = new java.util.HashSet<>();
+            for (KnowledgePoint p : pointer.extract(m.question())) own.add(p.text().toLowerCase(java.util.Locale.ROOT));
+            for (RetrievedPassage rp : passages) {
+                boolean mine = rp.points().stream().anyMatch(p -> own.contains(p.text().toLowerCase(java.util.Locale.ROOT)));
+                if (mine && supports(rp.passage(), m.question())) {
+                    hits++;
+                    break;
+                }
+            }
+        }
+        return new MistakeRetrieval(passages, mistakes.size(), hits);
+    }
+
     public static List<RetrievedPassage> retrieve(Retriever retriever, List<KnowledgePoint> points, int topK, int maxPassages) {
         Map<String, Passage> passages = new LinkedHashMap<>();
         Map<String, Set<KnowledgePoint>> byKey = new LinkedHashMap<>();

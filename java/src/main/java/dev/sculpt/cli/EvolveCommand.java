@@ -66,6 +66,10 @@ final class EvolveCommand implements Callable<Integer> {
             description = "general items per retrieved passage (default: ${DEFAULT-VALUE})") int generalPerPassage;
     @Option(names = "--no-extractive", description = "leave out extractive items") boolean noExtractive;
     @Option(names = "--no-review", description = "leave out review items") boolean noReview;
+    @Option(names = "--ungrounded", description = "for ablation only: build items and retrieve as before grounding (issue 17):"
+            + " extractive and review items for retrieved points whether or not the passage mentions them, the gold answer"
+            + " a point without the question's entity, top-k passages per point; on/off switch (default: off, grounded)")
+    boolean ungrounded;
     @Option(names = "--replay-share", defaultValue = "2.0", description = "replayed items from earlier rounds per new item (default: ${DEFAULT-VALUE})") double replayShare;
     @Option(names = "--lr", defaultValue = "1e-5", description = "peak learning rate (default: ${DEFAULT-VALUE})") float lr;
     @Option(names = "--epochs", defaultValue = "5", description = "epochs per round (default: ${DEFAULT-VALUE})") int epochs;
@@ -113,7 +117,7 @@ final class EvolveCommand implements Callable<Integer> {
                 templateShort == null ? PromptTemplate.DEFAULT_SHORT_ANSWER : unescape(templateShort));
         EvolveOptions options = new EvolveOptions(rounds, topK, maxPassages, maxPoints, minGain, maxTokens,
                 new MiningOptions(samples, sampleTemperature, sampleTopP, tau, delta, seed),
-                new DataOptions(normativePerPassage, !noExtractive, !noReview, pointsPerPassage, generalPerPassage, replayShare, seed));
+                new DataOptions(normativePerPassage, !noExtractive, !noReview, pointsPerPassage, generalPerPassage, replayShare, seed, !ungrounded));
         TrainConfig tc = TrainConfig.defaults().withLr(lr).withEpochs(epochs).withBatchSize(batchSize).withGradAccum(gradAccum).withSeed(seed);
         RankPolicy policy = RankPolicy.parse(rankPolicy, mrr, trr);
         NonTargets nonTargetsChoice = NonTargets.parse(nonTargets);

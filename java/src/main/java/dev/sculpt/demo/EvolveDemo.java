@@ -87,7 +87,28 @@ public final class EvolveDemo {
                     rounds, roundEpochs, roundLr, batchSize, m, rankRatio, accumulate, nonTargets, generalPerPassage,
                     replayPretrain, replayShare, compareSeqft, wordTokens, projection);
         }
+
+        /** The same settings with another seed (world, model, mining and data). */
+        public Settings withSeed(long s) {
+            return new Settings(s, loopPeople, knownPeople, bystanders, hidden, layers, heads, pretrainEpochs, pretrainLr,
+                    rounds, roundEpochs, roundLr, batchSize, method, rankRatio, accumulate, nonTargets, generalPerPassage,
+                    replayPretrain, replayShare, compareSeqft, wordTokens, projection);
+        }
+
+        /** The same settings with other replay: general items per passage and the share replayed from earlier rounds. */
+        public Settings withReplay(int general, double share) {
+            return new Settings(seed, loopPeople, knownPeople, bystanders, hidden, layers, heads, pretrainEpochs, pretrainLr,
+                    rounds, roundEpochs, roundLr, batchSize, method, rankRatio, accumulate, nonTargets, general,
+                    replayPretrain, share, compareSeqft, wordTokens, projection);
+        }
     }
+
+    /**
+     * One loop of an ablation ({@link #ablate}): its name, the settings whose method and replay it runs with (the
+     * world, model and pre-training come from the base settings), and whether items are grounded
+     * ({@link DataOptions#grounded()}; false for ablation only).
+     */
+    public record Variant(String name, Settings settings, boolean grounded) {}
 
     public static EvolveResult run(PrintStream out, Path workDir) {
         return run(out, workDir, Settings.defaults());
@@ -138,8 +159,44 @@ public final class EvolveDemo {
         }
     }
 
+    /**
+     * Pre-trains once with {@code base}, then runs every variant's loop from the same pre-trained weights (RUN_DIR
+     * {@code workDir/run-NAME}); the results in the variants' order.
+     */
+    public static List<EvolveResult> ablate(PrintStream out, Path workDir, Settings base, List<Variant> variants) {
+        return BlasThreads.singleThreaded(() -> {
+            KnowledgeWorld world = KnowledgeWorld.generate(base.seed(), base.loopPeople(), base.knownPeople(), base.bystanders());
+            Tokenizer tok = base.wordTokens() ? WordTokenizer.fromTexts(world.texts()) : new ByteTokenizer();
+            LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), base.hidden(), base.hidden() * 3, base.layers(), base.heads(), base.heads())
+                    .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(512).withTiedEmbeddings(true);
+            PromptTemplate template = new PromptTemplate(PromptTemplate.DEFAULT_MULTIPLE_CHOICE, "{question}");
+            try (LlamaModel model = LlamaModel.create(cfg, base.seed())) {
+                pretrain(model, tok, world, template, base, out);
+                List<TextPair> general = new ArrayList<>(world.general());
+                if (base.replayPretrain()) for (String p : world.pretrainPassages()) general.add(new TextPair("", p));
+                EvolveInputs in = new EvolveInputs(world.probe(), world.heldout(), world.ood(),
+                        world.writeCorpus(workDir.resolve("corpus")), world.trainQuestions(), general, workDir.resolve("index"));
+                List<float[]> pretrained = new ArrayList<>();
+                for (var p : model.parameters()) pretrained.add(p.toArray());
+                List<EvolveResult> results = new ArrayList<>();
+                for (Variant v : variants) {
+                    int i = 0;
+                    for (var p : model.parameters()) p.copyFrom(pretrained.get(i++));
+                    out.println("variant " + v.name());
+                    results.add(loop(model, tok, in, template, v.settings(), v.settings().method(), workDir.resolve("run-" + v.name()), out, v.grounded()));
+                }
+                return results;
+            }
+        });
+    }
+
     private static EvolveResult loop(LlamaModel model, Tokenizer tok, EvolveInputs in, PromptTemplate template, Settings s,
                                      Method method, Path runDir, PrintStream out) {
+        return loop(model, tok, in, template, s, method, runDir, out, true);
+    }
+
+    private static EvolveResult loop(LlamaModel model, Tokenizer tok, EvolveInputs in, PromptTemplate template, Settings s,
+                                     Method method, Path runDir, PrintStream out, boolean grounded) {
         TrainConfig tc = TrainConfig.defaults().withLr(s.roundLr()).withEpochs(s.roundEpochs()).withBatchSize(s.batchSize())
                 .withWarmup(0.05f).withWeightDecay(0f).withSeed(s.seed());
         ContinualRoundTrainer trainer = new ContinualRoundTrainer(method, tc, RankPolicy.ratio(s.rankRatio()),
@@ -148,7 +205,7 @@ public final class EvolveDemo {
         // extractive items: their prompts repeat whole passages, which costs more CPU time than they teach here
         EvolveOptions eo = new EvolveOptions(s.rounds(), 1, 64, 2, EvolveOptions.NO_MIN_GAIN, 320,
                 new MiningOptions(0, 1f, 1f, 0, 0.05, s.seed()),
-                new DataOptions(1, false, true, 2, s.generalPerPassage(), s.replayShare(), s.seed()));
+                new DataOptions(1, false, true, 2, s.generalPerPassage(), s.replayShare(), s.seed(), grounded));
         return Evolve.run(model, tok, in, template, 12, eo, trainer, runDir, out);
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.cli.Sculpt;
+import dev.sculpt.demo.PeopleWorld;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,5 +1,7 @@
-package dev.sculpt.cem;
+package dev.sculpt.demo;
 
+import dev.sculpt.cem.PromptTemplate;
+import dev.sculpt.cem.Question;
 import dev.sculpt.io.JsonLines;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +14,8 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * A small world for the new-world evolve test, unlike the demo's {@code KnowledgeWorld}: people with a first name of
+ * A small world for the new-world evolve test ({@code NewWorldEvolveTest}) and the CEM ablations
+ * ({@code bench/cem/ablate.sh}), unlike the demo's {@code KnowledgeWorld}: people with a first name of
  * their own and a shared last name (Finn Okafor, Ada Okafor), each with a birthplace (a city) and a job, one
  * passage each ("Finn Okafor was born in Quito. Finn Okafor works as a baker."), and cloze questions in the style of
  * the LAMA knowledge probes ("Finn Okafor was born in", "Finn Okafor works as a"; {@code "cloze": true} in the
@@ -29,7 +32,7 @@ import java.util.function.Function;
  *       training split with both questions, so that the loop's normative items keep both question formats.</li>
  * </ul>
  */
-record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystanders) {
+public record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystanders) {
     static final List<String> FIRST = List.of("Finn", "Ada", "Lena", "Omar", "Ines", "Tomas", "Mira", "Jonah", "Kofi", "Yara",
             "Pavel", "Nadia", "Ravi", "Elsa", "Bruno", "Keiko", "Diego", "Hana", "Lars", "Amina", "Igor", "Sofia", "Malik",
             "Greta", "Emil", "Leila", "Oscar", "Zara", "Hugo", "Noor", "Felix", "Aiko", "Marco", "Ilse", "Tariq", "Vera");
@@ -37,17 +40,17 @@ record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystander
     static final List<String> CITIES = List.of("Quito", "Lima", "Oslo", "Porto", "Dakar", "Hanoi", "Perth", "Tunis");
     static final List<String> JOBS = List.of("baker", "potter", "weaver", "nurse", "pilot", "tailor", "farmer", "sailor");
 
-    record Person(String name, String city, String job) {
-        String passage() { return name + " was born in " + city + ". " + name + " works as a " + job + "."; }
-        Question born(String prefix) { return Question.cloze(prefix + "-born-" + name, name + " was born in", city); }
-        Question job(String prefix) { return Question.cloze(prefix + "-job-" + name, name + " works as a", job); }
+    public record Person(String name, String city, String job) {
+        public String passage() { return name + " was born in " + city + ". " + name + " works as a " + job + "."; }
+        public Question born(String prefix) { return Question.cloze(prefix + "-born-" + name, name + " was born in", city); }
+        public Question job(String prefix) { return Question.cloze(prefix + "-job-" + name, name + " works as a", job); }
     }
 
     /**
      * {@code 2 * half + bystanders} people (at most {@code FIRST.size()}), each with a first name of their own and a
      * last name that many share; cities and jobs drawn at random.
      */
-    static PeopleWorld generate(long seed, int half, int bystanders) {
+    public static PeopleWorld generate(long seed, int half, int bystanders) {
         Random r = new Random(seed);
         List<String> first = new ArrayList<>(FIRST);
         java.util.Collections.shuffle(first, r);
@@ -58,21 +61,21 @@ record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystander
         return new PeopleWorld(all.subList(0, half), all.subList(half, 2 * half), all.subList(2 * half, all.size()));
     }
 
-    List<Question> probe() { return map(loop, p -> p.born("probe")); }
-    List<Question> trainQuestions() {
+    public List<Question> probe() { return map(loop, p -> p.born("probe")); }
+    public List<Question> trainQuestions() {
         List<Question> out = map(loop, p -> p.job("train"));
         out.addAll(map(bystanders, p -> p.born("train")));
         out.addAll(map(bystanders, p -> p.job("train")));
         return out;
     }
-    List<Question> ood() {
+    public List<Question> ood() {
         List<Question> out = map(known, p -> p.born("ood"));
         out.addAll(map(known, p -> p.job("ood")));
         return out;
     }
 
     /** What the teaching step trains on: the known people's and the bystanders' passages and both their questions. */
-    List<Map<String, String>> teachItems(PromptTemplate t) {
+    public List<Map<String, String>> teachItems(PromptTemplate t) {
         List<Map<String, String>> out = new ArrayList<>();
         List<Person> taught = new ArrayList<>(known);
         taught.addAll(bystanders);
@@ -90,7 +93,7 @@ record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystander
     }
 
     /** The corpus: every person's passage, titled by name. */
-    Path writeCorpus(Path file) throws IOException {
+    public Path writeCorpus(Path file) throws IOException {
         List<Map<String, String>> rows = new ArrayList<>();
         List<Person> all = new ArrayList<>(known);
         all.addAll(loop);
@@ -106,11 +109,11 @@ record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystander
     }
 
     /** General data against forgetting: the known people's passages (never their questions, which ood asks). */
-    Path writeGeneral(Path file) throws IOException {
+    public Path writeGeneral(Path file) throws IOException {
         return write(file, map(known, p -> Map.of("text", p.passage())));
     }
 
-    static Path writeQuestions(Path file, List<Question> qs) throws IOException {
+    public static Path writeQuestions(Path file, List<Question> qs) throws IOException {
         List<Map<String, String>> rows = new ArrayList<>();
         StringBuilder sb = new StringBuilder();
         for (Question q : qs) {
@@ -125,7 +128,7 @@ record PeopleWorld(List<Person> known, List<Person> loop, List<Person> bystander
         return file;
     }
 
-    static Path write(Path file, List<? extends Map<String, String>> rows) throws IOException {
+    public static Path write(Path file, List<? extends Map<String, String>> rows) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (Map<String, String> r : rows) sb.append(JsonLines.MAPPER.writeValueAsString(r)).append('\n');
         Files.writeString(file, sb.toString());
