@@ -101,6 +101,38 @@ public final class ByteTokenizer implements Tokenizer {
     }
 
     /** The special token whose text starts at byte {@code i}, or -1 (no special token is a prefix of another). */
+    /**
+     * The start of a tokenizer.json that Sculpt's tokenizers share: version, no truncation or padding, and the
+     * special added tokens {@code <pad>}, {@code <s>}, {@code </s>} with ids 0-2 (matched in raw text, as Hugging Face
+     * does).
+     */
+    static ObjectNode tokenizerJsonHead() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        for (int i = 0; i < SPECIALS.length; i++) {
+            ObjectNode t = added.addObject();
+            t.put("id", i);
+            t.put("content", SPECIALS[i]);
+            t.put("single_word", false);
+            t.put("lstrip", false);
+            t.put("rstrip", false);
+            t.put("normalized", false);
+            t.put("special", true);
+        }
+        return root;
+    }
+
+    /** The special token written at {@code text[i]} ({@code <pad>}, {@code <s>} or {@code </s>}), or null. */
+    static String specialTokenAt(String text, int i) {
+        for (String s : SPECIALS) {
+            if (text.startsWith(s, i)) return s;
+        }
+        return null;
+    }
+
     private static int specialAt(byte[] b, int i) {
         if (b[i] != '<') return -1;
         for (int id = 0; id < SPECIALS.length; id++) {
@@ -174,22 +206,7 @@ public final class ByteTokenizer implements Tokenizer {
 
     /** The tokenizer.json tree (see the class comment). */
     public ObjectNode tokenizerJson() {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        String[] names = {PAD_TOKEN, BOS_TOKEN, EOS_TOKEN};
-        for (int i = 0; i < names.length; i++) {
-            ObjectNode t = added.addObject();
-            t.put("id", i);
-            t.put("content", names[i]);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-        }
+        ObjectNode root = tokenizerJsonHead();
         root.putNull("normalizer");
         root.set("pre_tokenizer", byteLevel());
         root.set("post_processor", postProcessor(template));

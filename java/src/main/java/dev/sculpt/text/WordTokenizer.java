@@ -142,7 +142,7 @@ public final class WordTokenizer implements Tokenizer {
         int n = text.length();
         while (i < n) {
             int start = i;
-            String special = specialAt(text, i);
+            String special = ByteTokenizer.specialTokenAt(text, i);
             if (special != null) {
                 out.add(special);
                 i += special.length();
@@ -159,13 +159,6 @@ public final class WordTokenizer implements Tokenizer {
         return out;
     }
 
-    private static String specialAt(String text, int i) {
-        for (String s : new String[] {ByteTokenizer.PAD_TOKEN, ByteTokenizer.BOS_TOKEN, ByteTokenizer.EOS_TOKEN}) {
-            if (text.startsWith(s, i)) return s;
-        }
-        return null;
-    }
-
     /** The files {@link #save} writes, by name (for writers that bundle them with a checkpoint). */
     public Map<String, byte[]> files() {
         return TokenizerFiles.of(tokenizerJson(), ByteTokenizer.tokenizerConfigJson(), "word tokenizer");
@@ -177,22 +170,8 @@ public final class WordTokenizer implements Tokenizer {
     }
 
     private ObjectNode tokenizerJson() {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
+        ObjectNode root = ByteTokenizer.tokenizerJsonHead();
         String[] names = {ByteTokenizer.PAD_TOKEN, ByteTokenizer.BOS_TOKEN, ByteTokenizer.EOS_TOKEN};
-        for (int i = 0; i < names.length; i++) {
-            ObjectNode t = added.addObject();
-            t.put("id", i);
-            t.put("content", names[i]);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-        }
         root.putNull("normalizer");
         ObjectNode pre = root.putObject("pre_tokenizer");
         pre.put("type", "Split");
