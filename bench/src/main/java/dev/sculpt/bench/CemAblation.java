@@ -3,7 +3,6 @@ package dev.sculpt.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.cem.PromptTemplate;
-import dev.sculpt.cem.Question;
 import dev.sculpt.cem.RoundMetrics;
 import dev.sculpt.cem.SetMetrics;
 import dev.sculpt.cem.EvolveResult;
@@ -56,24 +55,11 @@ public final class CemAblation {
     }
 
     private static List<String> people(Path dir, long seed) throws Exception {
-        Files.createDirectories(dir);
-        PeopleWorld w = PeopleWorld.generate(seed, 12, 12);
-        PromptTemplate template = PromptTemplate.defaults();
-        Path corpus = w.writeCorpus(dir.resolve("corpus.jsonl"));
-        Path probe = PeopleWorld.writeQuestions(dir.resolve("probe.jsonl"), w.probe());
-        Path ood = PeopleWorld.writeQuestions(dir.resolve("ood.jsonl"), w.ood());
-        Path train = PeopleWorld.writeQuestions(dir.resolve("train.jsonl"), w.trainQuestions());
-        Path general = w.writeGeneral(dir.resolve("general.jsonl"));
-        Path teach = PeopleWorld.write(dir.resolve("teach.jsonl"), w.teachItems(template));
-        List<Map<String, String>> check = new ArrayList<>();
-        for (Question q : w.ood().subList(0, 4)) check.add(Map.of("prompt", template.render(q), "completion", template.completion(q)));
-        Path teachCheck = PeopleWorld.write(dir.resolve("teach-check.jsonl"), check);
+        PeopleWorld.Workflow f = PeopleWorld.generate(seed, 12, 12).writeWorkflow(dir, PromptTemplate.defaults());
         Path model = dir.resolve("model");
-        sculpt(dir, "init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--seed", "5",
-                "--tokenizer", "words", "--corpus", corpus + "," + probe + "," + ood + "," + train);
+        sculpt(dir, f.initArgs(model).toArray(String[]::new));
         Path taught = dir.resolve("teach");
-        sculpt(dir, "continual", "--model", model.toString(), "--tasks", teach.toString(), "--eval", teachCheck.toString(),
-                "--method", "seqft", "--out", taught.toString(), "--lr", "3e-3", "--epochs", "80", "--weight-decay", "0");
+        sculpt(dir, f.teachArgs(model, taught).toArray(String[]::new));
         List<String> rows = new ArrayList<>();
         Map<String, List<String>> variants = new java.util.LinkedHashMap<>();
         variants.put("full (seqft)", List.of("--method", "seqft"));
@@ -83,11 +69,9 @@ public final class CemAblation {
         int k = 0;
         for (var v : variants.entrySet()) {
             Path run = dir.resolve("run-" + k++);
-            List<String> a = new ArrayList<>(List.of("evolve", "--model", taught.resolve("checkpoints/task-01-teach").toString(),
-                    "--questions", probe.toString(), "--ood", ood.toString(), "--corpus", corpus.toString(),
-                    "--train-questions", train.toString(), "--general", general.toString(), "--rounds", "3",
-                    "--out", run.toString(), "--lr", "1e-3"));
-            a.addAll(v.getValue());
+            List<String> extra = new ArrayList<>(List.of("--lr", "1e-3"));
+            extra.addAll(v.getValue());
+            List<String> a = f.evolveArgs(taught, run, extra);
             long t0 = System.nanoTime();
             sculpt(dir, a.toArray(String[]::new));
             double secs = (System.nanoTime() - t0) / 1e9;

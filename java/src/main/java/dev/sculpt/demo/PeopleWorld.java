@@ -92,6 +92,48 @@ public record PeopleWorld(List<Person> known, List<Person> loop, List<Person> by
         return out;
     }
 
+    /**
+     * The files of the user's workflow on this world (README, "Teaching a new world"): the corpus, the probe, ood and
+     * training questions, the general data, and the teaching task with its check set (the first four ood questions).
+     */
+    public record Workflow(Path corpus, Path probe, Path ood, Path train, Path general, Path teach, Path teachCheck) {
+        /** The learning rate and epochs that teach the format and the known half with {@code sculpt continual}. */
+        public static final String TEACH_LR = "3e-3", TEACH_EPOCHS = "80";
+
+        /** {@code sculpt init}: a tiny LLaMA whose vocabulary is the world's words. */
+        public List<String> initArgs(Path model) {
+            return List.of("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--seed", "5",
+                    "--tokenizer", "words", "--corpus", corpus + "," + probe + "," + ood + "," + train);
+        }
+
+        /** {@code sculpt continual --method seqft}: teaches the question format and the known half. */
+        public List<String> teachArgs(Path model, Path out) {
+            return List.of("continual", "--model", model.toString(), "--tasks", teach.toString(), "--eval", teachCheck.toString(),
+                    "--method", "seqft", "--out", out.toString(), "--lr", TEACH_LR, "--epochs", TEACH_EPOCHS, "--weight-decay", "0");
+        }
+
+        /** {@code sculpt evolve}, three rounds from the taught model in {@code taught}, plus {@code extra} flags. */
+        public List<String> evolveArgs(Path taught, Path out, List<String> extra) {
+            List<String> a = new ArrayList<>(List.of("evolve", "--model", taught.resolve("checkpoints/task-01-teach").toString(),
+                    "--questions", probe.toString(), "--ood", ood.toString(), "--corpus", corpus.toString(),
+                    "--train-questions", train.toString(), "--general", general.toString(), "--rounds", "3",
+                    "--out", out.toString()));
+            a.addAll(extra);
+            return a;
+        }
+    }
+
+    /** Writes the workflow's files into {@code dir}. */
+    public Workflow writeWorkflow(Path dir, PromptTemplate template) throws IOException {
+        Files.createDirectories(dir);
+        List<Map<String, String>> check = new ArrayList<>();
+        for (Question q : ood().subList(0, 4)) check.add(Map.of("prompt", template.render(q), "completion", template.completion(q)));
+        return new Workflow(writeCorpus(dir.resolve("corpus.jsonl")), writeQuestions(dir.resolve("probe.jsonl"), probe()),
+                writeQuestions(dir.resolve("ood.jsonl"), ood()), writeQuestions(dir.resolve("train.jsonl"), trainQuestions()),
+                writeGeneral(dir.resolve("general.jsonl")), write(dir.resolve("teach.jsonl"), teachItems(template)),
+                write(dir.resolve("teach-check.jsonl"), check));
+    }
+
     /** The corpus: every person's passage, titled by name. */
     public Path writeCorpus(Path file) throws IOException {
         List<Map<String, String>> rows = new ArrayList<>();

@@ -11,10 +11,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -37,8 +35,6 @@ class NewWorldEvolveTest {
     @TempDir Path dir;
 
     static final int HALF = 12;
-    static final String TEACH_LR = "3e-3";
-    static final String TEACH_EPOCHS = "80";
     static final String EVOLVE_LR = "1e-3";
 
     private static void sculpt(String... args) {
@@ -54,29 +50,13 @@ class NewWorldEvolveTest {
     @Test
     void threeRoundsTeachTheNewHalfWithoutForgettingTheFirst() throws IOException {
         PeopleWorld w = PeopleWorld.generate(Long.getLong("sculpt.newWorldSeed", 17L), HALF, HALF);
-        PromptTemplate template = PromptTemplate.defaults();
-        Path corpus = w.writeCorpus(dir.resolve("corpus.jsonl"));
-        Path probe = PeopleWorld.writeQuestions(dir.resolve("probe.jsonl"), w.probe());
-        Path ood = PeopleWorld.writeQuestions(dir.resolve("ood.jsonl"), w.ood());
-        Path train = PeopleWorld.writeQuestions(dir.resolve("train.jsonl"), w.trainQuestions());
-        Path general = w.writeGeneral(dir.resolve("general.jsonl"));
-        Path teach = PeopleWorld.write(dir.resolve("teach.jsonl"), w.teachItems(template));
-        List<Map<String, String>> check = new ArrayList<>();
-        for (Question q : w.ood().subList(0, 4)) check.add(Map.of("prompt", template.render(q), "completion", template.completion(q)));
-        Path teachCheck = PeopleWorld.write(dir.resolve("teach-check.jsonl"), check);
-
+        PeopleWorld.Workflow f = w.writeWorkflow(dir, PromptTemplate.defaults());
         Path model = dir.resolve("model");
-        sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString(), "--seed", "5",
-                "--tokenizer", "words", "--corpus", corpus + "," + probe + "," + ood + "," + train);
+        sculpt(f.initArgs(model).toArray(String[]::new));
         Path taught = dir.resolve("teach");
-        sculpt("continual", "--model", model.toString(), "--tasks", teach.toString(), "--eval", teachCheck.toString(),
-                "--method", "seqft", "--out", taught.toString(), "--lr", TEACH_LR, "--epochs", TEACH_EPOCHS, "--weight-decay", "0");
+        sculpt(f.teachArgs(model, taught).toArray(String[]::new));
         Path run = dir.resolve("run");
-        List<String> evolve = new ArrayList<>(List.of("evolve", "--model", taught.resolve("checkpoints/task-01-teach").toString(),
-                "--questions", probe.toString(), "--ood", ood.toString(), "--corpus", corpus.toString(),
-                "--train-questions", train.toString(), "--general", general.toString(), "--rounds", "3",
-                "--out", run.toString(), "--lr", EVOLVE_LR, "--method", "seqft"));
-        sculpt(evolve.toArray(String[]::new));
+        sculpt(f.evolveArgs(taught, run, List.of("--lr", EVOLVE_LR, "--method", "seqft")).toArray(String[]::new));
 
         JsonNode rounds = new ObjectMapper().readTree(run.resolve("metrics.json").toFile()).get("rounds");
         JsonNode first = rounds.get(0);
