@@ -28,9 +28,7 @@ public final class PassageRetrieval {
 
     public static MistakeRetrieval forMistakes(Retriever retriever, List<Mistake> mistakes, KnowledgePoints pointer,
                                                int topK, int maxPassages) {
-        Map<String, Passage> passages = new LinkedHashMap<>();
-        Map<String, Set<KnowledgePoint>> byKey = new LinkedHashMap<>();
-        Map<String, Double> best = new LinkedHashMap<>();
+        Collected collected = new Collected(maxPassages);
         int hits = 0;
         for (Mistake m : mistakes) {
             Question q = m.question();
@@ -42,20 +40,11 @@ public final class PassageRetrieval {
             for (Hit h : candidates) if (!supports(h.passage(), q)) ranked.add(h);
             boolean hit = false;
             for (Hit h : ranked.subList(0, Math.min(topK, ranked.size()))) {
-                String key = h.passage().key();
-                if (!passages.containsKey(key)) {
-                    if (passages.size() >= maxPassages) continue;
-                    passages.put(key, h.passage());
-                    byKey.put(key, new LinkedHashSet<>());
-                    best.put(key, h.score());
-                }
-                byKey.get(key).addAll(points);
-                best.merge(key, h.score(), Math::max);
-                hit |= supports(h.passage(), q);
+                if (collected.add(h, points)) hit |= supports(h.passage(), q);
             }
             if (hit) hits++;
         }
-        return new MistakeRetrieval(collect(passages, byKey, best), mistakes.size(), hits);
+        return new MistakeRetrieval(collected.list(), mistakes.size(), hits);
     }
 
     /**
@@ -100,31 +89,47 @@ public final class PassageRetrieval {
     }
 
     public static List<RetrievedPassage> retrieve(Retriever retriever, List<KnowledgePoint> points, int topK, int maxPassages) {
-        Map<String, Passage> passages = new LinkedHashMap<>();
-        Map<String, Set<KnowledgePoint>> byKey = new LinkedHashMap<>();
-        Map<String, Double> best = new LinkedHashMap<>();
+        Collected collected = new Collected(maxPassages);
         for (KnowledgePoint p : points) {
-            for (Hit h : retriever.search(p.text(), topK)) {
-                String key = h.passage().key();
-                if (!passages.containsKey(key)) {
-                    if (passages.size() >= maxPassages) continue;
-                    passages.put(key, h.passage());
-                    byKey.put(key, new LinkedHashSet<>());
-                    best.put(key, h.score());
-                }
-                byKey.get(key).add(p);
-                best.merge(key, h.score(), Math::max);
-            }
+            for (Hit h : retriever.search(p.text(), topK)) collected.add(h, List.of(p));
         }
-        return collect(passages, byKey, best);
+        return collected.list();
     }
 
-    private static List<RetrievedPassage> collect(Map<String, Passage> passages, Map<String, Set<KnowledgePoint>> byKey,
-                                                  Map<String, Double> best) {
-        List<RetrievedPassage> out = new ArrayList<>();
-        for (var e : passages.entrySet()) {
-            out.add(new RetrievedPassage(e.getValue(), new ArrayList<>(byKey.get(e.getKey())), best.get(e.getKey())));
+    /**
+     * Retrieved passages, deduplicated by key in first-seen order, each with the points that found it and its best
+     * score; at most {@code maxPassages}.
+     */
+    private static final class Collected {
+        private final int maxPassages;
+        private final Map<String, Passage> passages = new LinkedHashMap<>();
+        private final Map<String, Set<KnowledgePoint>> points = new LinkedHashMap<>();
+        private final Map<String, Double> best = new LinkedHashMap<>();
+
+        Collected(int maxPassages) {
+            this.maxPassages = maxPassages;
         }
-        return out;
+
+        /** Records a hit found by {@code by}; false when it is a new passage beyond the limit (then nothing is kept). */
+        boolean add(Hit h, List<KnowledgePoint> by) {
+            String key = h.passage().key();
+            if (!passages.containsKey(key)) {
+                if (passages.size() >= maxPassages) return false;
+                passages.put(key, h.passage());
+                points.put(key, new LinkedHashSet<>());
+                best.put(key, h.score());
+            }
+            points.get(key).addAll(by);
+            best.merge(key, h.score(), Math::max);
+            return true;
+        }
+
+        List<RetrievedPassage> list() {
+            List<RetrievedPassage> out = new ArrayList<>();
+            for (var e : passages.entrySet()) {
+                out.add(new RetrievedPassage(e.getValue(), new ArrayList<>(points.get(e.getKey())), best.get(e.getKey())));
+            }
+            return out;
+        }
     }
 }
