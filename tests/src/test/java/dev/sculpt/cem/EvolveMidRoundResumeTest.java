@@ -13,16 +13,9 @@ import dev.sculpt.continual.HfModelStore;
 import dev.sculpt.continual.Method;
 import dev.sculpt.continual.TrainingStateCheckpoint;
 import dev.sculpt.linalg.ProjectionMode;
-import dev.sculpt.model.LanguageModel;
-import dev.sculpt.model.Models;
-import dev.sculpt.model.Parameter;
 import dev.sculpt.osft.RankPolicy;
-import dev.sculpt.text.Tokenizer;
 import dev.sculpt.train.TrainConfig;
 import dev.sculpt.train.Trainer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,29 +40,8 @@ class EvolveMidRoundResumeTest {
         return runDir == null ? t : t.trainingState(runDir, new HfModelStore(Map.of()), saveEvery, resume);
     }
 
-    private record Run(EvolveResult result, List<float[]> weights) {}
-
-    private static Run run(Path model, EvolveInputs in, Path runDir, ContinualRoundTrainer trainer, boolean resume) {
-        EvolveOptions options = new EvolveOptions(2, 1, 8, 2, EvolveOptions.NO_MIN_GAIN, 96,
-                new MiningOptions(0, 1f, 1f, 0, 0, 5), new DataOptions(1, true, true, 2, 0, 0.5, 5));
-        PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        Tokenizer tok = Models.tokenizer(model);
-        try (LanguageModel lm = Models.load(model); LuceneRetriever retriever = Evolve.openIndex(in, runDir, out)) {
-            EvolveCheckpoints checkpoints = new EvolveCheckpoints(runDir, new HfModelStore(Map.of()), resume);
-            EvolveResult r = Evolve.run(lm, tok, in, retriever, new PromptTemplate(PromptTemplate.DEFAULT_MULTIPLE_CHOICE,
-                    PromptTemplate.DEFAULT_SHORT_ANSWER), 4, options, trainer, checkpoints, runDir, out);
-            List<float[]> w = new ArrayList<>();
-            for (Parameter p : lm.parameters()) w.add(p.toArray());
-            return new Run(r, w);
-        } finally {
-            if (tok instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // nothing held that matters
-                }
-            }
-        }
+    private static TinyEvolveRun run(Path model, EvolveInputs in, Path runDir, RoundTrainer trainer, boolean resume) {
+        return TinyEvolveRun.run(model, in, runDir, trainer, resume, 2);
     }
 
     @Test
@@ -79,7 +51,7 @@ class EvolveMidRoundResumeTest {
         TinyEvolveFiles f = TinyEvolveFiles.write(dir);
         EvolveInputs in = EvolveInputs.load(f.probe(), f.heldout(), null, List.of(f.wiki()), f.train(), null, dir.resolve("index"));
 
-        Run straight = run(model, in, dir.resolve("straight"), trainer(null, 0, false, null), false);
+        TinyEvolveRun straight = run(model, in, dir.resolve("straight"), trainer(null, 0, false, null), false);
         int round1 = straight.result().rounds().get(1).trainSteps();
         int round2 = straight.result().rounds().get(2).trainSteps();
         assertTrue(round2 >= 4, "round 2 needs room for a checkpoint before the interruption: " + round2 + " steps");
@@ -96,7 +68,7 @@ class EvolveMidRoundResumeTest {
 
         List<Integer> firstSteps = new ArrayList<>();
         Trainer.StepListener watch = (step, total, loss, lr, norm) -> firstSteps.add(step);
-        Run resumed = run(model, in, cut, trainer(cut, 2, true, watch), true);
+        TinyEvolveRun resumed = run(model, in, cut, trainer(cut, 2, true, watch), true);
         assertEquals(left.step + 1, firstSteps.get(0), "round 2 continues after its saved step, it does not start over");
         assertEquals(straight.result().rounds().size(), resumed.result().rounds().size());
         for (int r = 0; r < straight.result().rounds().size(); r++) {

@@ -10,25 +10,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backends;
 import dev.sculpt.cli.Sculpt;
-import dev.sculpt.continual.HfModelStore;
 import dev.sculpt.continual.Method;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
-import dev.sculpt.model.Models;
-import dev.sculpt.model.Parameter;
 import dev.sculpt.osft.RankPolicy;
-import dev.sculpt.text.Tokenizer;
 import dev.sculpt.train.TrainConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,30 +61,8 @@ class EvolveResumeTest {
                 .accumulate(true);
     }
 
-    private record Run(EvolveResult result, List<float[]> weights, String log) {}
-
-    private Run run(Path model, EvolveInputs in, Path runDir, RoundTrainer trainer, boolean resume) {
-        EvolveOptions options = new EvolveOptions(3, 1, 8, 2, EvolveOptions.NO_MIN_GAIN, 96,
-                new MiningOptions(0, 1f, 1f, 0, 0, 5), new DataOptions(1, true, true, 2, 0, 0.5, 5));
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
-        Tokenizer tok = Models.tokenizer(model);
-        try (LanguageModel lm = Models.load(model); LuceneRetriever retriever = Evolve.openIndex(in, runDir, out)) {
-            EvolveCheckpoints checkpoints = new EvolveCheckpoints(runDir, new HfModelStore(Map.of()), resume);
-            EvolveResult r = Evolve.run(lm, tok, in, retriever, new PromptTemplate(PromptTemplate.DEFAULT_MULTIPLE_CHOICE,
-                    PromptTemplate.DEFAULT_SHORT_ANSWER), 4, options, trainer, checkpoints, runDir, out);
-            List<float[]> w = new ArrayList<>();
-            for (Parameter p : lm.parameters()) w.add(p.toArray());
-            return new Run(r, w, log.toString(StandardCharsets.UTF_8));
-        } finally {
-            if (tok instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // nothing held that matters
-                }
-            }
-        }
+    private static TinyEvolveRun run(Path model, EvolveInputs in, Path runDir, RoundTrainer trainer, boolean resume) {
+        return TinyEvolveRun.run(model, in, runDir, trainer, resume, 3);
     }
 
     @Test
@@ -103,7 +72,7 @@ class EvolveResumeTest {
         TinyEvolveFiles f = TinyEvolveFiles.write(dir);
         EvolveInputs in = EvolveInputs.load(f.probe(), f.heldout(), null, List.of(f.wiki()), f.train(), null, dir.resolve("index"));
 
-        Run straight = run(model, in, dir.resolve("straight"), trainer(), false);
+        TinyEvolveRun straight = run(model, in, dir.resolve("straight"), trainer(), false);
         assertEquals(4, straight.result().rounds().size(), straight.log());
 
         Path killed = dir.resolve("killed");
@@ -118,7 +87,7 @@ class EvolveResumeTest {
         SculptException refused = assertThrows(SculptException.class, () -> run(model, in, killed, trainer(), false));
         assertTrue(refused.getMessage().contains("--resume"), refused.getMessage());
 
-        Run resumed = run(model, in, killed, trainer(), true);
+        TinyEvolveRun resumed = run(model, in, killed, trainer(), true);
         assertTrue(resumed.log().contains("--resume: continuing after round 1"), resumed.log());
         assertEquals(straight.result().rounds().stream().map(EvolveResumeTest::withoutTime).toList(),
                 resumed.result().rounds().stream().map(EvolveResumeTest::withoutTime).toList(), "metrics round by round");
@@ -130,7 +99,7 @@ class EvolveResumeTest {
             assertEquals(List.of("round-03"), ds.map(p -> p.getFileName().toString()).toList(), "only the last checkpoint is kept");
         }
 
-        Run again = run(model, in, killed, trainer(), true);
+        TinyEvolveRun again = run(model, in, killed, trainer(), true);
         assertTrue(again.log().contains("is complete after round 3"), again.log());
         assertEquals(4, again.result().rounds().size());
         for (int i = 0; i < straight.weights().size(); i++) {
