@@ -1,5 +1,6 @@
 package dev.sculpt.model;
 
+import dev.sculpt.ops.Ops;
 import java.util.List;
 
 /**
@@ -9,6 +10,13 @@ import java.util.List;
 public interface LanguageModel extends AutoCloseable {
     /** "llama" or "t5". */
     String architecture();
+
+    /**
+     * The ops provider the model's parameters and activations live on. Training, evaluation and generation of this
+     * model run their arithmetic through it. The model owns it only when it created it (the loaders without a
+     * provider argument); otherwise the caller closes it after the model.
+     */
+    Ops ops();
 
     /** All parameters under their Hugging Face names, in a stable order. */
     List<Parameter> parameters();

@@ -1,5 +1,6 @@
 package dev.sculpt.model;
 
+import dev.sculpt.ops.Ops;
 import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
@@ -18,6 +19,17 @@ public interface ModelFamily {
 
     /** Loads a checkpoint directory (config.json plus model.safetensors or a sharded index). */
     LanguageModel load(Path dir);
+
+    /**
+     * Loads a checkpoint directory onto the given provider's device; the caller keeps ownership of {@code ops} and
+     * closes it after the model. Families not yet wired over providers accept only host providers.
+     */
+    default LanguageModel load(Path dir, Ops ops) {
+        if (!ops.device().equals(dev.sculpt.tensor.Device.HOST)) {
+            throw new dev.sculpt.SculptException("the " + name() + " family cannot run on provider " + ops.name() + " yet");
+        }
+        return load(dir);
+    }
 
     /** The sizes {@link #init} knows, smallest first (e.g. tiny, small, base). */
     java.util.List<String> sizes();

@@ -80,6 +80,11 @@ public final class Models {
         return familyFor(ModelConfig.read(dir)).load(dir);
     }
 
+    /** Loads the model in {@code dir} onto {@code ops}' device (the caller closes {@code ops} after the model). */
+    public static LanguageModel load(Path dir, dev.sculpt.ops.Ops ops) {
+        return familyFor(ModelConfig.read(dir)).load(dir, ops);
+    }
+
     /** Saves {@code model} to {@code dir} atomically, with the given extra files (see {@link #sideFiles}). */
     public static void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles) {
         family(model.architecture()).save(model, dir, extraFiles);

@@ -16,6 +16,7 @@ import java.util.function.BiFunction;
  * No learning here; {@link FactModel} learns.
  */
 class ScriptedModel implements LanguageModel {
+    private final dev.sculpt.ops.Ops hostOps = new dev.sculpt.ops.cpu.CpuOps();
     final TestBytes tok = new TestBytes();
     final Map<String, String> greedy = new HashMap<>();
     BiFunction<String, Long, String> sampled = (p, s) -> greedy.getOrDefault(p, "");
@@ -46,5 +47,6 @@ class ScriptedModel implements LanguageModel {
     @Override public double[] blockInputOutputCosine(List<Example> sample) { return new double[0]; }
     @Override public int blockOf(String parameterName) { return -1; }
     @Override public List<String> targetMatrixNames() { return List.of(); }
-    @Override public void close() {}
+    @Override public dev.sculpt.ops.Ops ops() { return hostOps; }
+    @Override public void close() { hostOps.close(); }
 }

@@ -16,6 +16,7 @@ import java.util.Random;
  * trainer and the continual runner be tested without the LLaMA engine.
  */
 public final class TinyModel implements LanguageModel {
+    private final dev.sculpt.ops.Ops hostOps = new dev.sculpt.ops.cpu.CpuOps();
     private final int vocab, dim, hidden, layers;
     private final Parameter embed, head;
     private final Parameter[] up, down;
@@ -220,8 +221,11 @@ public final class TinyModel implements LanguageModel {
         return n;
     }
 
+    @Override public dev.sculpt.ops.Ops ops() { return hostOps; }
+
     @Override
     public void close() {
+        hostOps.close();
         for (Parameter p : params) p.close();
     }
 }

@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * recomputed in the backward rather than stored. Not thread-safe: one model, one thread of control.
  */
 public final class LlamaModel implements LanguageModel {
+    private final dev.sculpt.ops.Ops hostOps = new dev.sculpt.ops.cpu.CpuOps();
     private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
     private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
@@ -505,8 +506,11 @@ public final class LlamaModel implements LanguageModel {
         if (closed) throw new SculptException("llama model is closed");
     }
 
+    @Override public dev.sculpt.ops.Ops ops() { return hostOps; }
+
     @Override
     public void close() {
+        hostOps.close();
         if (closed) return;
         closed = true;
         acts.close();

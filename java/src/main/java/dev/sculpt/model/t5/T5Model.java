@@ -49,6 +49,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class T5Model implements LanguageModel {
+    private final dev.sculpt.ops.Ops hostOps = new dev.sculpt.ops.cpu.CpuOps();
     private static final Logger LOG = LoggerFactory.getLogger(T5Model.class);
     private final T5Config config;
     private ObjectNode sourceConfig;   // config.json as loaded, kept so that saving preserves unknown fields
@@ -797,8 +798,11 @@ public final class T5Model implements LanguageModel {
         public void close() { a.close(); }
     }
 
+    @Override public dev.sculpt.ops.Ops ops() { return hostOps; }
+
     @Override
     public void close() {
+        hostOps.close();
         for (Parameter p : params) p.close();
     }
 }
