@@ -6,6 +6,7 @@ import dev.sculpt.io.DType;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.ModelFamily;
+import dev.sculpt.model.TrainingShape;
 import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
@@ -57,5 +58,10 @@ public final class T5Family implements ModelFamily {
         CheckpointWriter w = m.writer(dir, DType.F32);
         for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) w.extraFile(f.getKey(), f.getValue());
         w.write();
+    }
+
+    @Override
+    public TrainingShape trainingShape(ModelConfig config) {
+        return T5TrainingShape.of(T5Config.fromJson(config.json(), config.source()));
     }
 }
