@@ -66,10 +66,18 @@ public final class CemAblation {
         variants.put("with constraint (osft)", List.of("--method", "osft"));
         variants.put("no replay", List.of("--method", "seqft", "--replay-share", "0", "--general-per-passage", "0"));
         variants.put("ungrounded", List.of("--method", "seqft", "--ungrounded"));
+        String only = System.getProperty("cem.people.variants");   // "name=flag flag;name=flags": these instead
+        if (only != null && !only.isBlank()) {
+            variants.clear();
+            for (String v : only.split(";")) {
+                String[] nv = v.split("=", 2);
+                variants.put(nv[0].trim(), List.of(nv[1].trim().split("\\s+")));
+            }
+        }
         int k = 0;
         for (var v : variants.entrySet()) {
             Path run = dir.resolve("run-" + k++);
-            List<String> extra = new ArrayList<>(List.of("--lr", "1e-3"));
+            List<String> extra = new ArrayList<>(v.getValue().contains("--lr") ? List.of() : List.of("--lr", "1e-3"));
             extra.addAll(v.getValue());
             List<String> a = f.evolveArgs(taught, run, extra);
             long t0 = System.nanoTime();
