@@ -1,5 +1,7 @@
-// Device queries, memory and error text for the Java side (statically linked cudart: this library loads on
-// machines without CUDA; the calls then return cudaErrorInsufficientDriver or cudaErrorNoDevice).
+// Device queries, memory, streams and error text for the Java side. cudart is linked shared (libcudart.so.13), the
+// same runtime the org.bytedeco cuda preset's cuBLAS/cuSOLVER use: one runtime, one primary context per device.
+// Without a driver the library still loads where libcudart.so.13 is found; the calls then return
+// cudaErrorInsufficientDriver or cudaErrorNoDevice.
 #include <cuda_runtime.h>
 #include <string.h>
 #include "sculpt_cuda.h"
@@ -52,3 +54,50 @@ extern "C" int sculpt_cuda_memcpy(void* dst, const void* src, long long bytes, i
 }
 
 extern "C" int sculpt_cuda_synchronize(void) { return (int) cudaDeviceSynchronize(); }
+
+extern "C" int sculpt_cuda_versions(int* driver, int* runtime) {
+    *driver = 0;
+    *runtime = 0;
+    cudaError_t e = cudaRuntimeGetVersion(runtime);
+    if (e != cudaSuccess) return (int) e;
+    return (int) cudaDriverGetVersion(driver);   // 0 and cudaSuccess when no driver is installed
+}
+
+extern "C" int sculpt_cuda_device_capability(int device, int* major, int* minor) {
+    cudaError_t e = cudaDeviceGetAttribute(major, cudaDevAttrComputeCapabilityMajor, device);
+    if (e != cudaSuccess) return (int) e;
+    return (int) cudaDeviceGetAttribute(minor, cudaDevAttrComputeCapabilityMinor, device);
+}
+
+extern "C" int sculpt_cuda_mem_info(long long* free_bytes, long long* total_bytes) {
+    size_t f = 0, t = 0;
+    cudaError_t e = cudaMemGetInfo(&f, &t);
+    *free_bytes = (long long) f;
+    *total_bytes = (long long) t;
+    return (int) e;
+}
+
+extern "C" int sculpt_cuda_stream_create(void** stream) {
+    cudaStream_t s = NULL;
+    cudaError_t e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+    *stream = (void*) s;
+    return (int) e;
+}
+
+extern "C" int sculpt_cuda_stream_destroy(void* stream) {
+    return stream == NULL ? 0 : (int) cudaStreamDestroy((cudaStream_t) stream);
+}
+
+extern "C" int sculpt_cuda_stream_synchronize(void* stream) {
+    return (int) cudaStreamSynchronize((cudaStream_t) stream);
+}
+
+extern "C" int sculpt_cuda_memcpy_async(void* dst, const void* src, long long bytes, int kind, void* stream) {
+    if (bytes <= 0) return 0;
+    cudaMemcpyKind k = kind == 1 ? cudaMemcpyHostToDevice : kind == 2 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
+    return (int) cudaMemcpyAsync(dst, src, (size_t) bytes, k, (cudaStream_t) stream);
+}
+
+extern "C" int sculpt_cuda_memset_zero_async(void* ptr, long long bytes, void* stream) {
+    return bytes <= 0 ? 0 : (int) cudaMemsetAsync(ptr, 0, (size_t) bytes, (cudaStream_t) stream);
+}
