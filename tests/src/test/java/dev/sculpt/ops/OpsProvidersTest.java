@@ -28,7 +28,22 @@ class OpsProvidersTest {
             try (Ops cuda = OpsProviders.create("cuda")) {
                 assertEquals(Device.CUDA, cuda.device());
             }
+            assertEquals(1, mappedCudaRuntimes().size(), "one CUDA runtime in the process: " + mappedCudaRuntimes());
         }
+    }
+
+    /** The distinct libcudart files mapped into this process (Linux). */
+    private static java.util.Set<String> mappedCudaRuntimes() {
+        java.util.Set<String> files = new java.util.TreeSet<>();
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+                int i = line.indexOf('/');
+                if (i >= 0 && line.substring(i).contains("libcudart")) files.add(line.substring(i));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return files;
     }
 
     @Test
