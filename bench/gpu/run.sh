@@ -100,16 +100,27 @@ cuda_ok=$(grep -cE '─ cuda( .*)? ✔' "$out/tests.log" || true)
 cuda_bad=$(grep -cE '─ cuda( .*)? ✘' "$out/tests.log" || true)
 say "contract cases on the cuda provider: ${cuda_ok:-0} passed, ${cuda_bad:-0} failed (none at all: the provider was not usable, see OpsProvidersTest)"
 
-# 5. benchmark, within what is left of the time budget
+# 5. benchmarks, within what is left of the time budget: first the cuda ops provider on one LLaMA layer (forward,
+# backward, AdamW, OSFT projection) against its GEMM floor (seconds), then the decomposition benchmark
 if [[ "${SCULPT_SKIP_BENCH:-0}" != 1 ]]; then
   left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
   if (( left > 30 )); then
     t0=$SECONDS
-    timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.backend.cuda.GpuBenchmark "$out/gpu-results.md" "${SCULPT_BENCH_REPS:-3}" \
-        > "$out/bench.log" 2>&1
-    say "benchmark: exit $? in $((SECONDS - t0)) s (gpu-results.md; partial rows in bench.log)"
+    timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.ops.cuda.ProviderLayerBenchmark "$work/ops-results.md" cuda \
+        "${SCULPT_BENCH_REPS:-3}" > "$out/bench.log" 2>&1
+    say "provider layer benchmark: exit $? in $((SECONDS - t0)) s"
+    left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
+    if (( left > 30 )); then
+      t0=$SECONDS
+      timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.backend.cuda.GpuBenchmark "$out/gpu-results.md" \
+          "${SCULPT_BENCH_REPS:-3}" >> "$out/bench.log" 2>&1
+      say "decomposition benchmark: exit $? in $((SECONDS - t0)) s (partial rows in bench.log)"
+    else
+      say "decomposition benchmark skipped: only $left s of the time budget left"
+    fi
+    [[ -f "$work/ops-results.md" ]] && { echo; cat "$work/ops-results.md"; } >> "$out/gpu-results.md"
   else
-    say "benchmark skipped: only $left s of the time budget left"
+    say "benchmarks skipped: only $left s of the time budget left"
   fi
 fi
 rm -rf "$work"
