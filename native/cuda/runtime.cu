@@ -6,6 +6,14 @@
 #include <string.h>
 #include "sculpt_cuda.h"
 
+// Returns a runtime call's error and clears the thread's last-error state when it failed, so that an expected
+// failure (cudaMalloc running out, which the Java arena handles) is not reported again by the next kernel wrapper's
+// cudaGetLastError(). Sticky errors (a faulted context) stay: every later call returns them anyway.
+static int ret(cudaError_t e) {
+    if (e != cudaSuccess) cudaGetLastError();
+    return (int) e;
+}
+
 extern "C" int sculpt_cuda_device_count(int* count) {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
@@ -38,19 +46,19 @@ extern "C" int sculpt_cuda_runtime_version(void) { return CUDART_VERSION; }
 
 extern "C" int sculpt_cuda_malloc(void** ptr, long long bytes) {
     *ptr = NULL;
-    return (int) cudaMalloc(ptr, (size_t) (bytes > 0 ? bytes : 1));
+    return ret(cudaMalloc(ptr, (size_t) (bytes > 0 ? bytes : 1)));
 }
 
-extern "C" int sculpt_cuda_free(void* ptr) { return ptr == NULL ? 0 : (int) cudaFree(ptr); }
+extern "C" int sculpt_cuda_free(void* ptr) { return ptr == NULL ? 0 : ret(cudaFree(ptr)); }
 
 extern "C" int sculpt_cuda_memset_zero(void* ptr, long long bytes) {
-    return bytes <= 0 ? 0 : (int) cudaMemset(ptr, 0, (size_t) bytes);
+    return bytes <= 0 ? 0 : ret(cudaMemset(ptr, 0, (size_t) bytes));
 }
 
 extern "C" int sculpt_cuda_memcpy(void* dst, const void* src, long long bytes, int kind) {
     if (bytes <= 0) return 0;
     cudaMemcpyKind k = kind == 1 ? cudaMemcpyHostToDevice : kind == 2 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
-    return (int) cudaMemcpy(dst, src, (size_t) bytes, k);
+    return ret(cudaMemcpy(dst, src, (size_t) bytes, k));
 }
 
 extern "C" int sculpt_cuda_synchronize(void) { return (int) cudaDeviceSynchronize(); }
@@ -89,15 +97,15 @@ extern "C" int sculpt_cuda_stream_destroy(void* stream) {
 }
 
 extern "C" int sculpt_cuda_stream_synchronize(void* stream) {
-    return (int) cudaStreamSynchronize((cudaStream_t) stream);
+    return ret(cudaStreamSynchronize((cudaStream_t) stream));
 }
 
 extern "C" int sculpt_cuda_memcpy_async(void* dst, const void* src, long long bytes, int kind, void* stream) {
     if (bytes <= 0) return 0;
     cudaMemcpyKind k = kind == 1 ? cudaMemcpyHostToDevice : kind == 2 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
-    return (int) cudaMemcpyAsync(dst, src, (size_t) bytes, k, (cudaStream_t) stream);
+    return ret(cudaMemcpyAsync(dst, src, (size_t) bytes, k, (cudaStream_t) stream));
 }
 
 extern "C" int sculpt_cuda_memset_zero_async(void* ptr, long long bytes, void* stream) {
-    return bytes <= 0 ? 0 : (int) cudaMemsetAsync(ptr, 0, (size_t) bytes, (cudaStream_t) stream);
+    return bytes <= 0 ? 0 : ret(cudaMemsetAsync(ptr, 0, (size_t) bytes, (cudaStream_t) stream));
 }
