@@ -18,10 +18,12 @@ summary="$out/summary.txt"
 say() { echo "[gpu run $((SECONDS - start))s] $*" | tee -a "$summary"; }
 
 # 0. fail fast where there is nothing to run on: no driver, no GPU, or no carried pack
+# (a GPU is listed by nvidia-smi, or, where nvidia-smi is not installed, a /dev/nvidiaN device node exists)
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
-if ! command -v nvidia-smi > /dev/null 2>&1 || [[ "${gpus:-0}" -lt 1 ]]; then
+nodes=$(ls /dev/nvidia[0-9]* 2>/dev/null | wc -l)
+if [[ "${gpus:-0}" -lt 1 && "${nodes:-0}" -lt 1 ]]; then
   driver=$( (ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1') && echo "libcuda.so.1 present" || echo "no libcuda.so.1")
-  say "no NVIDIA GPU here (nvidia-smi $(command -v nvidia-smi > /dev/null && echo "lists no GPU" || echo "not found"), $driver):" \
+  say "no NVIDIA GPU here (nvidia-smi $(command -v nvidia-smi > /dev/null && echo "lists no GPU" || echo "not found"), no /dev/nvidiaN, $driver):" \
       "bench/gpu/run.sh is for a GPU machine; here run ./mvnw -B test (cuda-emulated covers the CUDA provider's code paths)"
   exit 2
 fi
