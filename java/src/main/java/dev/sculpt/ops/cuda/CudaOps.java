@@ -42,9 +42,10 @@ import org.bytedeco.javacpp.IntPointer;
  * </ul>
  * Token ids, targets and RoPE frequencies are copied to arena scratch on the stream before the launch that reads them.
  *
- * <p>Not thread-safe (one stream, one scratch arena); use one provider per training thread.
+ * <p>Not thread-safe (one stream, one scratch arena); use one provider per training thread. Not final only for
+ * {@link CudaEmulatedOps}, which fixes the runtime.
  */
-public final class CudaOps implements Ops {
+public class CudaOps implements Ops {
     /** The GPU provider's name. */
     public static final String CUDA = "cuda";
     /** The host-emulated provider's name. */
@@ -77,7 +78,7 @@ public final class CudaOps implements Ops {
 
     /** The {@code cuda-emulated} provider; throws a SculptException saying why where its library does not load. */
     public static Ops emulated() {
-        return new CudaOps(EMULATED, new EmulatedRuntime());
+        return new CudaEmulatedOps();
     }
 
     /** The memory arena (tests). */
