@@ -66,8 +66,8 @@ final class BatchChecks {
             throw new SculptException(op + ": basis " + which + " has shape " + basis.shapeString() + " but the update "
                     + d.name(0) + " is " + d.shapeString() + " (expected " + d.count() + " x " + rows + " x k)");
         }
-        if (basis.cols() < 1 || basis.cols() > rows) {
-            throw new SculptException(op + ": basis " + which + " has k = " + basis.cols() + " columns, need 1 <= k <= " + rows);
+        if (basis.cols() < 0 || basis.cols() > rows) {
+            throw new SculptException(op + ": basis " + which + " has k = " + basis.cols() + " columns, need 0 <= k <= " + rows);
         }
     }
 }

@@ -1,7 +1,8 @@
 package dev.sculpt.backend.cuda;
 
 /**
- * Exact SVD of every matrix of a device batch by cuSOLVER (gesvdj, economy size), truncated to the top k.
+ * Exact SVD of every matrix of a device batch by cuSOLVER (gesvdj, economy size), truncated to the top k, with
+ * the kept factors re-orthonormalised (see the comment in {@link #run}).
  * cuSOLVER is column-major and is always handed the orientation with at least as many rows as columns:
  * a row-major m x n matrix is the column-major n x m matrix A^T = V S U^T, used as is when n >= m (cuSOLVER's
  * left factor is then our V); otherwise it is transposed first (column-major A = U S V^T). The factors come back
@@ -32,6 +33,14 @@ final class CudaExactSvd {
                 ops.transpose(vFactor, 1, k, n, v + (long) b * n * k * Float.BYTES);
                 ops.copy(s + (long) b * k * Float.BYTES, sv, (long) k * Float.BYTES, CudaKernels.D2D);
             }
+            // gesvdj stops on a norm-wise test (off-diagonal mass against ||A||_F), so its factors' columns are not
+            // orthonormal to working precision: measured on an H200, ||U^T U - I||_max reached 1.8e-4 for a flat
+            // 200 x 200 matrix and 1.3e-4 for fast decay (the contract allows c k u = 2.4e-6). One CholeskyQR2 pass
+            // over the kept k columns (k^2 (m + n) flops, small next to the SVD) makes them orthonormal to about u
+            // without moving their span; a rank-deficient factor goes through Householder QR instead.
+            CholeskyQr2 qr = new CholeskyQr2(ops, ws, count, Math.max(m, n), k);
+            qr.run(u, m, k);
+            qr.run(v, n, k);
             ops.synchronize();
         }
     }
