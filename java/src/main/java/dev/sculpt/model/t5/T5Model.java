@@ -12,13 +12,9 @@ import dev.sculpt.model.Generator;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
-import dev.sculpt.nn.CrossEntropy;
-import dev.sculpt.nn.Embedding;
-import dev.sculpt.nn.FloatArray;
-import dev.sculpt.nn.Linear;
-import dev.sculpt.nn.RmsNorm;
-import dev.sculpt.nn.T5Attention;
-import dev.sculpt.nn.T5RelativeBias;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
+import dev.sculpt.ops.cpu.CpuOps;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * T5 encoder-decoder ({@code T5ForConditionalGeneration}) with Hugging Face semantics and parameter names, forward
- * and explicit backward layer by layer on the CPU.
+ * and explicit backward layer by layer on an {@link Ops} provider (the parameters and every activation live on
+ * its device; the model reads no float buffer itself).
  *
  * <ul>
  *   <li>Each block: pre-norm sub-layers with residuals; T5's RMS layer norm (no mean, no bias); attention without
@@ -44,90 +41,116 @@ import org.slf4j.LoggerFactory;
  *   <li>Output: tied to {@code shared.weight} with the decoder output scaled by d_model^-0.5, or a separate
  *   {@code lm_head.weight} without scaling.</li>
  *   <li>An {@link Example} is (encoder input = prompt, labels = target, decoder input = decoder_start_token_id
- *   followed by the target shifted right by one). An empty prompt is read as the single token eos, since the
- *   decoder needs something to attend to. No dropout (training behaves as HF's eval mode).</li>
+ *   followed by the target shifted right by one); see {@link EncDecBatch}. No dropout (training behaves as HF's
+ *   eval mode).</li>
  * </ul>
+ *
+ * <p>A micro-batch is packed end to end ({@link EncDecBatch}): every projection is one product over all encoder
+ * or all decoder rows, attention runs per sequence on views. Activations live in {@link ActivationBuffers} that
+ * grow to the largest micro-batch seen and are then reused. Not thread-safe: one model, one thread of control.
  */
 public final class T5Model implements LanguageModel {
-    private final dev.sculpt.ops.Ops hostOps = new dev.sculpt.ops.cpu.CpuOps();
     private static final Logger LOG = LoggerFactory.getLogger(T5Model.class);
+    private final Ops ops;
+    private final boolean ownsOps;
     private final T5Config config;
     private ObjectNode sourceConfig;   // config.json as loaded, kept so that saving preserves unknown fields
     private final List<Parameter> params = new ArrayList<>();
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final List<String> targets = new ArrayList<>();
-    private final Embedding embed;
-    private final Linear lmHead;
+    private final Parameter shared;
+    private final Parameter lmHead;
     private final float outputScale;
-    private final T5RelativeBias encBias;
-    private final T5RelativeBias decBias;
+    private final RelativePositionBias encBias;
+    private final RelativePositionBias decBias;
     private final EncoderBlock[] encoder;
     private final DecoderBlock[] decoder;
-    private final RmsNorm encFinal;
-    private final RmsNorm decFinal;
-    private final T5Attention attention;
+    private final Parameter encFinal;
+    private final Parameter decFinal;
+    private final ActivationBuffers buffers;
+    private final T5Layers layers;
+    private final int heads;
+    private final int d;
+    private final int inner;
+    private boolean closed;
 
     /** Pre-norm attention sub-layer: layer_norm, then q/k/v/o. */
-    private record AttnLayer(RmsNorm ln, Linear q, Linear k, Linear v, Linear o) {}
+    private record AttnLayer(Parameter ln, Parameter q, Parameter k, Parameter v, Parameter o) {}
 
-    private record EncoderBlock(AttnLayer self, RmsNorm ffLn, T5FeedForward ff) {}
+    private record EncoderBlock(AttnLayer self, Parameter ffLn, T5FeedForward ff) {}
 
-    private record DecoderBlock(AttnLayer self, AttnLayer cross, RmsNorm ffLn, T5FeedForward ff) {}
+    private record DecoderBlock(AttnLayer self, AttnLayer cross, Parameter ffLn, T5FeedForward ff) {}
 
-    /** A model with all parameters zero (fill them by name, or use {@link #init}). */
+    /** A model with all parameters zero on its own {@code cpu} provider (fill them by name, or use {@link #init}). */
     public T5Model(T5Config config) {
-        this.config = config;
-        int d = config.dModel();
-        int inner = config.innerDim();
-        float eps = config.layerNormEpsilon();
-        Parameter shared = add("shared.weight", config.vocabSize(), d);
-        this.embed = new Embedding(shared);
-        this.encoder = new EncoderBlock[config.numLayers()];
-        Parameter encTable = null;
-        for (int i = 0; i < encoder.length; i++) {
-            String p = "encoder.block." + i + ".layer.";
-            AttnLayer self = attnLayer(p + "0.SelfAttention.", p + "0.layer_norm.weight", d, inner, eps);
-            if (i == 0) encTable = add(p + "0.SelfAttention.relative_attention_bias.weight",
-                    config.relativeAttentionNumBuckets(), config.numHeads());
-            RmsNorm ffLn = new RmsNorm(add(p + "1.layer_norm.weight", d), eps);
-            encoder[i] = new EncoderBlock(self, ffLn, feedForward(p + "1.DenseReluDense."));
-        }
-        this.encFinal = new RmsNorm(add("encoder.final_layer_norm.weight", d), eps);
-        this.decoder = new DecoderBlock[config.numDecoderLayers()];
-        Parameter decTable = null;
-        for (int i = 0; i < decoder.length; i++) {
-            String p = "decoder.block." + i + ".layer.";
-            AttnLayer self = attnLayer(p + "0.SelfAttention.", p + "0.layer_norm.weight", d, inner, eps);
-            if (i == 0) decTable = add(p + "0.SelfAttention.relative_attention_bias.weight",
-                    config.relativeAttentionNumBuckets(), config.numHeads());
-            AttnLayer cross = attnLayer(p + "1.EncDecAttention.", p + "1.layer_norm.weight", d, inner, eps);
-            RmsNorm ffLn = new RmsNorm(add(p + "2.layer_norm.weight", d), eps);
-            decoder[i] = new DecoderBlock(self, cross, ffLn, feedForward(p + "2.DenseReluDense."));
-        }
-        this.decFinal = new RmsNorm(add("decoder.final_layer_norm.weight", d), eps);
-        if (config.tieWordEmbeddings()) {
-            this.lmHead = new Linear(shared);
-            this.outputScale = (float) Math.pow(d, -0.5);
-        } else {
-            this.lmHead = new Linear(add("lm_head.weight", config.vocabSize(), d));
-            this.outputScale = 1f;
-        }
-        this.encBias = new T5RelativeBias(encTable, true, config.relativeAttentionMaxDistance());
-        this.decBias = new T5RelativeBias(decTable, false, config.relativeAttentionMaxDistance());
-        this.attention = new T5Attention(config.numHeads(), config.dKv());
+        this(config, new CpuOps(), true);
     }
 
-    private AttnLayer attnLayer(String prefix, String lnName, int d, int inner, float eps) {
-        Linear q = new Linear(target(add(prefix + "q.weight", inner, d)));
-        Linear k = new Linear(target(add(prefix + "k.weight", inner, d)));
-        Linear v = new Linear(target(add(prefix + "v.weight", inner, d)));
-        Linear o = new Linear(target(add(prefix + "o.weight", d, inner)));
-        RmsNorm ln = new RmsNorm(add(lnName, d), eps);
+    /** A model with all parameters zero on {@code ops}' device; the caller closes {@code ops} after the model. */
+    public T5Model(T5Config config, Ops ops) {
+        this(config, ops, false);
+    }
+
+    private T5Model(T5Config config, Ops ops, boolean ownsOps) {
+        if (ops == null) throw new SculptException("a T5 model needs an ops provider (null given)");
+        this.ops = ops;
+        this.ownsOps = ownsOps;
+        this.config = config;
+        this.d = config.dModel();
+        this.inner = config.innerDim();
+        this.heads = config.numHeads();
+        this.buffers = new ActivationBuffers(ops);
+        this.layers = new T5Layers(ops, config.layerNormEpsilon(), buffers);
+        try {
+            this.shared = add("shared.weight", config.vocabSize(), d);
+            this.encoder = new EncoderBlock[config.numLayers()];
+            Parameter encTable = null;
+            for (int i = 0; i < encoder.length; i++) {
+                String p = "encoder.block." + i + ".layer.";
+                AttnLayer self = attnLayer(p + "0.SelfAttention.", p + "0.layer_norm.weight");
+                if (i == 0) encTable = add(p + "0.SelfAttention.relative_attention_bias.weight",
+                        config.relativeAttentionNumBuckets(), heads);
+                Parameter ffLn = add(p + "1.layer_norm.weight", d);
+                encoder[i] = new EncoderBlock(self, ffLn, feedForward(p + "1.DenseReluDense."));
+            }
+            this.encFinal = add("encoder.final_layer_norm.weight", d);
+            this.decoder = new DecoderBlock[config.numDecoderLayers()];
+            Parameter decTable = null;
+            for (int i = 0; i < decoder.length; i++) {
+                String p = "decoder.block." + i + ".layer.";
+                AttnLayer self = attnLayer(p + "0.SelfAttention.", p + "0.layer_norm.weight");
+                if (i == 0) decTable = add(p + "0.SelfAttention.relative_attention_bias.weight",
+                        config.relativeAttentionNumBuckets(), heads);
+                AttnLayer cross = attnLayer(p + "1.EncDecAttention.", p + "1.layer_norm.weight");
+                Parameter ffLn = add(p + "2.layer_norm.weight", d);
+                decoder[i] = new DecoderBlock(self, cross, ffLn, feedForward(p + "2.DenseReluDense."));
+            }
+            this.decFinal = add("decoder.final_layer_norm.weight", d);
+            if (config.tieWordEmbeddings()) {
+                this.lmHead = shared;
+                this.outputScale = (float) Math.pow(d, -0.5);
+            } else {
+                this.lmHead = add("lm_head.weight", config.vocabSize(), d);
+                this.outputScale = 1f;
+            }
+            this.encBias = new RelativePositionBias(encTable, true, config.relativeAttentionMaxDistance());
+            this.decBias = new RelativePositionBias(decTable, false, config.relativeAttentionMaxDistance());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private AttnLayer attnLayer(String prefix, String lnName) {
+        Parameter q = target(add(prefix + "q.weight", inner, d));
+        Parameter k = target(add(prefix + "k.weight", inner, d));
+        Parameter v = target(add(prefix + "v.weight", inner, d));
+        Parameter o = target(add(prefix + "o.weight", d, inner));
+        Parameter ln = add(lnName, d);
         return new AttnLayer(ln, q, k, v, o);
     }
 
     private T5FeedForward feedForward(String prefix) {
-        int d = config.dModel();
         int ff = config.dFf();
         if (config.gated()) {
             Parameter wi0 = target(add(prefix + "wi_0.weight", ff, d));
@@ -139,7 +162,7 @@ public final class T5Model implements LanguageModel {
     }
 
     private Parameter add(String name, int... shape) {
-        Parameter p = new Parameter(name, shape);
+        Parameter p = new Parameter(ops, name, shape);
         params.add(p);
         byName.put(name, p);
         return p;
@@ -151,37 +174,55 @@ public final class T5Model implements LanguageModel {
     }
 
     /**
-     * A model initialised as transformers' {@code T5PreTrainedModel._init_weights} does (initializer_factor 1):
-     * embeddings and lm_head N(0, 1), layer norms 1, q N(0, (d_model d_kv)^-1/2), k and v N(0, d_model^-1/2),
-     * o N(0, (heads d_kv)^-1/2), wi N(0, d_model^-1/2), wo N(0, d_ff^-1/2), relative bias N(0, d_model^-1/2).
+     * A model on its own {@code cpu} provider, initialised as transformers' {@code T5PreTrainedModel._init_weights}
+     * does (initializer_factor 1): embeddings and lm_head N(0, 1), layer norms 1, q N(0, (d_model d_kv)^-1/2), k and
+     * v N(0, d_model^-1/2), o N(0, (heads d_kv)^-1/2), wi N(0, d_model^-1/2), wo N(0, d_ff^-1/2), relative bias
+     * N(0, d_model^-1/2). One seeded stream over the parameters in order.
      */
     public static T5Model init(T5Config config, long seed) {
-        T5Model m = new T5Model(config);
-        SplittableRandom rng = new SplittableRandom(seed);
-        int d = config.dModel();
-        for (Parameter p : m.params) {
-            String n = p.name();
-            double std;
-            if (n.endsWith("layer_norm.weight")) {
-                for (int i = 0; i < p.size(); i++) p.data().put(i, 1f);
-                continue;
-            } else if (n.equals("shared.weight") || n.equals("lm_head.weight")) {
-                std = 1.0;
-            } else if (n.endsWith(".q.weight")) {
-                std = Math.pow((double) d * config.dKv(), -0.5);
-            } else if (n.endsWith(".k.weight") || n.endsWith(".v.weight") || n.endsWith("relative_attention_bias.weight")
-                    || n.contains(".wi")) {
-                std = Math.pow(d, -0.5);
-            } else if (n.endsWith(".o.weight")) {
-                std = Math.pow(config.innerDim(), -0.5);
-            } else if (n.endsWith(".wo.weight")) {
-                std = Math.pow(config.dFf(), -0.5);
-            } else {
-                throw new IllegalStateException("no initialisation rule for " + n);
+        return initialise(new T5Model(config), seed);
+    }
+
+    /** As {@link #init(T5Config, long)} on {@code ops}' device (the same values for the same seed on every provider). */
+    public static T5Model init(T5Config config, long seed, Ops ops) {
+        return initialise(new T5Model(config, ops), seed);
+    }
+
+    private static T5Model initialise(T5Model m, long seed) {
+        try {
+            T5Config config = m.config;
+            SplittableRandom rng = new SplittableRandom(seed);
+            int d = config.dModel();
+            for (Parameter p : m.params) {
+                String n = p.name();
+                float[] values = new float[p.size()];
+                double std;
+                if (n.endsWith("layer_norm.weight")) {
+                    java.util.Arrays.fill(values, 1f);
+                    p.copyFrom(values);
+                    continue;
+                } else if (n.equals("shared.weight") || n.equals("lm_head.weight")) {
+                    std = 1.0;
+                } else if (n.endsWith(".q.weight")) {
+                    std = Math.pow((double) d * config.dKv(), -0.5);
+                } else if (n.endsWith(".k.weight") || n.endsWith(".v.weight") || n.endsWith("relative_attention_bias.weight")
+                        || n.contains(".wi")) {
+                    std = Math.pow(d, -0.5);
+                } else if (n.endsWith(".o.weight")) {
+                    std = Math.pow(config.innerDim(), -0.5);
+                } else if (n.endsWith(".wo.weight")) {
+                    std = Math.pow(config.dFf(), -0.5);
+                } else {
+                    throw new IllegalStateException("no initialisation rule for " + n);
+                }
+                for (int i = 0; i < values.length; i++) values[i] = (float) (gaussian(rng) * std);
+                p.copyFrom(values);
             }
-            for (int i = 0; i < p.size(); i++) p.data().put(i, (float) (gaussian(rng) * std));
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
         }
-        return m;
     }
 
     /** A freshly initialised model of a preset size ({@link T5Config#preset}) for {@code sculpt init --arch t5}. */
@@ -199,10 +240,16 @@ public final class T5Model implements LanguageModel {
 
     /**
      * Loads a Hugging Face T5 checkpoint directory (config.json and model.safetensors or a sharded index; F32, F16
-     * or BF16). Every parameter must be present with its exact shape; the copies of the tied embedding that some
-     * checkpoints also carry (encoder/decoder.embed_tokens.weight, lm_head.weight when tied) are ignored.
+     * or BF16) onto its own {@code cpu} provider. Every parameter must be present with its exact shape; the copies
+     * of the tied embedding that some checkpoints also carry (encoder/decoder.embed_tokens.weight, lm_head.weight
+     * when tied) are ignored.
      */
     public static T5Model load(Path dir) {
+        return load(dir, null);
+    }
+
+    /** As {@link #load(Path)} onto {@code ops}' device; the caller closes {@code ops} after the model. */
+    public static T5Model load(Path dir, Ops ops) {
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
             String type = ckpt.modelType();
             if (!"t5".equals(type)) {
@@ -214,7 +261,7 @@ public final class T5Model implements LanguageModel {
                 }
             }
             T5Config config = T5Config.fromJson(ckpt.config(), dir.resolve(HfCheckpoint.CONFIG).toString());
-            T5Model m = new T5Model(config);
+            T5Model m = ops == null ? new T5Model(config) : new T5Model(config, ops);
             try {
                 for (Parameter p : m.params) {
                     String name = p.name();
@@ -225,7 +272,7 @@ public final class T5Model implements LanguageModel {
                     long[] dims = new long[shape.length];
                     for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
                     ckpt.expectShape(name, dims);
-                    ckpt.read(name, p.data().duplicate().position(0));
+                    m.readInto(ckpt, name, p);
                 }
                 for (String name : ckpt.names()) {
                     if (!m.byName.containsKey(name) && !name.endsWith("embed_tokens.weight") && !name.equals("lm_head.weight")) {
@@ -241,16 +288,26 @@ public final class T5Model implements LanguageModel {
         }
     }
 
+    /** Reads a checkpoint tensor into a parameter through a host staging tensor (uploaded on a device provider). */
+    private void readInto(HfCheckpoint ckpt, String name, Parameter p) {
+        try (Tensor host = Tensor.allocateHost(name + " (read)", p.shape())) {
+            ckpt.read(name, host.hostBuffer().duplicate().position(0));
+            if (host.device() == ops.device()) {
+                ops.copy(host, p.value());
+            } else {
+                try (Tensor dev = ops.upload(host, name + " (upload)")) {
+                    ops.copy(dev, p.value());
+                }
+            }
+        }
+    }
+
     /** A checkpoint writer for this model's config.json and tensors; callers may add files (a tokenizer). */
     public CheckpointWriter writer(Path dir, DType dtype) {
+        checkOpen();
         ObjectNode json = sourceConfig == null ? config.toJson() : sourceConfig.deepCopy().setAll(config.toJson());
         Map<String, TensorSource> tensors = new LinkedHashMap<>();
-        for (Parameter p : params) {
-            int[] shape = p.shape();
-            long[] dims = new long[shape.length];
-            for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
-            tensors.put(p.name(), TensorSource.of(dims, p.data().duplicate().position(0)));
-        }
+        for (Parameter p : params) tensors.put(p.name(), new ProviderTensorSource(ops, p));
         return CheckpointWriter.to(dir).config(json).tensors(tensors).dtype(dtype);
     }
 
@@ -258,7 +315,6 @@ public final class T5Model implements LanguageModel {
     public void save(Path dir, DType dtype) {
         writer(dir, dtype).write();
     }
-
 
     /** The parameter with this Hugging Face name. */
     public Parameter parameter(String name) {
@@ -268,6 +324,7 @@ public final class T5Model implements LanguageModel {
     }
 
     @Override public String architecture() { return "t5"; }
+    @Override public Ops ops() { return ops; }
     @Override public List<Parameter> parameters() { return Collections.unmodifiableList(params); }
     @Override public int vocabSize() { return config.vocabSize(); }
     @Override public List<String> targetMatrixNames() { return Collections.unmodifiableList(targets); }
@@ -291,300 +348,333 @@ public final class T5Model implements LanguageModel {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Views of packed tensors
+
+    private Tensor buf(String name, int... shape) {
+        return buffers.get(name, shape);
+    }
+
+    /** Rows [start, start + len) of a [rows, cols] tensor. */
+    private static Tensor rows(Tensor t, int start, int len) {
+        int cols = t.dim(1);
+        return t.view(t.name() + " rows " + start + "+" + len, (long) start * cols, len, cols);
+    }
+
+    /** The [heads, tq, tk] plane block at {@code heads * plane} of a flat packed tensor. */
+    private Tensor planes(Tensor flat, long plane, int tq, int tk) {
+        return flat.view(flat.name() + " @" + plane, (long) heads * plane, heads, tq, tk);
+    }
+
+    /** Which rows attend to which, per packed sequence: self-attention of a stack, or cross-attention. */
+    private record Spans(int[] qStart, int[] qLen, int[] kStart, int[] kLen, long[] plane, long planes, boolean causal) {
+        int count() { return qLen.length; }
+    }
+
+    private static Spans encoderSelf(EncDecBatch b) {
+        return new Spans(b.encStart, b.encLen, b.encStart, b.encLen, b.encPlane, b.encPlanes, false);
+    }
+
+    private static Spans decoderSelf(EncDecBatch b) {
+        return new Spans(b.decStart, b.decLen, b.decStart, b.decLen, b.decPlane, b.decPlanes, true);
+    }
+
+    private static Spans cross(EncDecBatch b) {
+        return new Spans(b.decStart, b.decLen, b.encStart, b.encLen, b.crossPlane, b.crossPlanes, false);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // Forward pass with everything the backward needs
 
     /** Saved activations of one attention sub-layer. */
     private static final class AttnTrace {
-        FloatArray xn, rstd, q, k, v, probs, ctx;
+        Tensor xn, rstd, q, k, v, probs, ctx;
     }
 
     /** Saved activations of one feed-forward sub-layer. */
     private static final class FfTrace {
-        FloatArray xn, rstd, u, u1, h;
+        Tensor xn, rstd, u, u1, h;
     }
 
-    /** One example's forward: inputs, hidden states after every sub-layer, the traces and the logits. */
+    /** One micro-batch's forward: hidden states after every sub-layer, the traces and the logits (buffer views). */
     private final class Pass {
-        final Arena arena = new Arena();
-        int[] encIds, decIds, labels;
+        final EncDecBatch batch;
         int n, m;
-        FloatArray[] encStates;        // encoder: [block][0 = input, 1 = after attention]; final state separately
-        FloatArray encLast, encOut, encRstd, encBiasBuf;
+        Tensor[] encIn;               // input of encoder block b; encIn[L] is the last block's output
+        Tensor[] encMid;              // after block b's attention
         AttnTrace[] encAttn;
         FfTrace[] encFf;
-        FloatArray[] decStates;        // decoder: [block][0 = input, 1 = after self, 2 = after cross]
-        FloatArray decLast, decNorm, decRstd, decScaled, decBiasBuf, logits;
+        Tensor encBiasBuf, encOut, encRstd;
+        Tensor[] decIn, decMid1, decMid2;   // decoder: input, after self-attention, after cross-attention
         AttnTrace[] decSelf, decCross;
         FfTrace[] decFf;
-    }
+        Tensor decBiasBuf, decNorm, decRstd, logits;
 
-    private Pass forward(int[] encIds, int[] decIds, int[] labels) {
-        Pass p = new Pass();
-        try {
-            runForward(p, encIds, decIds, labels);
-            return p;
-        } catch (RuntimeException e) {
-            p.arena.close();
-            throw e;
+        Pass(EncDecBatch batch) {
+            this.batch = batch;
         }
     }
 
-    private void runForward(Pass p, int[] encIds, int[] decIds, int[] labels) {
-        int d = config.dModel();
-        int inner = config.innerDim();
-        int heads = config.numHeads();
-        p.encIds = encIds;
-        p.decIds = decIds;
-        p.labels = labels;
-        int n = p.n = encIds.length;
-        int m = p.m = decIds.length;
-        Arena a = p.arena;
+    private void checkOpen() {
+        if (closed) throw new SculptException("T5 model is closed");
+    }
 
-        // encoder
-        FloatArray h = a.take((long) n * d);
-        embed.forward(encIds, 0, n, h, 0);
-        p.encBiasBuf = a.take((long) heads * n * n);
-        encBias.forward(0, n, n, p.encBiasBuf, 0);
-        p.encStates = new FloatArray[encoder.length * 2];
+    /** Encoder over all packed encoder inputs: fills encIn, encMid, the traces and encOut. */
+    private void encode(Pass p) {
+        EncDecBatch b = p.batch;
+        int n = p.n = b.encTokens();
+        Tensor h = buf("enc.0.in", n, d);
+        ops.embeddingForward(shared.value(), b.encIds, h);
+        Spans spans = encoderSelf(b);
+        p.encBiasBuf = positionBias(encBias, "enc.bias", spans);
+        p.encIn = new Tensor[encoder.length + 1];
+        p.encMid = new Tensor[encoder.length];
         p.encAttn = new AttnTrace[encoder.length];
         p.encFf = new FfTrace[encoder.length];
-        for (int b = 0; b < encoder.length; b++) {
-            EncoderBlock blk = encoder[b];
-            p.encStates[2 * b] = h;
-            AttnTrace t = p.encAttn[b] = new AttnTrace();
-            FloatArray h1 = a.take((long) n * d);
-            attnForward(a, blk.self(), t, h, h1, n, null, n, p.encBiasBuf, false);
-            p.encStates[2 * b + 1] = h1;
-            FfTrace f = p.encFf[b] = new FfTrace();
-            FloatArray h2 = a.take((long) n * d);
-            ffForward(a, blk.ffLn(), blk.ff(), f, h1, h2, n);
-            h = h2;
+        for (int i = 0; i < encoder.length; i++) {
+            EncoderBlock blk = encoder[i];
+            p.encIn[i] = h;
+            Tensor mid = buf("enc." + i + ".mid", n, d);
+            p.encAttn[i] = attnForward("enc." + i + ".self", blk.self(), h, mid, null, spans, p.encBiasBuf);
+            Tensor out = buf("enc." + (i + 1) + ".in", n, d);
+            p.encFf[i] = ffForward("enc." + i + ".ff", blk.ffLn(), blk.ff(), mid, out);
+            p.encMid[i] = mid;
+            h = out;
         }
-        p.encLast = h;
-        p.encOut = a.take((long) n * d);
-        p.encRstd = a.take(n);
-        encFinal.forward(h, 0, p.encOut, 0, p.encRstd, 0, n);
+        p.encIn[encoder.length] = h;
+        p.encOut = buf("enc.out", n, d);
+        p.encRstd = buf("enc.out.rstd", n);
+        layers.norm(encFinal, h, p.encOut, p.encRstd);
+    }
 
-        // decoder
-        FloatArray g = a.take((long) m * d);
-        embed.forward(decIds, 0, m, g, 0);
-        p.decBiasBuf = a.take((long) heads * m * m);
-        decBias.forward(0, m, m, p.decBiasBuf, 0);
-        p.decStates = new FloatArray[decoder.length * 3];
+    /** Decoder over all packed decoder inputs given the encoder output; logits when asked. */
+    private void decode(Pass p, boolean withLogits) {
+        EncDecBatch b = p.batch;
+        int m = p.m = b.decTokens();
+        Tensor g = buf("dec.0.in", m, d);
+        ops.embeddingForward(shared.value(), b.decIds, g);
+        Spans self = decoderSelf(b);
+        Spans cross = cross(b);
+        p.decBiasBuf = positionBias(decBias, "dec.bias", self);
+        p.decIn = new Tensor[decoder.length + 1];
+        p.decMid1 = new Tensor[decoder.length];
+        p.decMid2 = new Tensor[decoder.length];
         p.decSelf = new AttnTrace[decoder.length];
         p.decCross = new AttnTrace[decoder.length];
         p.decFf = new FfTrace[decoder.length];
-        for (int b = 0; b < decoder.length; b++) {
-            DecoderBlock blk = decoder[b];
-            p.decStates[3 * b] = g;
-            AttnTrace ts = p.decSelf[b] = new AttnTrace();
-            FloatArray g1 = a.take((long) m * d);
-            attnForward(a, blk.self(), ts, g, g1, m, null, m, p.decBiasBuf, true);
-            p.decStates[3 * b + 1] = g1;
-            AttnTrace tc = p.decCross[b] = new AttnTrace();
-            FloatArray g2 = a.take((long) m * d);
-            attnForward(a, blk.cross(), tc, g1, g2, m, p.encOut, n, null, false);
-            p.decStates[3 * b + 2] = g2;
-            FfTrace f = p.decFf[b] = new FfTrace();
-            FloatArray g3 = a.take((long) m * d);
-            ffForward(a, blk.ffLn(), blk.ff(), f, g2, g3, m);
+        for (int i = 0; i < decoder.length; i++) {
+            DecoderBlock blk = decoder[i];
+            p.decIn[i] = g;
+            Tensor g1 = buf("dec." + i + ".mid1", m, d);
+            p.decSelf[i] = attnForward("dec." + i + ".self", blk.self(), g, g1, null, self, p.decBiasBuf);
+            Tensor g2 = buf("dec." + i + ".mid2", m, d);
+            p.decCross[i] = attnForward("dec." + i + ".cross", blk.cross(), g1, g2, p.encOut, cross, null);
+            Tensor g3 = buf("dec." + (i + 1) + ".in", m, d);
+            p.decFf[i] = ffForward("dec." + i + ".ff", blk.ffLn(), blk.ff(), g2, g3);
+            p.decMid1[i] = g1;
+            p.decMid2[i] = g2;
             g = g3;
         }
-        p.decLast = g;
-        p.decNorm = a.take((long) m * d);
-        p.decRstd = a.take(m);
-        decFinal.forward(g, 0, p.decNorm, 0, p.decRstd, 0, m);
-        if (outputScale != 1f) {
-            p.decScaled = a.take((long) m * d);
-            for (int i = 0; i < m * d; i++) p.decScaled.set(i, p.decNorm.get(i) * outputScale);
-        } else {
-            p.decScaled = p.decNorm;
+        p.decIn[decoder.length] = g;
+        p.decNorm = buf("dec.out", m, d);
+        p.decRstd = buf("dec.out.rstd", m);
+        layers.norm(decFinal, g, p.decNorm, p.decRstd);
+        if (withLogits) {
+            p.logits = buf("logits", m, config.vocabSize());
+            layers.linear(lmHead, p.decNorm, p.logits, outputScale, false);
         }
-        p.logits = a.take((long) m * config.vocabSize());
-        lmHead.forward(p.decScaled, 0, p.logits, 0, m);
+    }
+
+    private Pass forward(EncDecBatch batch, boolean withLogits) {
+        checkOpen();
+        Pass p = new Pass(batch);
+        encode(p);
+        decode(p, withLogits);
+        return p;
+    }
+
+    /** The position bias of every sequence of a stack, packed as the attention probabilities are. */
+    private Tensor positionBias(RelativePositionBias bias, String name, Spans s) {
+        Tensor flat = buf(name, Math.toIntExact(heads * s.planes()));
+        for (int i = 0; i < s.count(); i++) {
+            bias.forward(ops, 0, s.qLen()[i], s.kLen()[i], planes(flat, s.plane()[i], s.qLen()[i], s.kLen()[i]));
+        }
+        return flat;
     }
 
     /**
      * out = x + o(attention(q(ln x), k(src), v(src))) where src = ln x (self-attention) or {@code kvSource}
-     * (cross-attention over nk encoder states).
+     * (cross-attention over the encoder output), per sequence as {@code spans} say.
      */
-    private void attnForward(Arena a, AttnLayer L, AttnTrace t, FloatArray x, FloatArray out, int n,
-                             FloatArray kvSource, int nk, FloatArray bias, boolean causal) {
-        int d = config.dModel();
-        int inner = config.innerDim();
-        t.xn = a.take((long) n * d);
-        t.rstd = a.take(n);
-        L.ln().forward(x, 0, t.xn, 0, t.rstd, 0, n);
-        t.q = a.take((long) n * inner);
-        t.k = a.take((long) nk * inner);
-        t.v = a.take((long) nk * inner);
-        FloatArray src = kvSource == null ? t.xn : kvSource;
-        L.q().forward(t.xn, 0, t.q, 0, n);
-        L.k().forward(src, 0, t.k, 0, nk);
-        L.v().forward(src, 0, t.v, 0, nk);
-        t.probs = a.take((long) config.numHeads() * n * nk);
-        t.ctx = a.take((long) n * inner);
-        attention.forward(t.q, 0, t.k, 0, t.v, 0, n, nk, bias, 0, causal, 0, t.probs, 0, t.ctx, 0);
-        out.copyFrom(x, 0, 0, n * d);
-        L.o().forward(t.ctx, 0, out, 0, n, true);
+    private AttnTrace attnForward(String key, AttnLayer L, Tensor x, Tensor out, Tensor kvSource, Spans s, Tensor bias) {
+        int rows = x.dim(0);
+        AttnTrace t = new AttnTrace();
+        t.xn = buf(key + ".xn", rows, d);
+        t.rstd = buf(key + ".rstd", rows);
+        layers.norm(L.ln(), x, t.xn, t.rstd);
+        Tensor src = kvSource == null ? t.xn : kvSource;
+        int kvRows = src.dim(0);
+        t.q = buf(key + ".q", rows, inner);
+        t.k = buf(key + ".k", kvRows, inner);
+        t.v = buf(key + ".v", kvRows, inner);
+        layers.linear(L.q(), t.xn, t.q, 1f, false);
+        layers.linear(L.k(), src, t.k, 1f, false);
+        layers.linear(L.v(), src, t.v, 1f, false);
+        t.probs = buf(key + ".probs", Math.toIntExact(heads * s.planes()));
+        t.ctx = buf(key + ".ctx", rows, inner);
+        for (int i = 0; i < s.count(); i++) {
+            int tq = s.qLen()[i], tk = s.kLen()[i];
+            ops.attentionForward(rows(t.q, s.qStart()[i], tq), rows(t.k, s.kStart()[i], tk), rows(t.v, s.kStart()[i], tk),
+                    heads, heads, 1f, s.causal(), 0, bias == null ? null : planes(bias, s.plane()[i], tq, tk),
+                    planes(t.probs, s.plane()[i], tq, tk), rows(t.ctx, s.qStart()[i], tq));
+        }
+        ops.copy(x, out);
+        layers.linear(L.o(), t.ctx, out, 1f, true);
+        return t;
     }
 
     /** out = x + ff(ln x). */
-    private void ffForward(Arena a, RmsNorm ln, T5FeedForward ff, FfTrace f, FloatArray x, FloatArray out, int n) {
-        int d = config.dModel();
-        long len = (long) n * ff.dFf();
-        f.xn = a.take((long) n * d);
-        f.rstd = a.take(n);
-        ln.forward(x, 0, f.xn, 0, f.rstd, 0, n);
-        f.u = a.take(len);
-        f.u1 = ff.gated() ? a.take(len) : null;
-        f.h = a.take(len);
-        ff.forward(f.xn, f.u, f.u1, f.h, out, n);
-        for (int i = 0; i < n * d; i++) out.set(i, out.get(i) + x.get(i));
+    private FfTrace ffForward(String key, Parameter ln, T5FeedForward ff, Tensor x, Tensor out) {
+        int rows = x.dim(0);
+        FfTrace f = new FfTrace();
+        f.xn = buf(key + ".xn", rows, d);
+        f.rstd = buf(key + ".rstd", rows);
+        layers.norm(ln, x, f.xn, f.rstd);
+        f.u = buf(key + ".u", rows, ff.dFf());
+        f.u1 = ff.gated() ? buf(key + ".u1", rows, ff.dFf()) : null;
+        f.h = buf(key + ".h", rows, ff.dFf());
+        ops.copy(x, out);
+        ff.forward(ops, layers, f.xn, f.u, f.u1, f.h, out);
+        return f;
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Loss and backward
 
-    /** Summed cross-entropy of the logits against the labels; fills dLogits = scale * dLoss/dLogits when non-null. */
-    private double crossEntropy(Pass p, FloatArray dLogits, float scale) {
-        return CrossEntropy.forwardBackward(p.logits, 0, p.m, config.vocabSize(), p.labels, 0,
-                CrossEntropy.Reduction.SUM, scale, dLogits, 0).sum();
+    /** Summed cross-entropy of the logits against the labels; lse [m] kept for the backward. */
+    private double crossEntropy(Pass p, Tensor lse) {
+        Tensor loss = buf("loss", p.m);
+        ops.crossEntropyForward(p.logits, p.batch.labels, loss, lse);
+        return ops.sum(loss);
     }
 
-    private void backward(Pass p, float scale) {
-        Arena a = p.arena;
-        int d = config.dModel();
-        int n = p.n;
-        int m = p.m;
-        FloatArray dLogits = a.take((long) m * config.vocabSize());
-        crossEntropy(p, dLogits, scale);
+    /** Gradient scratch of a backward pass, sized once for the larger stack. */
+    private final class Grads {
+        final Tensor dxn, tmp, dctx, dq, dk, dv, dBias, dh, du, du1;
 
-        // output layer and final norm
-        FloatArray dScaled = a.take((long) m * d);
-        lmHead.backward(p.decScaled, 0, dLogits, 0, dScaled, 0, m, false);
-        if (outputScale != 1f) for (int i = 0; i < m * d; i++) dScaled.set(i, dScaled.get(i) * outputScale);
-        FloatArray dg = a.take((long) m * d);
-        decFinal.backward(p.decLast, 0, p.decRstd, 0, dScaled, 0, dg, 0, m, false);
+        Grads(EncDecBatch b) {
+            int rows = Math.max(b.encTokens(), b.decTokens());
+            int ff = config.dFf();
+            int maxPlane = Math.max(b.maxEnc * b.maxEnc, b.maxDec * b.maxDec);
+            dxn = buf("grad.dxn", rows, d);
+            tmp = buf("grad.tmp", rows, d);
+            dctx = buf("grad.dctx", rows, inner);
+            dq = buf("grad.dq", rows, inner);
+            dk = buf("grad.dk", rows, inner);
+            dv = buf("grad.dv", rows, inner);
+            dBias = buf("grad.dbias", Math.toIntExact((long) heads * maxPlane));
+            dh = buf("grad.dh", rows, ff);
+            du = buf("grad.du", rows, ff);
+            du1 = config.gated() ? buf("grad.du1", rows, ff) : null;
+        }
+
+        /** The first {@code n} rows of a scratch tensor. */
+        Tensor top(Tensor t, int n) {
+            return rows(t, 0, n);
+        }
+    }
+
+    private void backward(Pass p, Tensor lse, float scale) {
+        EncDecBatch b = p.batch;
+        int n = p.n, m = p.m;
+        Grads g = new Grads(b);
+        // dLogits overwrites the logits (allowed by the op)
+        ops.crossEntropyBackward(p.logits, lse, b.labels, scale, p.logits);
+        Tensor dNorm = g.top(g.dxn, m);
+        layers.linearBackward(lmHead, p.decNorm, p.logits, dNorm, outputScale, false);
+        Tensor dg = buf("grad.dec", m, d);
+        layers.normBackward(decFinal, p.decIn[decoder.length], p.decRstd, dNorm, dg);
 
         // decoder blocks in reverse; dEnc collects the gradient of the encoder output from every cross-attention
-        FloatArray dEnc = a.take((long) n * d);
-        FloatArray dDecBias = a.take((long) config.numHeads() * m * m);
-        Scratch s = new Scratch(a, Math.max(n, m), Math.max(n, m));
-        for (int b = decoder.length - 1; b >= 0; b--) {
-            DecoderBlock blk = decoder[b];
-            ffBackward(blk.ffLn(), blk.ff(), p.decFf[b], p.decStates[3 * b + 2], dg, m, s);
-            attnBackward(blk.cross(), p.decCross[b], p.decStates[3 * b + 1], dg, m, p.encOut, dEnc, n, null, s);
-            attnBackward(blk.self(), p.decSelf[b], p.decStates[3 * b], dg, m, null, null, m, dDecBias, s);
+        Tensor dEnc = buf("grad.encout", n, d);
+        ops.zero(dEnc);
+        Spans self = decoderSelf(b), cross = cross(b);
+        for (int i = decoder.length - 1; i >= 0; i--) {
+            DecoderBlock blk = decoder[i];
+            ffBackward(blk.ffLn(), blk.ff(), p.decFf[i], p.decMid2[i], dg, g);
+            attnBackward(blk.cross(), p.decCross[i], p.decMid1[i], dg, p.encOut, dEnc, cross, null, g);
+            attnBackward(blk.self(), p.decSelf[i], p.decIn[i], dg, null, null, self, decBias, g);
         }
-        embed.backward(p.decIds, 0, m, dg, 0);
-        decBias.backward(0, m, m, dDecBias, 0);
+        if (shared.trainable()) ops.embeddingBackward(b.decIds, dg, shared.gradient());
 
         // encoder
-        FloatArray dh = a.take((long) n * d);
-        encFinal.backward(p.encLast, 0, p.encRstd, 0, dEnc, 0, dh, 0, n, false);
-        FloatArray dEncBias = a.take((long) config.numHeads() * n * n);
-        for (int b = encoder.length - 1; b >= 0; b--) {
-            EncoderBlock blk = encoder[b];
-            ffBackward(blk.ffLn(), blk.ff(), p.encFf[b], p.encStates[2 * b + 1], dh, n, s);
-            attnBackward(blk.self(), p.encAttn[b], p.encStates[2 * b], dh, n, null, null, n, dEncBias, s);
+        Tensor dh = buf("grad.enc", n, d);
+        layers.normBackward(encFinal, p.encIn[encoder.length], p.encRstd, dEnc, dh);
+        Spans encSelf = encoderSelf(b);
+        for (int i = encoder.length - 1; i >= 0; i--) {
+            EncoderBlock blk = encoder[i];
+            ffBackward(blk.ffLn(), blk.ff(), p.encFf[i], p.encMid[i], dh, g);
+            attnBackward(blk.self(), p.encAttn[i], p.encIn[i], dh, null, null, encSelf, encBias, g);
         }
-        embed.backward(p.encIds, 0, n, dh, 0);
-        encBias.backward(0, n, n, dEncBias, 0);
-    }
-
-    /** Scratch buffers of a backward pass, sized for the longest sequence. */
-    private final class Scratch {
-        final FloatArray dxn, dctx, dq, dk, dv, attn, dh, du, du1;
-
-        Scratch(Arena a, int rows, int keys) {
-            int d = config.dModel();
-            int inner = config.innerDim();
-            long ffLen = (long) rows * config.dFf();
-            dxn = a.take((long) rows * d);
-            dctx = a.take((long) rows * inner);
-            dq = a.take((long) rows * inner);
-            dk = a.take((long) keys * inner);
-            dv = a.take((long) keys * inner);
-            attn = a.take((long) rows * keys);
-            dh = a.take(ffLen);
-            du = a.take(ffLen);
-            du1 = a.take(ffLen);
-        }
+        if (shared.trainable()) ops.embeddingBackward(b.encIds, dh, shared.gradient());
     }
 
     /**
      * Backward of out = x + ff(ln x): {@code dOut} holds d/d(out) on entry and d/dx on return (the residual
      * passes it through, the norm adds its part).
      */
-    private void ffBackward(RmsNorm ln, T5FeedForward ff, FfTrace f, FloatArray x, FloatArray dOut, int n, Scratch s) {
-        ff.backward(f.xn, f.u, f.u1, f.h, dOut, s.dxn, s.dh, s.du, s.du1, n);
-        ln.backward(x, 0, f.rstd, 0, s.dxn, 0, dOut, 0, n, true);
+    private void ffBackward(Parameter ln, T5FeedForward ff, FfTrace f, Tensor x, Tensor dOut, Grads g) {
+        int rows = x.dim(0);
+        Tensor dxn = g.top(g.dxn, rows), tmp = g.top(g.tmp, rows);
+        ff.backward(ops, layers, f.xn, f.u, f.u1, f.h, dOut, dxn, g.top(g.dh, rows), g.top(g.du, rows),
+                g.du1 == null ? null : g.top(g.du1, rows));
+        layers.normBackward(ln, x, f.rstd, dxn, tmp);
+        ops.axpy(1f, tmp, dOut);
     }
 
     /**
      * Backward of out = x + o(attention(...)): {@code dOut} becomes d/dx. Cross-attention adds the gradient of its
-     * key/value source into {@code dKv}; self-attention adds d/d(score) into {@code dBias} (shared bias).
+     * key/value source into {@code dKv}; self-attention folds d/d(score) into the position bias table.
      */
-    private void attnBackward(AttnLayer L, AttnTrace t, FloatArray x, FloatArray dOut, int n,
-                              FloatArray kvSource, FloatArray dKv, int nk, FloatArray dBias, Scratch s) {
-        L.o().backward(t.ctx, 0, dOut, 0, s.dctx, 0, n, false);
-        attention.backward(t.q, 0, t.k, 0, t.v, 0, n, nk, t.probs, 0, s.dctx, 0, s.dq, 0, s.dk, 0, s.dv, 0,
-                dBias, 0, s.attn);
-        L.q().backward(t.xn, 0, s.dq, 0, s.dxn, 0, n, false);
-        if (kvSource == null) {
-            L.k().backward(t.xn, 0, s.dk, 0, s.dxn, 0, n, true);
-            L.v().backward(t.xn, 0, s.dv, 0, s.dxn, 0, n, true);
-        } else {
-            L.k().backward(kvSource, 0, s.dk, 0, dKv, 0, nk, true);
-            L.v().backward(kvSource, 0, s.dv, 0, dKv, 0, nk, true);
+    private void attnBackward(AttnLayer L, AttnTrace t, Tensor x, Tensor dOut, Tensor kvSource, Tensor dKv, Spans s,
+                              RelativePositionBias bias, Grads g) {
+        int rows = x.dim(0);
+        int kvRows = t.k.dim(0);
+        Tensor dctx = g.top(g.dctx, rows), dq = g.top(g.dq, rows), dk = g.top(g.dk, kvRows), dv = g.top(g.dv, kvRows);
+        layers.linearBackward(L.o(), t.ctx, dOut, dctx, 1f, false);
+        boolean biasGrad = bias != null && bias.table().trainable();
+        for (int i = 0; i < s.count(); i++) {
+            int tq = s.qLen()[i], tk = s.kLen()[i];
+            int qs = s.qStart()[i], ks = s.kStart()[i];
+            Tensor dBias = biasGrad ? planes(g.dBias, 0, tq, tk) : null;
+            ops.attentionBackward(rows(t.q, qs, tq), rows(t.k, ks, tk), rows(t.v, ks, tk), heads, heads, 1f,
+                    planes(t.probs, s.plane()[i], tq, tk), rows(dctx, qs, tq), rows(dq, qs, tq), rows(dk, ks, tk),
+                    rows(dv, ks, tk), dBias);
+            if (biasGrad) bias.backward(ops, 0, tq, tk, dBias);
         }
-        L.ln().backward(x, 0, t.rstd, 0, s.dxn, 0, dOut, 0, n, true);
+        Tensor dxn = g.top(g.dxn, rows), tmp = g.top(g.tmp, rows);
+        layers.linearBackward(L.q(), t.xn, dq, dxn, 1f, false);
+        if (kvSource == null) {
+            layers.linearBackward(L.k(), t.xn, dk, dxn, 1f, true);
+            layers.linearBackward(L.v(), t.xn, dv, dxn, 1f, true);
+        } else {
+            layers.linearBackward(L.k(), kvSource, dk, dKv, 1f, true);
+            layers.linearBackward(L.v(), kvSource, dv, dKv, 1f, true);
+        }
+        layers.normBackward(L.ln(), x, t.rstd, dxn, tmp);
+        ops.axpy(1f, tmp, dOut);
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // LanguageModel
 
-    /** Encoder input of an example: the prompt, or [eos] when the prompt is empty. */
-    private int[] encoderInput(int[] prompt) {
-        return prompt.length == 0 ? new int[] {config.eosTokenId()} : prompt;
-    }
-
-    /** decoder_start_token_id followed by all but the last label. */
-    private int[] decoderInput(int[] labels) {
-        int[] in = new int[labels.length];
-        in[0] = config.decoderStartTokenId();
-        System.arraycopy(labels, 0, in, 1, labels.length - 1);
-        return in;
-    }
-
-    private void checkIds(int[] ids, String what) {
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
-                throw new SculptException(what + " token id " + ids[i] + " at position " + i
-                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-            }
-        }
-    }
-
     private LossSum run(List<Example> batch, boolean withBackward, float gradScale) {
-        if (batch == null) throw new SculptException("batch must not be null");
-        LossSum total = new LossSum(0, 0);
-        for (int e = 0; e < batch.size(); e++) {
-            Example ex = batch.get(e);
-            checkIds(ex.prompt(), "example " + e + " prompt");
-            checkIds(ex.target(), "example " + e + " target");
-            if (ex.target().length == 0) continue;
-            Pass p = forward(encoderInput(ex.prompt()), decoderInput(ex.target()), ex.target());
-            try {
-                double loss = crossEntropy(p, null, 0f);
-                if (withBackward) backward(p, gradScale);
-                total = total.plus(new LossSum(loss, ex.target().length));
-            } finally {
-                p.arena.close();
-            }
-        }
-        return total;
+        EncDecBatch b = EncDecBatch.ofExamples(batch, config);
+        if (b.sequences() == 0) return new LossSum(0, 0);
+        Pass p = forward(b, true);
+        Tensor lse = buf("lse", p.m);
+        double loss = crossEntropy(p, lse);
+        if (withBackward) backward(p, lse, gradScale);
+        return new LossSum(loss, p.m);
     }
 
     @Override
@@ -601,16 +691,17 @@ public final class T5Model implements LanguageModel {
     public float[][] logits(int[] ids, int[] decoderIds) {
         if (ids == null || ids.length == 0) throw new SculptException("T5 logits need at least one encoder input id");
         int[] dec = decoderIds == null || decoderIds.length == 0 ? new int[] {config.decoderStartTokenId()} : decoderIds;
-        checkIds(ids, "encoder input");
-        checkIds(dec, "decoder input");
-        Pass p = forward(ids, dec, null);
-        try {
-            int vocab = config.vocabSize();
-            float[][] out = new float[dec.length][vocab];
-            for (int i = 0; i < dec.length; i++) p.logits.buffer().get(i * vocab, out[i], 0, vocab);
-            return out;
-        } finally {
-            p.arena.close();
+        Pass p = forward(EncDecBatch.ofPair(ids, dec, config), true);
+        float[] all = download(p.logits);
+        int vocab = config.vocabSize();
+        float[][] out = new float[dec.length][vocab];
+        for (int i = 0; i < dec.length; i++) System.arraycopy(all, i * vocab, out[i], 0, vocab);
+        return out;
+    }
+
+    private float[] download(Tensor t) {
+        try (Tensor h = ops.download(t, t.name() + " (download)")) {
+            return h.toArray();
         }
     }
 
@@ -619,39 +710,40 @@ public final class T5Model implements LanguageModel {
         int blocks = encoder.length + decoder.length;
         double[] sum = new double[blocks];
         long[] count = new long[blocks];
-        int d = config.dModel();
+        List<Example> withTargets = new ArrayList<>();
         for (Example ex : sample) {
-            checkIds(ex.prompt(), "sample prompt");
-            checkIds(ex.target(), "sample target");
-            int[] labels = ex.target().length == 0 ? new int[] {config.eosTokenId()} : ex.target();
-            Pass p = forward(encoderInput(ex.prompt()), decoderInput(labels), labels);
-            try {
-                for (int b = 0; b < encoder.length; b++) {
-                    FloatArray out = b + 1 < encoder.length ? p.encStates[2 * (b + 1)] : p.encLast;
-                    sum[b] += cosineRows(p.encStates[2 * b], out, p.n, d);
-                    count[b] += p.n;
-                }
-                for (int b = 0; b < decoder.length; b++) {
-                    FloatArray out = b + 1 < decoder.length ? p.decStates[3 * (b + 1)] : p.decLast;
-                    sum[encoder.length + b] += cosineRows(p.decStates[3 * b], out, p.m, d);
-                    count[encoder.length + b] += p.m;
-                }
-            } finally {
-                p.arena.close();
+            withTargets.add(ex.target().length == 0 ? new Example(ex.prompt(), new int[] {config.eosTokenId()}) : ex);
+        }
+        EncDecBatch b = EncDecBatch.ofExamples(withTargets, config);
+        if (b.sequences() > 0) {
+            Pass p = forward(b, false);
+            float[] in = download(p.encIn[0]);
+            for (int i = 0; i < encoder.length; i++) {
+                float[] out = download(p.encIn[i + 1]);
+                sum[i] += cosineRows(in, out, p.n, d);
+                count[i] += p.n;
+                in = out;
+            }
+            in = download(p.decIn[0]);
+            for (int i = 0; i < decoder.length; i++) {
+                float[] out = download(p.decIn[i + 1]);
+                sum[encoder.length + i] += cosineRows(in, out, p.m, d);
+                count[encoder.length + i] += p.m;
+                in = out;
             }
         }
         double[] mean = new double[blocks];
-        for (int b = 0; b < blocks; b++) mean[b] = count[b] == 0 ? 0 : sum[b] / count[b];
+        for (int i = 0; i < blocks; i++) mean[i] = count[i] == 0 ? 0 : sum[i] / count[i];
         return mean;
     }
 
     /** Sum over rows of cos(x_i, y_i). */
-    private static double cosineRows(FloatArray x, FloatArray y, int rows, int d) {
+    private static double cosineRows(float[] x, float[] y, int rows, int d) {
         double total = 0;
         for (int i = 0; i < rows; i++) {
             double xy = 0, xx = 0, yy = 0;
             for (int j = 0; j < d; j++) {
-                double a = x.get(i * d + j), b = y.get(i * d + j);
+                double a = x[i * d + j], b = y[i * d + j];
                 xy += a * b;
                 xx += a * a;
                 yy += b * b;
@@ -673,7 +765,7 @@ public final class T5Model implements LanguageModel {
     public int[] generate(int[] prompt, GenerationOptions options) {
         if (prompt == null) throw new SculptException("prompt must not be null");
         if (options == null) throw new SculptException("generation options must not be null");
-        checkIds(prompt, "prompt");
+        EncDecBatch.checkIds(prompt, "prompt", config.vocabSize());
         if (options.maxNewTokens() == 0) return new int[0];
         Set<Integer> stops = new HashSet<>(options.stopTokens());
         stops.add(config.eosTokenId());
@@ -686,65 +778,64 @@ public final class T5Model implements LanguageModel {
 
     /** Encodes {@code prompt} and returns an empty decoder cache with room for {@code capacity} decoder tokens. */
     public KvCache newCache(int[] prompt, int capacity) {
-        checkIds(prompt, "prompt");
+        EncDecBatch.checkIds(prompt, "prompt", config.vocabSize());
         if (capacity <= 0) throw new SculptException("decoder cache capacity must be > 0, got " + capacity);
-        return new KvCache(encoderInput(prompt), capacity);
+        return new KvCache(prompt.length == 0 ? new int[] {config.eosTokenId()} : prompt, capacity);
     }
 
     /**
-     * The decoder's incremental state for one encoder input: the encoder output's cross-attention keys/values of
-     * every decoder layer (computed once) and each layer's self-attention keys/values of the tokens fed so far.
+     * The decoder's incremental state for one encoder input, on the model's provider: the encoder output's
+     * cross-attention keys/values of every decoder layer (computed once) and each layer's self-attention
+     * keys/values of the tokens fed so far.
      */
     public final class KvCache implements Generator.Decoder, AutoCloseable {
-        private final Arena a = new Arena();
+        private final List<Tensor> owned = new ArrayList<>();
         private final int n;
         private final int capacity;
         private int length;
-        private final FloatArray[] crossK, crossV, selfK, selfV;
-        private final FloatArray x, xn, q, ctx, rstd, probs, bias, ffU, ffU1, ffH, y, logits;
+        private final Tensor[] crossK, crossV, selfK, selfV;
+        private final Tensor x, xn, q, ctx, rstd, probs, bias, ffU, ffU1, ffH, logits;
 
         private KvCache(int[] enc, int capacity) {
+            checkOpen();
             this.n = enc.length;
             this.capacity = capacity;
-            int d = config.dModel();
-            int inner = config.innerDim();
-            int heads = config.numHeads();
             try {
-                Pass p = forward(enc, new int[] {config.decoderStartTokenId()}, null);
-                FloatArray encOut = a.take((long) n * d);
-                try {
-                    encOut.copyFrom(p.encOut, 0, 0, n * d);
-                } finally {
-                    p.arena.close();
+                Pass p = new Pass(EncDecBatch.ofPair(enc, new int[] {config.decoderStartTokenId()}, config));
+                encode(p);
+                crossK = new Tensor[decoder.length];
+                crossV = new Tensor[decoder.length];
+                selfK = new Tensor[decoder.length];
+                selfV = new Tensor[decoder.length];
+                for (int i = 0; i < decoder.length; i++) {
+                    crossK[i] = own("cache cross k " + i, n, inner);
+                    crossV[i] = own("cache cross v " + i, n, inner);
+                    layers.linear(decoder[i].cross().k(), p.encOut, crossK[i], 1f, false);
+                    layers.linear(decoder[i].cross().v(), p.encOut, crossV[i], 1f, false);
+                    selfK[i] = own("cache self k " + i, capacity, inner);
+                    selfV[i] = own("cache self v " + i, capacity, inner);
                 }
-                crossK = new FloatArray[decoder.length];
-                crossV = new FloatArray[decoder.length];
-                selfK = new FloatArray[decoder.length];
-                selfV = new FloatArray[decoder.length];
-                for (int b = 0; b < decoder.length; b++) {
-                    crossK[b] = a.take((long) n * inner);
-                    crossV[b] = a.take((long) n * inner);
-                    decoder[b].cross().k().forward(encOut, 0, crossK[b], 0, n);
-                    decoder[b].cross().v().forward(encOut, 0, crossV[b], 0, n);
-                    selfK[b] = a.take((long) capacity * inner);
-                    selfV[b] = a.take((long) capacity * inner);
-                }
-                x = a.take(d);
-                xn = a.take(d);
-                q = a.take(inner);
-                ctx = a.take(inner);
-                rstd = a.take(1);
-                probs = a.take((long) heads * Math.max(n, capacity));
-                bias = a.take((long) heads * capacity);
-                ffU = a.take(config.dFf());
-                ffU1 = a.take(config.dFf());
-                ffH = a.take(config.dFf());
-                y = a.take(d);
-                logits = a.take(config.vocabSize());
+                x = own("cache x", 1, d);
+                xn = own("cache xn", 1, d);
+                q = own("cache q", 1, inner);
+                ctx = own("cache ctx", 1, inner);
+                rstd = own("cache rstd", 1);
+                probs = own("cache probs", heads * Math.max(n, capacity));
+                bias = own("cache bias", heads * capacity);
+                ffU = own("cache ff u", 1, config.dFf());
+                ffU1 = own("cache ff u1", 1, config.dFf());
+                ffH = own("cache ff h", 1, config.dFf());
+                logits = own("cache logits", 1, config.vocabSize());
             } catch (RuntimeException e) {
-                a.close();
+                close();
                 throw e;
             }
+        }
+
+        private Tensor own(String name, int... shape) {
+            Tensor t = ops.allocate(name, shape);
+            owned.add(t);
+            return t;
         }
 
         /** Decoder tokens fed so far. */
@@ -754,55 +845,60 @@ public final class T5Model implements LanguageModel {
 
         @Override
         public float[] feed(int[] ids) {
+            checkOpen();
             if (ids.length == 0) throw new SculptException("feed needs at least one token");
             if (ids.length > remaining()) {
                 throw new SculptException("decoder cache full: " + length + " + " + ids.length + " tokens exceed its capacity " + capacity);
             }
-            checkIds(ids, "decoder input");
+            EncDecBatch.checkIds(ids, "decoder input", config.vocabSize());
             for (int id : ids) step(id);
-            return logits.toArray(0, config.vocabSize());
+            return download(logits);
         }
 
         /** One decoder position: self-attention over the cache, cross-attention over the encoder, feed-forward. */
         private void step(int token) {
-            int d = config.dModel();
-            int inner = config.innerDim();
             int t = length;
-            embed.forward(new int[] {token}, 0, 1, x, 0);
-            decBias.forward(t, 1, t + 1, bias, 0);
-            for (int b = 0; b < decoder.length; b++) {
-                DecoderBlock blk = decoder[b];
+            ops.embeddingForward(shared.value(), new int[] {token}, x);
+            Tensor selfBias = bias.view("cache bias", 0, heads, 1, t + 1);
+            decBias.forward(ops, t, 1, t + 1, selfBias);
+            Tensor selfProbs = probs.view("cache self probs", 0, heads, 1, t + 1);
+            Tensor crossProbs = probs.view("cache cross probs", 0, heads, 1, n);
+            for (int i = 0; i < decoder.length; i++) {
+                DecoderBlock blk = decoder[i];
                 AttnLayer sa = blk.self();
-                sa.ln().forward(x, 0, xn, 0, rstd, 0, 1);
-                sa.q().forward(xn, 0, q, 0, 1);
-                sa.k().forward(xn, 0, selfK[b], t * inner, 1);
-                sa.v().forward(xn, 0, selfV[b], t * inner, 1);
-                attention.forward(q, 0, selfK[b], 0, selfV[b], 0, 1, t + 1, bias, 0, false, 0, probs, 0, ctx, 0);
-                sa.o().forward(ctx, 0, x, 0, 1, true);
+                layers.norm(sa.ln(), x, xn, rstd);
+                layers.linear(sa.q(), xn, q, 1f, false);
+                layers.linear(sa.k(), xn, rows(selfK[i], t, 1), 1f, false);
+                layers.linear(sa.v(), xn, rows(selfV[i], t, 1), 1f, false);
+                ops.attentionForward(q, rows(selfK[i], 0, t + 1), rows(selfV[i], 0, t + 1), heads, heads, 1f, false, 0,
+                        selfBias, selfProbs, ctx);
+                layers.linear(sa.o(), ctx, x, 1f, true);
                 AttnLayer ca = blk.cross();
-                ca.ln().forward(x, 0, xn, 0, rstd, 0, 1);
-                ca.q().forward(xn, 0, q, 0, 1);
-                attention.forward(q, 0, crossK[b], 0, crossV[b], 0, 1, n, null, 0, false, 0, probs, 0, ctx, 0);
-                ca.o().forward(ctx, 0, x, 0, 1, true);
-                blk.ffLn().forward(x, 0, xn, 0, rstd, 0, 1);
-                blk.ff().forward(xn, ffU, ffU1, ffH, y, 1);
-                for (int j = 0; j < d; j++) x.set(j, x.get(j) + y.get(j));
+                layers.norm(ca.ln(), x, xn, rstd);
+                layers.linear(ca.q(), xn, q, 1f, false);
+                ops.attentionForward(q, crossK[i], crossV[i], heads, heads, 1f, false, 0, null, crossProbs, ctx);
+                layers.linear(ca.o(), ctx, x, 1f, true);
+                layers.norm(blk.ffLn(), x, xn, rstd);
+                blk.ff().forward(ops, layers, xn, ffU, ffU1, ffH, x);
             }
-            decFinal.forward(x, 0, xn, 0, rstd, 0, 1);
-            if (outputScale != 1f) for (int j = 0; j < d; j++) xn.set(j, xn.get(j) * outputScale);
-            lmHead.forward(xn, 0, logits, 0, 1);
+            layers.norm(decFinal, x, xn, rstd);
+            layers.linear(lmHead, xn, logits, outputScale, false);
             length++;
         }
 
         @Override
-        public void close() { a.close(); }
+        public void close() {
+            for (Tensor t : owned) t.close();
+            owned.clear();
+        }
     }
-
-    @Override public dev.sculpt.ops.Ops ops() { return hostOps; }
 
     @Override
     public void close() {
-        hostOps.close();
+        if (closed) return;
+        closed = true;
+        buffers.close();
         for (Parameter p : params) p.close();
+        if (ownsOps) ops.close();
     }
 }
