@@ -1,6 +1,9 @@
 package dev.sculpt.model.t5;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.engine.Arena;
+import dev.sculpt.engine.ScoreBias;
+import dev.sculpt.engine.Segments;
 import dev.sculpt.model.Parameter;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
@@ -22,6 +25,9 @@ import java.util.Map;
  * {@code bucket(j - (qStart + i)) * heads + h}. The forward is {@code embeddingForward}, the backward
  * {@code embeddingBackward}, which adds repeated indices up, exactly the sum over all (i, j) in a bucket that the
  * table's gradient needs. The index lists depend only on (qStart, tq, tk) and are kept for recent shapes.
+ *
+ * <p>For a packed batch, {@link #forSequences} computes every sequence's bias once into an arena buffer and hands
+ * it to the attention blocks of all layers as a {@link ScoreBias}; each layer's backward folds its gradient in.
  */
 final class RelativePositionBias {
     private static final int KEPT_SHAPES = 32;
@@ -91,6 +97,46 @@ final class RelativePositionBias {
         int[] ids = indices(qStart, tq, tk);
         ops.embeddingBackward(ids, dBias.view(dBias.name() + " (one column)", 0, ids.length, 1),
                 table.gradient().view(table.name() + " gradient (one column)", 0, numBuckets * heads, 1));
+    }
+
+    /**
+     * The biases of the self-attention of every sequence of {@code segments} ([heads, len, len] each, packed in the
+     * arena buffer {@code name}), as a {@link ScoreBias} for the attention blocks: valid until the next request of
+     * that buffer. Its backward adds each dBias into the table's gradient.
+     */
+    ScoreBias forSequences(Ops ops, Arena arena, String name, Segments segments) {
+        long[] offset = new long[segments.count()];
+        long total = 0;
+        for (int s = 0; s < segments.count(); s++) {
+            offset[s] = total;
+            total += (long) heads * segments.length(s) * segments.length(s);
+        }
+        if (total > Integer.MAX_VALUE) throw new SculptException("relative position biases of " + total + " elements exceed one buffer");
+        Tensor flat = arena.get(name, (int) total);
+        Tensor[] bias = new Tensor[segments.count()];
+        for (int s = 0; s < segments.count(); s++) {
+            int len = segments.length(s);
+            bias[s] = flat.view(flat.name() + " seq " + s, offset[s], heads, len, len);
+            forward(ops, 0, len, len, bias[s]);
+        }
+        return new ScoreBias() {
+            @Override public Tensor bias(int sequence, int tq, int tk) {
+                check(sequence, tq, tk);
+                return bias[sequence];
+            }
+
+            @Override public void backward(int sequence, Tensor dBias) {
+                check(sequence, dBias.dim(1), dBias.dim(2));
+                RelativePositionBias.this.backward(ops, 0, dBias.dim(1), dBias.dim(2), dBias);
+            }
+
+            private void check(int sequence, int tq, int tk) {
+                if (sequence < 0 || sequence >= bias.length || bias[sequence].dim(1) != tq || bias[sequence].dim(2) != tk) {
+                    throw new SculptException("relative position bias of " + table.name() + ": no sequence " + sequence
+                            + " of " + tq + " x " + tk + " in this batch");
+                }
+            }
+        };
     }
 
     /** The table element of every bias element, in the bias's [heads, tq, tk] order. */

@@ -1,7 +1,6 @@
 package dev.sculpt.model.t5;
 
 import dev.sculpt.SculptException;
-import dev.sculpt.io.CheckpointWriter;
 import dev.sculpt.io.DType;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.ModelConfig;
@@ -70,8 +69,6 @@ public final class T5Family implements ModelFamily {
     @Override
     public void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles) {
         if (!(model instanceof T5Model m)) throw new SculptException("not a t5 model: " + model.architecture());
-        CheckpointWriter w = m.writer(dir, DType.F32);
-        for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) w.extraFile(f.getKey(), f.getValue());
-        w.write();
+        m.save(dir, DType.F32, extraFiles);
     }
 }

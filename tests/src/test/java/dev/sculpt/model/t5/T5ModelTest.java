@@ -258,7 +258,7 @@ class T5ModelTest {
             assertTrue(t.getMessage().contains("99") && t.getMessage().contains("target"), t.getMessage());
             assertThrows(SculptException.class, () -> m.generate(new int[] {50}, GenerationOptions.greedy(2, Set.of())));
             assertThrows(SculptException.class, () -> m.parameter("encoder.block.9.layer.0.SelfAttention.q.weight"));
-            try (T5Model.KvCache cache = m.newCache(new int[] {2, 3}, 2)) {
+            try (T5Model.Decoder cache = m.newCache(new int[] {2, 3}, 2)) {
                 float[] last = cache.feed(new int[] {0, 4});
                 float[] want = m.logits(new int[] {2, 3}, new int[] {0, 4})[1];
                 // cached and full forward sum in other orders (one row vs all rows): each is within gamma(400) ~ 2.4e-5
