@@ -56,6 +56,7 @@ public final class T5Family implements ModelFamily {
     }
 
     /** As {@link #init(String, Tokenizer, long)} on {@code ops}' device; the caller closes {@code ops} after the model. */
+    @Override
     public LanguageModel init(String size, Tokenizer tokenizer, long seed, Ops ops) {
         return T5Model.init(preset(size, tokenizer), seed, ops);
     }
