@@ -326,6 +326,11 @@ public final class T5Model implements LanguageModel {
         }
     }
 
+    /** Bytes of activation buffers the model holds (grown to the largest micro-batch seen), for benchmarks and plans. */
+    public long activationBytes() {
+        return arena.bytes();
+    }
+
     private void checkOpen() {
         if (closed) throw new SculptException("T5 model is closed");
     }
