@@ -49,7 +49,8 @@ public final class Arena implements AutoCloseable {
         long n = 1;
         for (int d : shape) n = Math.multiplyExact(n, (long) d);
         reserve(name, n);
-        return buffers.get(name).view(owner + " " + name, 0, shape);
+        Tensor root = buffers.get(name);
+        return root.view(root.name(), 0, shape);
     }
 
     /** As {@link #get}, zero-filled. */

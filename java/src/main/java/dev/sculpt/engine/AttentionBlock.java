@@ -21,6 +21,7 @@ public final class AttentionBlock {
     private final String prefix;
     private final AttentionShape shape;
     private final Linear q, k, v, o;
+    private final String qName, kName, vName, ctxName, probsName;
 
     /** A block whose saved activations are named {@code prefix + "q"} etc. in {@code arena}. */
     public AttentionBlock(Ops ops, Arena arena, String prefix, AttentionShape shape, Linear q, Linear k, Linear v, Linear o) {
@@ -37,6 +38,11 @@ public final class AttentionBlock {
         this.k = k;
         this.v = v;
         this.o = o;
+        qName = prefix + "q";
+        kName = prefix + "k";
+        vName = prefix + "v";
+        ctxName = prefix + "ctx";
+        probsName = prefix + "probs";
     }
 
     public AttentionShape shape() { return shape; }
@@ -46,7 +52,7 @@ public final class AttentionBlock {
     public Linear o() { return o; }
 
     private Tensor rows(Tensor t, int start, int n, int width) {
-        return t.view(t.name() + " rows [" + start + ", +" + n + ")", (long) start * width, n, width);
+        return t.view(t.name(), (long) start * width, n, width);
     }
 
     /**
@@ -59,12 +65,12 @@ public final class AttentionBlock {
         Segments ks = memory == null ? xs : ms;
         int n = xs.tokens(), nk = ks.tokens(), qw = shape.qWidth(), kw = shape.kvWidth(), h = shape.heads();
         long probsSize = xs.probsSize(h, ks);
-        Tensor qt = arena.get(prefix + "q", n, qw);
-        Tensor kt = arena.get(prefix + "k", nk, kw);
-        Tensor vt = arena.get(prefix + "v", nk, kw);
-        Tensor ctx = arena.get(prefix + "ctx", n, qw);
-        arena.reserve(prefix + "probs", probsSize);
-        Tensor probs = arena.get(prefix + "probs", (int) probsSize);
+        Tensor qt = arena.get(qName, n, qw);
+        Tensor kt = arena.get(kName, nk, kw);
+        Tensor vt = arena.get(vName, nk, kw);
+        Tensor ctx = arena.get(ctxName, n, qw);
+        arena.reserve(probsName, probsSize);
+        Tensor probs = arena.get(probsName, (int) probsSize);
         q.forward(x, qt, false);
         k.forward(src, kt, false);
         v.forward(src, vt, false);
@@ -75,7 +81,7 @@ public final class AttentionBlock {
         long pOff = 0;
         for (int s = 0; s < xs.count(); s++) {
             int tq = xs.length(s), tk = ks.length(s);
-            Tensor p = probs.view(probs.name() + " seq " + s, pOff, h, tq, tk);
+            Tensor p = probs.view(probs.name(), pOff, h, tq, tk);
             ops.attentionForward(rows(qt, xs.start(s), tq, qw), rows(kt, ks.start(s), tk, kw), rows(vt, ks.start(s), tk, kw),
                     h, shape.kvHeads(), shape.scale(), shape.causal(), 0, bias == null ? null : bias.bias(s, tq, tk),
                     p, rows(ctx, xs.start(s), tq, qw));
@@ -97,11 +103,11 @@ public final class AttentionBlock {
         Segments ks = self ? xs : ms;
         int n = xs.tokens(), nk = ks.tokens(), qw = shape.qWidth(), kw = shape.kvWidth(), h = shape.heads();
         long probsSize = xs.probsSize(h, ks);
-        Tensor qt = arena.get(prefix + "q", n, qw);
-        Tensor kt = arena.get(prefix + "k", nk, kw);
-        Tensor vt = arena.get(prefix + "v", nk, kw);
-        Tensor ctx = arena.get(prefix + "ctx", n, qw);
-        Tensor probs = arena.get(prefix + "probs", (int) probsSize);
+        Tensor qt = arena.get(qName, n, qw);
+        Tensor kt = arena.get(kName, nk, kw);
+        Tensor vt = arena.get(vName, nk, kw);
+        Tensor ctx = arena.get(ctxName, n, qw);
+        Tensor probs = arena.get(probsName, (int) probsSize);
         Tensor dCtx = arena.get("scratch.attn.dctx", n, qw);
         Tensor dq = arena.get("scratch.attn.dq", n, qw);
         Tensor dk = arena.get("scratch.attn.dk", nk, kw);
@@ -113,7 +119,7 @@ public final class AttentionBlock {
         long pOff = 0;
         for (int s = 0; s < xs.count(); s++) {
             int tq = xs.length(s), tk = ks.length(s);
-            Tensor p = probs.view(probs.name() + " seq " + s, pOff, h, tq, tk);
+            Tensor p = probs.view(probs.name(), pOff, h, tq, tk);
             Tensor dBias = bias == null ? null : arena.get("scratch.attn.dbias", h, tq, tk);
             ops.attentionBackward(rows(qt, xs.start(s), tq, qw), rows(kt, ks.start(s), tk, kw), rows(vt, ks.start(s), tk, kw),
                     h, shape.kvHeads(), shape.scale(), p, rows(dCtx, xs.start(s), tq, qw),

@@ -9,9 +9,9 @@ import dev.sculpt.ops.Tensor;
  * {@code out (+)= down(act(gate(x)) * up(x))}) or dense ({@link FeedForwardKind#RELU}: {@code out (+)= down(relu(gate(x)))},
  * no up projection).
  *
- * <p>Saved for the backward, in the arena under the block's prefix: {@code gate} [n, inner] (the pre-activation)
- * and, when gated, {@code up} [n, inner]. The activation product h is not kept: it lives in the shared
- * {@code scratch.ffn.h} and is recomputed in the backward. The caller keeps x.
+ * <p>Saved for the backward, in the arena under the block's prefix: {@code gate} [n, inner] (the pre-activation),
+ * when gated {@code up} [n, inner], and {@code h} [n, inner] (the activation's output, the down projection's
+ * input). The caller keeps x.
  */
 public final class FeedForward {
     private final Ops ops;
@@ -19,6 +19,7 @@ public final class FeedForward {
     private final String prefix;
     private final FeedForwardKind kind;
     private final Linear gate, up, down;
+    private final String gateName, upName, hName;
 
     /**
      * A block over the given projections: gate (LLaMA gate_proj, T5 wi_0 or wi), up (up_proj, wi_1; null for
@@ -39,6 +40,9 @@ public final class FeedForward {
         this.gate = gate;
         this.up = up;
         this.down = down;
+        gateName = prefix + "gate";
+        upName = prefix + "up";
+        hName = prefix + "h";
     }
 
     public FeedForwardKind kind() { return kind; }
@@ -58,9 +62,9 @@ public final class FeedForward {
     /** x [n, d] -> out [n, d], overwritten or added to when {@code accumulateOut}. */
     public void forward(Tensor x, Tensor out, boolean accumulateOut) {
         int n = x.dim(0), inner = gate.out();
-        Tensor g = arena.get(prefix + "gate", n, inner);
-        Tensor u = up == null ? null : arena.get(prefix + "up", n, inner);
-        Tensor h = arena.get("scratch.ffn.h", n, inner);
+        Tensor g = arena.get(gateName, n, inner);
+        Tensor u = up == null ? null : arena.get(upName, n, inner);
+        Tensor h = arena.get(hName, n, inner);
         gate.forward(x, g, false);
         if (u != null) up.forward(x, u, false);
         activate(g, u, h);
@@ -73,12 +77,11 @@ public final class FeedForward {
      */
     public void backward(Tensor x, Tensor dOut, Tensor dx, boolean accumulateDx) {
         int n = x.dim(0), inner = gate.out();
-        Tensor g = arena.get(prefix + "gate", n, inner);
-        Tensor u = up == null ? null : arena.get(prefix + "up", n, inner);
-        Tensor h = arena.get("scratch.ffn.h", n, inner);
+        Tensor g = arena.get(gateName, n, inner);
+        Tensor u = up == null ? null : arena.get(upName, n, inner);
+        Tensor h = arena.get(hName, n, inner);
         Tensor dh = arena.get("scratch.ffn.dh", n, inner);
         down.backwardInput(dOut, dh, false);
-        activate(g, u, h);
         down.backwardWeight(h, dOut);
         if (kind == FeedForwardKind.RELU) {
             ops.reluBackward(g, dh, dh);

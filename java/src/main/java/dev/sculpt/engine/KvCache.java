@@ -49,10 +49,10 @@ public final class KvCache implements AutoCloseable {
     public Tensor values(int layer) { return values[layer]; }
 
     /** Rows [from, from + n) of layer l's keys. */
-    public Tensor keys(int layer, int from, int n) { return keys[layer].view(keys[layer].name() + " [" + from + ", +" + n + ")", (long) from * width, n, width); }
+    public Tensor keys(int layer, int from, int n) { return keys[layer].view(keys[layer].name(), (long) from * width, n, width); }
 
     /** Rows [from, from + n) of layer l's values. */
-    public Tensor values(int layer, int from, int n) { return values[layer].view(values[layer].name() + " [" + from + ", +" + n + ")", (long) from * width, n, width); }
+    public Tensor values(int layer, int from, int n) { return values[layer].view(values[layer].name(), (long) from * width, n, width); }
 
     /** Checks that n more positions fit. */
     public void ensureRoom(int n) {

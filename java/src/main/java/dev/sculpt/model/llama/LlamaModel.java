@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * end ({@link PackedBatch}) so that every projection is one gemm over all of its tokens; activations live in an
  * {@link Arena} whose buffers grow to the largest micro-batch seen and are then reused. Saved per layer: the block
  * input, both norm outputs and their 1/rms rows, the residual after attention, q/k/v/context/probabilities and the
- * MLP's gate and up; SiLU(gate) * up is recomputed in the backward. Not thread-safe: one model, one thread of control.
+ * MLP's gate, up and SiLU(gate) * up (what {@link LlamaFamily#trainingShape} counts). Not thread-safe: one model,
+ * one thread of control.
  */
 public final class LlamaModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
