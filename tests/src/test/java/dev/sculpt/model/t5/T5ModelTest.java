@@ -146,6 +146,23 @@ class T5ModelTest {
     }
 
     @Test
+    void activationBuffersGrowToTheLargestBatchAndAreThenReused() {
+        try (T5Model m = randomModel(tiny("gated-gelu", true), 4)) {
+            m.forwardBackward(BATCH, 1f);
+            long held = m.activationBytes();
+            assertTrue(held > 0, "no activation buffers held");
+            // the same batch again, a smaller one and forward-only passes allocate nothing more
+            m.forwardBackward(BATCH, 1f);
+            m.forwardBackward(List.of(BATCH.get(1)), 1f);
+            m.loss(BATCH);
+            assertEquals(held, m.activationBytes());
+            // a longer batch grows them
+            m.forwardBackward(List.of(new Example(new int[] {3, 7, 2, 11, 5, 6, 10, 8, 4}, new int[] {4, 9, 12, 1, 2, 5, 7, 3})), 1f);
+            assertTrue(m.activationBytes() > held);
+        }
+    }
+
+    @Test
     void cachedGreedyGenerationEqualsUncachedArgmax() {
         T5Config c = new T5Config(17, 16, 4, 24, 2, 3, 4, 8, 12, "gated-gelu", 1e-6f, true, 0, 1, 0);
         int longest = 0;
