@@ -50,7 +50,7 @@ class T5ProviderParityTest {
     }
 
     /** Skips only where the emulated build cannot exist (no cmake or g++); otherwise its absence is a failure. */
-    private static void requireEmulated() {
+    static void requireEmulated() {
         if (OpsProviders.present().contains(CudaEmulatedOps.NAME)) return;
         String reason = CudaEmulatedLibrary.unavailableReason();
         assumeTrue(onPath("cmake") && onPath("g++"), "cmake or g++ is absent, so no cuda-emulated provider: " + reason);
