@@ -112,19 +112,20 @@ public final class AttentionBlock {
         Tensor dq = arena.get("scratch.attn.dq", n, qw);
         Tensor dk = arena.get("scratch.attn.dk", nk, kw);
         Tensor dv = arena.get("scratch.attn.dv", nk, kw);
+        boolean biasGradient = bias != null && bias.wantsGradient();
         int maxPlane = 0;
-        for (int s = 0; bias != null && s < xs.count(); s++) maxPlane = Math.max(maxPlane, h * xs.length(s) * ks.length(s));
-        if (bias != null) arena.reserve("scratch.attn.dbias", maxPlane);
+        for (int s = 0; biasGradient && s < xs.count(); s++) maxPlane = Math.max(maxPlane, h * xs.length(s) * ks.length(s));
+        if (biasGradient) arena.reserve("scratch.attn.dbias", maxPlane);
         o.backward(ctx, dOut, dCtx, false);
         long pOff = 0;
         for (int s = 0; s < xs.count(); s++) {
             int tq = xs.length(s), tk = ks.length(s);
             Tensor p = probs.view(probs.name(), pOff, h, tq, tk);
-            Tensor dBias = bias == null ? null : arena.get("scratch.attn.dbias", h, tq, tk);
+            Tensor dBias = biasGradient ? arena.get("scratch.attn.dbias", h, tq, tk) : null;
             ops.attentionBackward(rows(qt, xs.start(s), tq, qw), rows(kt, ks.start(s), tk, kw), rows(vt, ks.start(s), tk, kw),
                     h, shape.kvHeads(), shape.scale(), p, rows(dCtx, xs.start(s), tq, qw),
                     rows(dq, xs.start(s), tq, qw), rows(dk, ks.start(s), tk, kw), rows(dv, ks.start(s), tk, kw), dBias);
-            if (bias != null) bias.backward(s, dBias);
+            if (biasGradient) bias.backward(s, dBias);
             pOff += (long) h * tq * tk;
         }
         if (shape.rope()) {

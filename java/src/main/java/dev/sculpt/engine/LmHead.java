@@ -13,14 +13,29 @@ public final class LmHead {
     private final Ops ops;
     private final Arena arena;
     private final Linear head;
+    private final float scale;
 
+    /** logits = hidden W^T. */
     public LmHead(Ops ops, Arena arena, Linear head) {
+        this(ops, arena, head, 1f);
+    }
+
+    /** logits = scale * hidden W^T (T5 with a tied head: scale = d_model^-0.5), the scale folded into the gemms. */
+    public LmHead(Ops ops, Arena arena, Linear head, float scale) {
         this.ops = ops;
         this.arena = arena;
         this.head = head;
+        this.scale = scale;
     }
 
     public Linear linear() { return head; }
+
+    /** The factor on the logits. */
+    public float scale() { return scale; }
+
+    private void project(Tensor x, Tensor logits) {
+        ops.matmul(false, true, scale, x, head.weight().value(), 0f, logits);
+    }
 
     /**
      * The summed cross-entropy of {@code targets} at rows {@code rows} of {@code hidden} [n, d] (the final norm's
@@ -38,7 +53,7 @@ public final class LmHead {
         Tensor loss = arena.get("scratch.head.loss", m);
         Tensor lse = arena.get("scratch.head.lse", m);
         Rows.gather(ops, hidden, rows, sel);
-        head.forward(sel, logits, false);
+        project(sel, logits);
         ops.crossEntropyForward(logits, targets, loss, lse);
         double sum = ops.sum(loss);
         long counted = 0;
@@ -46,7 +61,9 @@ public final class LmHead {
         if (dHidden != null) {
             ops.crossEntropyBackward(logits, lse, targets, gradScale, logits);
             Tensor dSel = arena.get("scratch.head.dsel", m, d);
-            head.backward(sel, logits, dSel, false);
+            // dW += scale dLogits^T sel (nothing when frozen); dSel = scale dLogits W
+            if (head.weight().trainable()) ops.matmul(true, false, scale, logits, sel, 1f, head.weight().gradient());
+            ops.matmul(false, false, scale, logits, head.weight().value(), 0f, dSel);
             ops.zero(dHidden);
             Rows.scatterAdd(ops, rows, dSel, dHidden);
         }
@@ -57,7 +74,7 @@ public final class LmHead {
     public float[][] logits(Tensor hidden) {
         int n = hidden.dim(0), vocab = head.out();
         Tensor logits = arena.get("scratch.head.logits", n, vocab);
-        head.forward(hidden, logits, false);
+        project(hidden, logits);
         float[] all = HostCopy.toArray(ops, logits);
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) out[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);

@@ -20,8 +20,8 @@ import java.util.function.Function;
 /**
  * Reads and writes a model's {@link Parameter}s by Hugging Face name, on any provider. Reading converts each stored
  * tensor (F32, F16, BF16) straight into a host parameter's memory, or into a host staging tensor that is copied to
- * the provider. Writing takes host parameters' memory as is and downloads device parameters into host copies for
- * the duration of the write.
+ * the provider. Writing reads host parameters' memory in place and downloads device parameters a chunk at a time
+ * ({@link DeviceTensorSource}).
  */
 public final class ParameterCheckpoint {
     private ParameterCheckpoint() {}
@@ -66,8 +66,8 @@ public final class ParameterCheckpoint {
 
     /**
      * Writes {@code params} (under their names) with {@code config} (config.json) to {@code dir} atomically as
-     * float32 safetensors, plus {@code extraFiles}; device parameters are downloaded first and their host copies
-     * freed after the write.
+     * float32 safetensors, plus {@code extraFiles}; device parameters are downloaded chunk by chunk as the writer
+     * reads them.
      */
     public static void write(Path dir, JsonNode config, List<Parameter> params, Ops ops, Map<String, byte[]> extraFiles) {
         write(dir, config, params, ops, extraFiles, DType.F32);
@@ -75,24 +75,10 @@ public final class ParameterCheckpoint {
 
     /** As {@link #write(Path, JsonNode, List, Ops, Map)} with the stored dtype chosen (F32, F16, BF16). */
     public static void write(Path dir, JsonNode config, List<Parameter> params, Ops ops, Map<String, byte[]> extraFiles, DType dtype) {
-        List<Tensor> staged = new ArrayList<>();
-        try {
-            Map<String, TensorSource> tensors = new LinkedHashMap<>();
-            for (Parameter p : params) {
-                long[] shape = new long[p.rank()];
-                for (int i = 0; i < shape.length; i++) shape[i] = p.shape()[i];
-                Tensor host = p.value();
-                if (!host.isHost()) {
-                    host = ops.download(p.value(), p.name() + " (download)");
-                    staged.add(host);
-                }
-                tensors.put(p.name(), TensorSource.of(shape, host.hostBuffer().duplicate().position(0).limit(p.size())));
-            }
-            CheckpointWriter w = CheckpointWriter.to(dir).config(config).tensors(tensors).dtype(dtype);
-            for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) w.extraFile(f.getKey(), f.getValue());
-            w.write();
-        } finally {
-            for (Tensor t : staged) t.close();
-        }
+        Map<String, TensorSource> tensors = new LinkedHashMap<>();
+        for (Parameter p : params) tensors.put(p.name(), new DeviceTensorSource(ops, p.value()));
+        CheckpointWriter w = CheckpointWriter.to(dir).config(config).tensors(tensors).dtype(dtype);
+        for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) w.extraFile(f.getKey(), f.getValue());
+        w.write();
     }
 }

@@ -19,4 +19,7 @@ public interface ScoreBias {
      * this call: fold it into the bias's parameters (e.g. the bucket table). Called in the backward only.
      */
     void backward(int sequence, Tensor dBias);
+
+    /** Whether {@link #backward} wants the gradient (false for a frozen bias: the block then skips computing it). */
+    default boolean wantsGradient() { return true; }
 }

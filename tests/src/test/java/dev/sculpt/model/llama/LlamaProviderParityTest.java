@@ -148,6 +148,26 @@ class LlamaProviderParityTest {
         return p.toArray();
     }
 
+    /** A device model saves (downloaded chunk by chunk) and loads (staged through the host) without changing a bit. */
+    @Test
+    void checkpointsMoveBetweenProvidersExactly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        requireEmulated();
+        long seed = System.nanoTime();
+        java.nio.file.Path out = dir.resolve("emulated-model");
+        try (Ops emu = OpsProviders.create(CudaEmulatedOps.NAME); LlamaModel dev = model(LlamaModelTest.tiny(false), seed, emu)) {
+            dev.save(out, java.util.Map.of());
+            try (LlamaModel host = LlamaModel.load(out); LlamaModel back = LlamaModel.load(out, emu)) {
+                assertEquals("cpu", host.ops().name());
+                assertEquals(CudaEmulatedOps.NAME, back.ops().name());
+                for (Parameter p : dev.parameters()) {
+                    float[] want = p.toArray();
+                    assertEquals(0.0, FloatBounds.maxAbsDiff(want, host.parameter(p.name()).toArray()), "seed " + seed + ": host " + p.name());
+                    assertEquals(0.0, FloatBounds.maxAbsDiff(want, back.parameter(p.name()).toArray()), "seed " + seed + ": device " + p.name());
+                }
+            }
+        }
+    }
+
     @Test
     void hostTensorsOnTheEmulatedPathAreNamedErrors() {
         requireEmulated();
