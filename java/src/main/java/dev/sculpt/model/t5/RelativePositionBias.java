@@ -125,6 +125,10 @@ final class RelativePositionBias {
                 return bias[sequence];
             }
 
+            @Override public boolean wantsGradient() {
+                return table.trainable();
+            }
+
             @Override public void backward(int sequence, Tensor dBias) {
                 check(sequence, dBias.dim(1), dBias.dim(2));
                 RelativePositionBias.this.backward(ops, 0, dBias.dim(1), dBias.dim(2), dBias);

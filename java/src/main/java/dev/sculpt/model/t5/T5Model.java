@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *   cross-attention (no position bias) in the decoder.</li>
  *   <li>Feed-forward: relu (v1.0: wi, wo) or gated-gelu with gelu_new (v1.1 / flan: wi_0, wi_1, wo).</li>
  *   <li>Output: tied to {@code shared.weight} with the decoder output scaled by d_model^-0.5, or a separate
- *   {@code lm_head.weight} without scaling.</li>
+ *   {@code lm_head.weight} without scaling (the scale is the {@link LmHead}'s, folded into its products).</li>
  *   <li>An {@link Example} is (encoder input = prompt, labels = target, decoder input = decoder_start_token_id
  *   followed by the target shifted right by one); see {@link T5Batch}. No dropout (training behaves as HF's eval
  *   mode).</li>
@@ -77,7 +77,6 @@ public final class T5Model implements LanguageModel {
     private final Parameter shared;
     private final Embedding embed;
     private final LmHead head;
-    private final float outputScale;
     private final RelativePositionBias encBias;
     private final RelativePositionBias decBias;
     private final EncoderBlock[] encoder;
@@ -138,13 +137,10 @@ public final class T5Model implements LanguageModel {
                 decoder[i] = new DecoderBlock(self, cross, feedForward("dec." + i + ".ff.", p + "2."));
             }
             this.decFinal = new Norm(ops, arena, add("decoder.final_layer_norm.weight", d), eps);
-            if (config.tieWordEmbeddings()) {
-                this.head = new LmHead(ops, arena, new Linear(ops, shared));
-                this.outputScale = (float) Math.pow(d, -0.5);
-            } else {
-                this.head = new LmHead(ops, arena, new Linear(ops, add("lm_head.weight", config.vocabSize(), d)));
-                this.outputScale = 1f;
-            }
+            // tied: logits = d_model^-0.5 * hidden shared^T (HF scales the decoder output); untied: no scale
+            this.head = config.tieWordEmbeddings()
+                    ? new LmHead(ops, arena, new Linear(ops, shared), (float) Math.pow(d, -0.5))
+                    : new LmHead(ops, arena, new Linear(ops, add("lm_head.weight", config.vocabSize(), d)), 1f);
             this.encBias = new RelativePositionBias(encTable, true, config.relativeAttentionMaxDistance());
             this.decBias = new RelativePositionBias(decTable, false, config.relativeAttentionMaxDistance());
         } catch (RuntimeException e) {
@@ -447,15 +443,6 @@ public final class T5Model implements LanguageModel {
         return p;
     }
 
-    /** The lm_head input: the decoder output, times d_model^-0.5 when the head is tied to the embedding. */
-    private Tensor headInput(Tensor decNorm) {
-        if (outputScale == 1f) return decNorm;
-        Tensor scaled = arena.get("dec.out.scaled", decNorm.dim(0), d);
-        ops.zero(scaled);
-        ops.axpy(outputScale, decNorm, scaled);
-        return scaled;
-    }
-
     // ---------------------------------------------------------------------------------------------------------
     // Loss and backward
 
@@ -465,15 +452,9 @@ public final class T5Model implements LanguageModel {
         Pass p = forward(batch);
         PackedBatch dec = batch.decoder();
         int m = dec.tokens();
-        if (!withBackward) return head.loss(headInput(p.decNorm), dec.lossRows(), dec.lossTargets(), 0f, null);
-        Tensor dHidden = arena.get("grad.dhidden", m, d);
-        LossSum loss = head.loss(headInput(p.decNorm), dec.lossRows(), dec.lossTargets(), gradScale, dHidden);
-        Tensor dNorm = dHidden;
-        if (outputScale != 1f) {
-            dNorm = arena.get("grad.dnorm", m, d);
-            ops.zero(dNorm);
-            ops.axpy(outputScale, dHidden, dNorm);
-        }
+        if (!withBackward) return head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), 0f, null);
+        Tensor dNorm = arena.get("grad.dnorm", m, d);
+        LossSum loss = head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), gradScale, dNorm);
         backward(p, dNorm);
         return loss;
     }
@@ -542,7 +523,7 @@ public final class T5Model implements LanguageModel {
         if (ids == null || ids.length == 0) throw new SculptException("T5 logits need at least one encoder input id");
         int[] dec = decoderIds == null || decoderIds.length == 0 ? new int[] {config.decoderStartTokenId()} : decoderIds;
         Pass p = forward(T5Batch.ofPair(ids, dec, config));
-        return head.logits(headInput(p.decNorm));
+        return head.logits(p.decNorm);
     }
 
     @Override
@@ -662,7 +643,7 @@ public final class T5Model implements LanguageModel {
             }
             self.advance(1);
             decFinal.forward(x, xn, rstd);
-            return head.logits(headInput(xn));
+            return head.logits(xn);
         }
 
         @Override

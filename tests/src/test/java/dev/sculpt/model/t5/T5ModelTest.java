@@ -163,6 +163,27 @@ class T5ModelTest {
     }
 
     @Test
+    void frozenParametersGetNoGradientAndChangeNoOtherOne() {
+        try (T5Model a = randomModel(tiny("relu", true), 6); T5Model b = randomModel(tiny("relu", true), 6)) {
+            String[] frozen = {"encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+                    "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "shared.weight",
+                    "decoder.block.1.layer.1.layer_norm.weight", "encoder.block.1.layer.1.DenseReluDense.wo.weight"};
+            for (String n : frozen) b.parameter(n).trainable(false);
+            a.forwardBackward(BATCH, 1f);
+            b.forwardBackward(BATCH, 1f);
+            for (Parameter p : b.parameters()) {
+                float[] gb = p.gradientToArray();
+                if (!p.trainable()) {
+                    assertEquals(0.0, dev.sculpt.FloatBounds.maxAbs(gb), p.name() + " is frozen");
+                } else {
+                    // the same arithmetic in the same order: freezing only skips work
+                    assertArrayEquals(a.parameter(p.name()).gradientToArray(), gb, p.name());
+                }
+            }
+        }
+    }
+
+    @Test
     void cachedGreedyGenerationEqualsUncachedArgmax() {
         T5Config c = new T5Config(17, 16, 4, 24, 2, 3, 4, 8, 12, "gated-gelu", 1e-6f, true, 0, 1, 0);
         int longest = 0;
