@@ -1,12 +1,12 @@
 package dev.sculpt.model.t5;
 
 import dev.sculpt.SculptException;
-import dev.sculpt.io.CheckpointWriter;
 import dev.sculpt.io.DType;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.ModelFamily;
 import dev.sculpt.model.TrainingShape;
+import dev.sculpt.ops.Ops;
 import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Path;
@@ -35,6 +35,12 @@ public final class T5Family implements ModelFamily {
         return T5Model.load(dir);
     }
 
+    /** Loads onto {@code ops}' device (any provider); the caller closes {@code ops} after the model. */
+    @Override
+    public LanguageModel load(Path dir, Ops ops) {
+        return T5Model.load(dir, ops);
+    }
+
     @Override
     public List<String> sizes() { return List.of("tiny", "small", "base"); }
 
@@ -47,17 +53,25 @@ public final class T5Family implements ModelFamily {
     /** Pad (also the decoder start) is the tokenizer's pad id, or 0 when it has none. */
     @Override
     public LanguageModel init(String size, Tokenizer tokenizer, long seed) {
+        return T5Model.init(preset(size, tokenizer), seed);
+    }
+
+    /** As {@link #init(String, Tokenizer, long)} on {@code ops}' device; the caller closes {@code ops} after the model. */
+    @Override
+    public LanguageModel init(String size, Tokenizer tokenizer, long seed, Ops ops) {
+        return T5Model.init(preset(size, tokenizer), seed, ops);
+    }
+
+    private static T5Config preset(String size, Tokenizer tokenizer) {
         if (tokenizer.eosId() < 0) throw new SculptException("a T5 model needs a tokenizer with an end-of-sequence token");
         int pad = tokenizer.padId() >= 0 ? tokenizer.padId() : 0;
-        return T5Model.init(T5Config.preset(size, tokenizer.vocabSize(), pad, tokenizer.eosId()), seed);
+        return T5Config.preset(size, tokenizer.vocabSize(), pad, tokenizer.eosId());
     }
 
     @Override
     public void save(LanguageModel model, Path dir, Map<String, byte[]> extraFiles) {
         if (!(model instanceof T5Model m)) throw new SculptException("not a t5 model: " + model.architecture());
-        CheckpointWriter w = m.writer(dir, DType.F32);
-        for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) w.extraFile(f.getKey(), f.getValue());
-        w.write();
+        m.save(dir, DType.F32, extraFiles);
     }
 
     @Override

@@ -2,23 +2,33 @@ package dev.sculpt.model.t5;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
-import dev.sculpt.io.CheckpointWriter;
+import dev.sculpt.engine.Arena;
+import dev.sculpt.engine.AttentionBlock;
+import dev.sculpt.engine.AttentionShape;
+import dev.sculpt.engine.Embedding;
+import dev.sculpt.engine.FeedForward;
+import dev.sculpt.engine.FeedForwardKind;
+import dev.sculpt.engine.Initializer;
+import dev.sculpt.engine.KvCache;
+import dev.sculpt.engine.Linear;
+import dev.sculpt.engine.LmHead;
+import dev.sculpt.engine.Norm;
+import dev.sculpt.engine.PackedBatch;
+import dev.sculpt.engine.ParameterCheckpoint;
+import dev.sculpt.engine.RowCosines;
+import dev.sculpt.engine.ScoreBias;
+import dev.sculpt.engine.Segments;
 import dev.sculpt.io.DType;
 import dev.sculpt.io.HfCheckpoint;
-import dev.sculpt.io.TensorSource;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.GenerationOptions;
 import dev.sculpt.model.Generator;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
-import dev.sculpt.nn.CrossEntropy;
-import dev.sculpt.nn.Embedding;
-import dev.sculpt.nn.FloatArray;
-import dev.sculpt.nn.Linear;
-import dev.sculpt.nn.RmsNorm;
-import dev.sculpt.nn.T5Attention;
-import dev.sculpt.nn.T5RelativeBias;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
+import dev.sculpt.ops.cpu.CpuOps;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,119 +37,149 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * T5 encoder-decoder ({@code T5ForConditionalGeneration}) with Hugging Face semantics and parameter names, forward
- * and explicit backward layer by layer on the CPU.
+ * T5 encoder-decoder ({@code T5ForConditionalGeneration}) with Hugging Face semantics and parameter names: wiring
+ * over the shared blocks of {@link dev.sculpt.engine} on an {@link Ops} provider, which holds the parameters and every
+ * activation (the model reads no float buffer itself).
  *
  * <ul>
  *   <li>Each block: pre-norm sub-layers with residuals; T5's RMS layer norm (no mean, no bias); attention without
- *   1/sqrt(d) scaling; a relative position bias computed from the table of block 0 (bidirectional in the encoder,
- *   causal in the decoder) and shared by all blocks of the stack; cross-attention (no position bias) in the
- *   decoder.</li>
- *   <li>Feed-forward: relu (v1.0) or gated-gelu with gelu_new (v1.1 / flan).</li>
+ *   1/sqrt(d) scaling and without RoPE; a relative position bias ({@link RelativePositionBias}) from the table of
+ *   block 0 (bidirectional in the encoder, causal in the decoder) shared by all blocks of the stack;
+ *   cross-attention (no position bias) in the decoder.</li>
+ *   <li>Feed-forward: relu (v1.0: wi, wo) or gated-gelu with gelu_new (v1.1 / flan: wi_0, wi_1, wo).</li>
  *   <li>Output: tied to {@code shared.weight} with the decoder output scaled by d_model^-0.5, or a separate
- *   {@code lm_head.weight} without scaling.</li>
+ *   {@code lm_head.weight} without scaling (the scale is the {@link LmHead}'s, folded into its products).</li>
  *   <li>An {@link Example} is (encoder input = prompt, labels = target, decoder input = decoder_start_token_id
- *   followed by the target shifted right by one). An empty prompt is read as the single token eos, since the
- *   decoder needs something to attend to. No dropout (training behaves as HF's eval mode).</li>
+ *   followed by the target shifted right by one); see {@link T5Batch}. No dropout (training behaves as HF's eval
+ *   mode).</li>
  * </ul>
+ *
+ * <p>A micro-batch is packed end to end ({@link T5Batch}): every projection is one product over all encoder or all
+ * decoder rows, attention runs per sequence on views. Activations live in an {@link Arena} whose buffers grow to
+ * the largest micro-batch seen and are then reused. Saved per sub-layer: its input and normed input with 1/rms,
+ * plus what the attention and feed-forward blocks keep. Not thread-safe: one model, one thread of control.
  */
 public final class T5Model implements LanguageModel {
-    private final dev.sculpt.ops.Ops hostOps = new dev.sculpt.ops.cpu.CpuOps();
     private static final Logger LOG = LoggerFactory.getLogger(T5Model.class);
+    private static final String HF_CLASS = "T5ForConditionalGeneration";
+    private final Ops ops;
+    private final boolean ownsOps;
     private final T5Config config;
     private ObjectNode sourceConfig;   // config.json as loaded, kept so that saving preserves unknown fields
     private final List<Parameter> params = new ArrayList<>();
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final List<String> targets = new ArrayList<>();
+    private final Arena arena;
+    private final Parameter shared;
     private final Embedding embed;
-    private final Linear lmHead;
-    private final float outputScale;
-    private final T5RelativeBias encBias;
-    private final T5RelativeBias decBias;
+    private final LmHead head;
+    private final RelativePositionBias encBias;
+    private final RelativePositionBias decBias;
     private final EncoderBlock[] encoder;
     private final DecoderBlock[] decoder;
-    private final RmsNorm encFinal;
-    private final RmsNorm decFinal;
-    private final T5Attention attention;
+    private final Norm encFinal;
+    private final Norm decFinal;
+    private final int heads;
+    private final int d;
+    private final int inner;
+    private boolean closed;
 
-    /** Pre-norm attention sub-layer: layer_norm, then q/k/v/o. */
-    private record AttnLayer(RmsNorm ln, Linear q, Linear k, Linear v, Linear o) {}
+    /** A pre-norm sub-layer: its layer norm and its attention or feed-forward block. */
+    private record SubLayer<B>(Norm norm, B block) {}
 
-    private record EncoderBlock(AttnLayer self, RmsNorm ffLn, T5FeedForward ff) {}
+    private record EncoderBlock(SubLayer<AttentionBlock> self, SubLayer<FeedForward> ff) {}
 
-    private record DecoderBlock(AttnLayer self, AttnLayer cross, RmsNorm ffLn, T5FeedForward ff) {}
+    private record DecoderBlock(SubLayer<AttentionBlock> self, SubLayer<AttentionBlock> cross, SubLayer<FeedForward> ff) {}
 
-    /** A model with all parameters zero (fill them by name, or use {@link #init}). */
+    /** A model with all parameters zero on its own {@code cpu} provider (fill them by name, or use {@link #init}). */
     public T5Model(T5Config config) {
+        this(config, new CpuOps(), true);
+    }
+
+    /** A model with all parameters zero on {@code ops}' device; the caller closes {@code ops} after the model. */
+    public T5Model(T5Config config, Ops ops) {
+        this(config, ops, false);
+    }
+
+    private T5Model(T5Config config, Ops ops, boolean ownsOps) {
+        if (ops == null) throw new SculptException("a T5 model needs an ops provider (null given)");
+        this.ops = ops;
+        this.ownsOps = ownsOps;
         this.config = config;
-        int d = config.dModel();
-        int inner = config.innerDim();
-        float eps = config.layerNormEpsilon();
-        Parameter shared = add("shared.weight", config.vocabSize(), d);
-        this.embed = new Embedding(shared);
-        this.encoder = new EncoderBlock[config.numLayers()];
-        Parameter encTable = null;
-        for (int i = 0; i < encoder.length; i++) {
-            String p = "encoder.block." + i + ".layer.";
-            AttnLayer self = attnLayer(p + "0.SelfAttention.", p + "0.layer_norm.weight", d, inner, eps);
-            if (i == 0) encTable = add(p + "0.SelfAttention.relative_attention_bias.weight",
-                    config.relativeAttentionNumBuckets(), config.numHeads());
-            RmsNorm ffLn = new RmsNorm(add(p + "1.layer_norm.weight", d), eps);
-            encoder[i] = new EncoderBlock(self, ffLn, feedForward(p + "1.DenseReluDense."));
+        this.d = config.dModel();
+        this.inner = config.innerDim();
+        this.heads = config.numHeads();
+        this.arena = new Arena(ops, "t5");
+        try {
+            float eps = config.layerNormEpsilon();
+            this.shared = add("shared.weight", config.vocabSize(), d);
+            this.embed = new Embedding(ops, shared);
+            this.encoder = new EncoderBlock[config.numLayers()];
+            Parameter encTable = null;
+            for (int i = 0; i < encoder.length; i++) {
+                String p = "encoder.block." + i + ".layer.";
+                SubLayer<AttentionBlock> self = attention("enc." + i + ".self.", p + "0.SelfAttention.", p + "0.layer_norm.weight", false);
+                if (i == 0) encTable = add(p + "0.SelfAttention.relative_attention_bias.weight", config.relativeAttentionNumBuckets(), heads);
+                encoder[i] = new EncoderBlock(self, feedForward("enc." + i + ".ff.", p + "1."));
+            }
+            this.encFinal = new Norm(ops, arena, add("encoder.final_layer_norm.weight", d), eps);
+            this.decoder = new DecoderBlock[config.numDecoderLayers()];
+            Parameter decTable = null;
+            for (int i = 0; i < decoder.length; i++) {
+                String p = "decoder.block." + i + ".layer.";
+                SubLayer<AttentionBlock> self = attention("dec." + i + ".self.", p + "0.SelfAttention.", p + "0.layer_norm.weight", true);
+                if (i == 0) decTable = add(p + "0.SelfAttention.relative_attention_bias.weight", config.relativeAttentionNumBuckets(), heads);
+                SubLayer<AttentionBlock> cross = attention("dec." + i + ".cross.", p + "1.EncDecAttention.", p + "1.layer_norm.weight", false);
+                decoder[i] = new DecoderBlock(self, cross, feedForward("dec." + i + ".ff.", p + "2."));
+            }
+            this.decFinal = new Norm(ops, arena, add("decoder.final_layer_norm.weight", d), eps);
+            // tied: logits = d_model^-0.5 * hidden shared^T (HF scales the decoder output); untied: no scale
+            this.head = config.tieWordEmbeddings()
+                    ? new LmHead(ops, arena, new Linear(ops, shared), (float) Math.pow(d, -0.5))
+                    : new LmHead(ops, arena, new Linear(ops, add("lm_head.weight", config.vocabSize(), d)), 1f);
+            this.encBias = new RelativePositionBias(encTable, true, config.relativeAttentionMaxDistance());
+            this.decBias = new RelativePositionBias(decTable, false, config.relativeAttentionMaxDistance());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
-        this.encFinal = new RmsNorm(add("encoder.final_layer_norm.weight", d), eps);
-        this.decoder = new DecoderBlock[config.numDecoderLayers()];
-        Parameter decTable = null;
-        for (int i = 0; i < decoder.length; i++) {
-            String p = "decoder.block." + i + ".layer.";
-            AttnLayer self = attnLayer(p + "0.SelfAttention.", p + "0.layer_norm.weight", d, inner, eps);
-            if (i == 0) decTable = add(p + "0.SelfAttention.relative_attention_bias.weight",
-                    config.relativeAttentionNumBuckets(), config.numHeads());
-            AttnLayer cross = attnLayer(p + "1.EncDecAttention.", p + "1.layer_norm.weight", d, inner, eps);
-            RmsNorm ffLn = new RmsNorm(add(p + "2.layer_norm.weight", d), eps);
-            decoder[i] = new DecoderBlock(self, cross, ffLn, feedForward(p + "2.DenseReluDense."));
-        }
-        this.decFinal = new RmsNorm(add("decoder.final_layer_norm.weight", d), eps);
-        if (config.tieWordEmbeddings()) {
-            this.lmHead = new Linear(shared);
-            this.outputScale = (float) Math.pow(d, -0.5);
-        } else {
-            this.lmHead = new Linear(add("lm_head.weight", config.vocabSize(), d));
-            this.outputScale = 1f;
-        }
-        this.encBias = new T5RelativeBias(encTable, true, config.relativeAttentionMaxDistance());
-        this.decBias = new T5RelativeBias(decTable, false, config.relativeAttentionMaxDistance());
-        this.attention = new T5Attention(config.numHeads(), config.dKv());
     }
 
-    private AttnLayer attnLayer(String prefix, String lnName, int d, int inner, float eps) {
-        Linear q = new Linear(target(add(prefix + "q.weight", inner, d)));
-        Linear k = new Linear(target(add(prefix + "k.weight", inner, d)));
-        Linear v = new Linear(target(add(prefix + "v.weight", inner, d)));
-        Linear o = new Linear(target(add(prefix + "o.weight", d, inner)));
-        RmsNorm ln = new RmsNorm(add(lnName, d), eps);
-        return new AttnLayer(ln, q, k, v, o);
+    /** q, k, v, o (OSFT targets) and the layer norm before them; T5 attention: no scaling, no RoPE. */
+    private SubLayer<AttentionBlock> attention(String key, String prefix, String lnName, boolean causal) {
+        Linear q = new Linear(ops, target(add(prefix + "q.weight", inner, d)));
+        Linear k = new Linear(ops, target(add(prefix + "k.weight", inner, d)));
+        Linear v = new Linear(ops, target(add(prefix + "v.weight", inner, d)));
+        Linear o = new Linear(ops, target(add(prefix + "o.weight", d, inner)));
+        Norm ln = new Norm(ops, arena, add(lnName, d), config.layerNormEpsilon());
+        AttentionShape shape = new AttentionShape(heads, heads, config.dKv(), 1f, causal, null);
+        return new SubLayer<>(ln, new AttentionBlock(ops, arena, key, shape, q, k, v, o));
     }
 
-    private T5FeedForward feedForward(String prefix) {
-        int d = config.dModel();
+    /** T5's DenseReluDense (wi, wo or wi_0, wi_1, wo) and the layer norm before it. */
+    private SubLayer<FeedForward> feedForward(String key, String prefix) {
         int ff = config.dFf();
+        String dense = prefix + "DenseReluDense.";
+        FeedForward block;
         if (config.gated()) {
-            Parameter wi0 = target(add(prefix + "wi_0.weight", ff, d));
-            Parameter wi1 = target(add(prefix + "wi_1.weight", ff, d));
-            return new T5FeedForward(wi0, wi1, target(add(prefix + "wo.weight", d, ff)));
+            Linear wi0 = new Linear(ops, target(add(dense + "wi_0.weight", ff, d)));
+            Linear wi1 = new Linear(ops, target(add(dense + "wi_1.weight", ff, d)));
+            Linear wo = new Linear(ops, target(add(dense + "wo.weight", d, ff)));
+            block = new FeedForward(ops, arena, key, FeedForwardKind.GATED_GELU, wi0, wi1, wo);
+        } else {
+            Linear wi = new Linear(ops, target(add(dense + "wi.weight", ff, d)));
+            Linear wo = new Linear(ops, target(add(dense + "wo.weight", d, ff)));
+            block = new FeedForward(ops, arena, key, FeedForwardKind.RELU, wi, null, wo);
         }
-        Parameter wi = target(add(prefix + "wi.weight", ff, d));
-        return new T5FeedForward(wi, null, target(add(prefix + "wo.weight", d, ff)));
+        return new SubLayer<>(new Norm(ops, arena, add(prefix + "layer_norm.weight", d), config.layerNormEpsilon()), block);
     }
 
     private Parameter add(String name, int... shape) {
-        Parameter p = new Parameter(name, shape);
+        Parameter p = new Parameter(ops, name, shape);
         params.add(p);
         byName.put(name, p);
         return p;
@@ -151,37 +191,41 @@ public final class T5Model implements LanguageModel {
     }
 
     /**
-     * A model initialised as transformers' {@code T5PreTrainedModel._init_weights} does (initializer_factor 1):
-     * embeddings and lm_head N(0, 1), layer norms 1, q N(0, (d_model d_kv)^-1/2), k and v N(0, d_model^-1/2),
-     * o N(0, (heads d_kv)^-1/2), wi N(0, d_model^-1/2), wo N(0, d_ff^-1/2), relative bias N(0, d_model^-1/2).
+     * A model on its own {@code cpu} provider, initialised as transformers' {@code T5PreTrainedModel._init_weights}
+     * does (initializer_factor 1): embeddings and lm_head N(0, 1), layer norms 1, q N(0, (d_model d_kv)^-1/2), k and
+     * v N(0, d_model^-1/2), o N(0, (heads d_kv)^-1/2), wi N(0, d_model^-1/2), wo N(0, d_ff^-1/2), relative bias
+     * N(0, d_model^-1/2); drawn by the shared {@link Initializer} (the same values on every provider).
      */
     public static T5Model init(T5Config config, long seed) {
-        T5Model m = new T5Model(config);
-        SplittableRandom rng = new SplittableRandom(seed);
-        int d = config.dModel();
-        for (Parameter p : m.params) {
-            String n = p.name();
-            double std;
-            if (n.endsWith("layer_norm.weight")) {
-                for (int i = 0; i < p.size(); i++) p.data().put(i, 1f);
-                continue;
-            } else if (n.equals("shared.weight") || n.equals("lm_head.weight")) {
-                std = 1.0;
-            } else if (n.endsWith(".q.weight")) {
-                std = Math.pow((double) d * config.dKv(), -0.5);
-            } else if (n.endsWith(".k.weight") || n.endsWith(".v.weight") || n.endsWith("relative_attention_bias.weight")
-                    || n.contains(".wi")) {
-                std = Math.pow(d, -0.5);
-            } else if (n.endsWith(".o.weight")) {
-                std = Math.pow(config.innerDim(), -0.5);
-            } else if (n.endsWith(".wo.weight")) {
-                std = Math.pow(config.dFf(), -0.5);
-            } else {
-                throw new IllegalStateException("no initialisation rule for " + n);
-            }
-            for (int i = 0; i < p.size(); i++) p.data().put(i, (float) (gaussian(rng) * std));
+        return initialise(new T5Model(config), seed);
+    }
+
+    /** As {@link #init(T5Config, long)} on {@code ops}' device; the caller closes {@code ops} after the model. */
+    public static T5Model init(T5Config config, long seed, Ops ops) {
+        return initialise(new T5Model(config, ops), seed);
+    }
+
+    private static T5Model initialise(T5Model m, long seed) {
+        try {
+            Initializer.apply(m.params, seed, p -> initOf(m.config, p.name()));
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
         }
-        return m;
+    }
+
+    private static Initializer.Init initOf(T5Config c, String n) {
+        int d = c.dModel();
+        if (n.endsWith("layer_norm.weight")) return new Initializer.Constant(1f);
+        if (n.equals("shared.weight") || n.equals("lm_head.weight")) return new Initializer.Normal(1.0);
+        if (n.endsWith(".q.weight")) return new Initializer.Normal(Math.pow((double) d * c.dKv(), -0.5));
+        if (n.endsWith(".k.weight") || n.endsWith(".v.weight") || n.endsWith("relative_attention_bias.weight") || n.contains(".wi")) {
+            return new Initializer.Normal(Math.pow(d, -0.5));
+        }
+        if (n.endsWith(".o.weight")) return new Initializer.Normal(Math.pow(c.innerDim(), -0.5));
+        if (n.endsWith(".wo.weight")) return new Initializer.Normal(Math.pow(c.dFf(), -0.5));
+        throw new IllegalStateException("no initialisation rule for " + n);
     }
 
     /** A freshly initialised model of a preset size ({@link T5Config#preset}) for {@code sculpt init --arch t5}. */
@@ -189,20 +233,20 @@ public final class T5Model implements LanguageModel {
         return init(T5Config.preset(size, vocabSize, padId, eosId), seed);
     }
 
-    private static double gaussian(SplittableRandom rng) {
-        double u1 = rng.nextDouble();
-        double u2 = rng.nextDouble();
-        return Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2.0 * Math.PI * u2);
-    }
-
     public T5Config config() { return config; }
 
     /**
      * Loads a Hugging Face T5 checkpoint directory (config.json and model.safetensors or a sharded index; F32, F16
-     * or BF16). Every parameter must be present with its exact shape; the copies of the tied embedding that some
-     * checkpoints also carry (encoder/decoder.embed_tokens.weight, lm_head.weight when tied) are ignored.
+     * or BF16) onto its own {@code cpu} provider. Every parameter must be present with its exact shape; the copies
+     * of the tied embedding that some checkpoints also carry (encoder/decoder.embed_tokens.weight, lm_head.weight
+     * when tied) are ignored.
      */
     public static T5Model load(Path dir) {
+        return load(dir, null);
+    }
+
+    /** As {@link #load(Path)} onto {@code ops}' device; the caller closes {@code ops} after the model. */
+    public static T5Model load(Path dir, Ops ops) {
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
             String type = ckpt.modelType();
             if (!"t5".equals(type)) {
@@ -214,23 +258,14 @@ public final class T5Model implements LanguageModel {
                 }
             }
             T5Config config = T5Config.fromJson(ckpt.config(), dir.resolve(HfCheckpoint.CONFIG).toString());
-            T5Model m = new T5Model(config);
+            T5Model m = ops == null ? new T5Model(config) : new T5Model(config, ops);
             try {
-                for (Parameter p : m.params) {
-                    String name = p.name();
-                    if (name.equals("shared.weight") && !ckpt.has(name) && ckpt.has("encoder.embed_tokens.weight")) {
-                        name = "encoder.embed_tokens.weight";
-                    }
-                    int[] shape = p.shape();
-                    long[] dims = new long[shape.length];
-                    for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
-                    ckpt.expectShape(name, dims);
-                    ckpt.read(name, p.data().duplicate().position(0));
-                }
-                for (String name : ckpt.names()) {
-                    if (!m.byName.containsKey(name) && !name.endsWith("embed_tokens.weight") && !name.equals("lm_head.weight")) {
-                        LOG.warn("{}: ignoring tensor {} that T5 does not use", dir, name);
-                    }
+                boolean embedOnly = !ckpt.has("shared.weight") && ckpt.has("encoder.embed_tokens.weight");
+                ParameterCheckpoint.read(ckpt, m.params,
+                        p -> p == m.shared && embedOnly ? "encoder.embed_tokens.weight" : p.name(), m.ops, HF_CLASS);
+                for (String name : ParameterCheckpoint.unused(ckpt, m.params,
+                        n -> n.endsWith("embed_tokens.weight") || n.equals("lm_head.weight"))) {
+                    LOG.warn("{}: ignoring tensor {} that T5 does not use", dir, name);
                 }
                 if (ckpt.config() instanceof ObjectNode o) m.sourceConfig = o.deepCopy();
                 return m;
@@ -241,24 +276,20 @@ public final class T5Model implements LanguageModel {
         }
     }
 
-    /** A checkpoint writer for this model's config.json and tensors; callers may add files (a tokenizer). */
-    public CheckpointWriter writer(Path dir, DType dtype) {
+    /**
+     * Writes config.json (the loaded one with this model's fields over it) and the parameters in {@code dtype},
+     * plus {@code extraFiles} (e.g. tokenizer files), to {@code dir} atomically (the directory is replaced as a whole).
+     */
+    public void save(Path dir, DType dtype, Map<String, byte[]> extraFiles) {
+        checkOpen();
         ObjectNode json = sourceConfig == null ? config.toJson() : sourceConfig.deepCopy().setAll(config.toJson());
-        Map<String, TensorSource> tensors = new LinkedHashMap<>();
-        for (Parameter p : params) {
-            int[] shape = p.shape();
-            long[] dims = new long[shape.length];
-            for (int i = 0; i < shape.length; i++) dims[i] = shape[i];
-            tensors.put(p.name(), TensorSource.of(dims, p.data().duplicate().position(0)));
-        }
-        return CheckpointWriter.to(dir).config(json).tensors(tensors).dtype(dtype);
+        ParameterCheckpoint.write(dir, json, params, ops, extraFiles, dtype);
     }
 
-    /** Writes config.json and model.safetensors atomically (the directory is replaced as a whole). */
+    /** As {@link #save(Path, DType, Map)} without extra files. */
     public void save(Path dir, DType dtype) {
-        writer(dir, dtype).write();
+        save(dir, dtype, Map.of());
     }
-
 
     /** The parameter with this Hugging Face name. */
     public Parameter parameter(String name) {
@@ -268,6 +299,7 @@ public final class T5Model implements LanguageModel {
     }
 
     @Override public String architecture() { return "t5"; }
+    @Override public Ops ops() { return ops; }
     @Override public List<Parameter> parameters() { return Collections.unmodifiableList(params); }
     @Override public int vocabSize() { return config.vocabSize(); }
     @Override public List<String> targetMatrixNames() { return Collections.unmodifiableList(targets); }
@@ -290,302 +322,191 @@ public final class T5Model implements LanguageModel {
         }
     }
 
+    /** Bytes of activation buffers the model holds (grown to the largest micro-batch seen), for benchmarks and plans. */
+    public long activationBytes() {
+        return arena.bytes();
+    }
+
+    private void checkOpen() {
+        if (closed) throw new SculptException("T5 model is closed");
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Forward pass with everything the backward needs
 
-    /** Saved activations of one attention sub-layer. */
-    private static final class AttnTrace {
-        FloatArray xn, rstd, q, k, v, probs, ctx;
-    }
+    /** A sub-layer's saved input, normed input and 1/rms rows (its block keeps the rest in the arena). */
+    private record Saved(Tensor x, Tensor xn, Tensor rstd) {}
 
-    /** Saved activations of one feed-forward sub-layer. */
-    private static final class FfTrace {
-        FloatArray xn, rstd, u, u1, h;
-    }
+    /** One micro-batch's forward: the hidden states (arena views) the backward and the block cosines need. */
+    private static final class Pass {
+        final T5Batch batch;
+        Segments encSegs, decSegs;
+        ScoreBias encPositions, decPositions;
+        Tensor[] encStates;      // input of encoder block i; [L] is the last block's output
+        Saved[] encSelf, encFf;
+        Tensor encOut, encRstd;
+        Tensor[] decStates;      // input of decoder block i; [L] is the last block's output
+        Saved[] decSelf, decCross, decFf;
+        Tensor decNorm, decRstd;
 
-    /** One example's forward: inputs, hidden states after every sub-layer, the traces and the logits. */
-    private final class Pass {
-        final Arena arena = new Arena();
-        int[] encIds, decIds, labels;
-        int n, m;
-        FloatArray[] encStates;        // encoder: [block][0 = input, 1 = after attention]; final state separately
-        FloatArray encLast, encOut, encRstd, encBiasBuf;
-        AttnTrace[] encAttn;
-        FfTrace[] encFf;
-        FloatArray[] decStates;        // decoder: [block][0 = input, 1 = after self, 2 = after cross]
-        FloatArray decLast, decNorm, decRstd, decScaled, decBiasBuf, logits;
-        AttnTrace[] decSelf, decCross;
-        FfTrace[] decFf;
-    }
-
-    private Pass forward(int[] encIds, int[] decIds, int[] labels) {
-        Pass p = new Pass();
-        try {
-            runForward(p, encIds, decIds, labels);
-            return p;
-        } catch (RuntimeException e) {
-            p.arena.close();
-            throw e;
+        Pass(T5Batch batch) {
+            this.batch = batch;
         }
-    }
-
-    private void runForward(Pass p, int[] encIds, int[] decIds, int[] labels) {
-        int d = config.dModel();
-        int inner = config.innerDim();
-        int heads = config.numHeads();
-        p.encIds = encIds;
-        p.decIds = decIds;
-        p.labels = labels;
-        int n = p.n = encIds.length;
-        int m = p.m = decIds.length;
-        Arena a = p.arena;
-
-        // encoder
-        FloatArray h = a.take((long) n * d);
-        embed.forward(encIds, 0, n, h, 0);
-        p.encBiasBuf = a.take((long) heads * n * n);
-        encBias.forward(0, n, n, p.encBiasBuf, 0);
-        p.encStates = new FloatArray[encoder.length * 2];
-        p.encAttn = new AttnTrace[encoder.length];
-        p.encFf = new FfTrace[encoder.length];
-        for (int b = 0; b < encoder.length; b++) {
-            EncoderBlock blk = encoder[b];
-            p.encStates[2 * b] = h;
-            AttnTrace t = p.encAttn[b] = new AttnTrace();
-            FloatArray h1 = a.take((long) n * d);
-            attnForward(a, blk.self(), t, h, h1, n, null, n, p.encBiasBuf, false);
-            p.encStates[2 * b + 1] = h1;
-            FfTrace f = p.encFf[b] = new FfTrace();
-            FloatArray h2 = a.take((long) n * d);
-            ffForward(a, blk.ffLn(), blk.ff(), f, h1, h2, n);
-            h = h2;
-        }
-        p.encLast = h;
-        p.encOut = a.take((long) n * d);
-        p.encRstd = a.take(n);
-        encFinal.forward(h, 0, p.encOut, 0, p.encRstd, 0, n);
-
-        // decoder
-        FloatArray g = a.take((long) m * d);
-        embed.forward(decIds, 0, m, g, 0);
-        p.decBiasBuf = a.take((long) heads * m * m);
-        decBias.forward(0, m, m, p.decBiasBuf, 0);
-        p.decStates = new FloatArray[decoder.length * 3];
-        p.decSelf = new AttnTrace[decoder.length];
-        p.decCross = new AttnTrace[decoder.length];
-        p.decFf = new FfTrace[decoder.length];
-        for (int b = 0; b < decoder.length; b++) {
-            DecoderBlock blk = decoder[b];
-            p.decStates[3 * b] = g;
-            AttnTrace ts = p.decSelf[b] = new AttnTrace();
-            FloatArray g1 = a.take((long) m * d);
-            attnForward(a, blk.self(), ts, g, g1, m, null, m, p.decBiasBuf, true);
-            p.decStates[3 * b + 1] = g1;
-            AttnTrace tc = p.decCross[b] = new AttnTrace();
-            FloatArray g2 = a.take((long) m * d);
-            attnForward(a, blk.cross(), tc, g1, g2, m, p.encOut, n, null, false);
-            p.decStates[3 * b + 2] = g2;
-            FfTrace f = p.decFf[b] = new FfTrace();
-            FloatArray g3 = a.take((long) m * d);
-            ffForward(a, blk.ffLn(), blk.ff(), f, g2, g3, m);
-            g = g3;
-        }
-        p.decLast = g;
-        p.decNorm = a.take((long) m * d);
-        p.decRstd = a.take(m);
-        decFinal.forward(g, 0, p.decNorm, 0, p.decRstd, 0, m);
-        if (outputScale != 1f) {
-            p.decScaled = a.take((long) m * d);
-            for (int i = 0; i < m * d; i++) p.decScaled.set(i, p.decNorm.get(i) * outputScale);
-        } else {
-            p.decScaled = p.decNorm;
-        }
-        p.logits = a.take((long) m * config.vocabSize());
-        lmHead.forward(p.decScaled, 0, p.logits, 0, m);
     }
 
     /**
-     * out = x + o(attention(q(ln x), k(src), v(src))) where src = ln x (self-attention) or {@code kvSource}
-     * (cross-attention over nk encoder states).
+     * out = x + block(norm(x)) over every row, keeping x, norm(x) and 1/rms under {@code key}: the attention
+     * (self when memory is null, else cross to memory) or the feed-forward block.
      */
-    private void attnForward(Arena a, AttnLayer L, AttnTrace t, FloatArray x, FloatArray out, int n,
-                             FloatArray kvSource, int nk, FloatArray bias, boolean causal) {
-        int d = config.dModel();
-        int inner = config.innerDim();
-        t.xn = a.take((long) n * d);
-        t.rstd = a.take(n);
-        L.ln().forward(x, 0, t.xn, 0, t.rstd, 0, n);
-        t.q = a.take((long) n * inner);
-        t.k = a.take((long) nk * inner);
-        t.v = a.take((long) nk * inner);
-        FloatArray src = kvSource == null ? t.xn : kvSource;
-        L.q().forward(t.xn, 0, t.q, 0, n);
-        L.k().forward(src, 0, t.k, 0, nk);
-        L.v().forward(src, 0, t.v, 0, nk);
-        t.probs = a.take((long) config.numHeads() * n * nk);
-        t.ctx = a.take((long) n * inner);
-        attention.forward(t.q, 0, t.k, 0, t.v, 0, n, nk, bias, 0, causal, 0, t.probs, 0, t.ctx, 0);
-        out.copyFrom(x, 0, 0, n * d);
-        L.o().forward(t.ctx, 0, out, 0, n, true);
+    private Saved attentionForward(String key, SubLayer<AttentionBlock> L, Tensor x, Segments xs, Tensor memory, Segments ms,
+                                   ScoreBias bias, Tensor out) {
+        Saved s = normed(key, L.norm(), x);
+        ops.copy(x, out);
+        L.block().forward(s.xn(), xs, memory, ms, bias, out, true);
+        return s;
     }
 
-    /** out = x + ff(ln x). */
-    private void ffForward(Arena a, RmsNorm ln, T5FeedForward ff, FfTrace f, FloatArray x, FloatArray out, int n) {
-        int d = config.dModel();
-        long len = (long) n * ff.dFf();
-        f.xn = a.take((long) n * d);
-        f.rstd = a.take(n);
-        ln.forward(x, 0, f.xn, 0, f.rstd, 0, n);
-        f.u = a.take(len);
-        f.u1 = ff.gated() ? a.take(len) : null;
-        f.h = a.take(len);
-        ff.forward(f.xn, f.u, f.u1, f.h, out, n);
-        for (int i = 0; i < n * d; i++) out.set(i, out.get(i) + x.get(i));
+    private Saved feedForwardForward(String key, SubLayer<FeedForward> L, Tensor x, Tensor out) {
+        Saved s = normed(key, L.norm(), x);
+        ops.copy(x, out);
+        L.block().forward(s.xn(), out, true);
+        return s;
+    }
+
+    private Saved normed(String key, Norm norm, Tensor x) {
+        int n = x.dim(0);
+        Tensor xn = arena.get(key + "xn", n, d);
+        Tensor rstd = arena.get(key + "rstd", n);
+        norm.forward(x, xn, rstd);
+        return new Saved(x, xn, rstd);
+    }
+
+    /** The encoder over all packed encoder inputs: states, saves, and encOut (the final norm's output). */
+    private void encode(Pass p) {
+        PackedBatch b = p.batch.encoder();
+        Segments segs = p.encSegs = b.segments();
+        int n = b.tokens();
+        Tensor h = arena.get("enc.0.in", n, d);
+        embed.forward(b.ids(), h);
+        p.encPositions = encBias.forSequences(ops, arena, "enc.bias", segs);
+        p.encStates = new Tensor[encoder.length + 1];
+        p.encSelf = new Saved[encoder.length];
+        p.encFf = new Saved[encoder.length];
+        for (int i = 0; i < encoder.length; i++) {
+            p.encStates[i] = h;
+            Tensor mid = arena.get("enc." + i + ".mid", n, d);
+            p.encSelf[i] = attentionForward("enc." + i + ".self.", encoder[i].self(), h, segs, null, null, p.encPositions, mid);
+            Tensor out = arena.get("enc." + (i + 1) + ".in", n, d);
+            p.encFf[i] = feedForwardForward("enc." + i + ".ff.", encoder[i].ff(), mid, out);
+            h = out;
+        }
+        p.encStates[encoder.length] = h;
+        p.encOut = arena.get("enc.out", n, d);
+        p.encRstd = arena.get("enc.out.rstd", n);
+        encFinal.forward(h, p.encOut, p.encRstd);
+    }
+
+    /** The decoder over all packed decoder inputs given the encoder output; decNorm is the final norm's output. */
+    private void decode(Pass p) {
+        PackedBatch b = p.batch.decoder();
+        Segments segs = p.decSegs = b.segments();
+        int m = b.tokens();
+        Tensor g = arena.get("dec.0.in", m, d);
+        embed.forward(b.ids(), g);
+        p.decPositions = decBias.forSequences(ops, arena, "dec.bias", segs);
+        p.decStates = new Tensor[decoder.length + 1];
+        p.decSelf = new Saved[decoder.length];
+        p.decCross = new Saved[decoder.length];
+        p.decFf = new Saved[decoder.length];
+        for (int i = 0; i < decoder.length; i++) {
+            DecoderBlock blk = decoder[i];
+            p.decStates[i] = g;
+            Tensor g1 = arena.get("dec." + i + ".mid1", m, d);
+            p.decSelf[i] = attentionForward("dec." + i + ".self.", blk.self(), g, segs, null, null, p.decPositions, g1);
+            Tensor g2 = arena.get("dec." + i + ".mid2", m, d);
+            p.decCross[i] = attentionForward("dec." + i + ".cross.", blk.cross(), g1, segs, p.encOut, p.encSegs, null, g2);
+            Tensor g3 = arena.get("dec." + (i + 1) + ".in", m, d);
+            p.decFf[i] = feedForwardForward("dec." + i + ".ff.", blk.ff(), g2, g3);
+            g = g3;
+        }
+        p.decStates[decoder.length] = g;
+        p.decNorm = arena.get("dec.out", m, d);
+        p.decRstd = arena.get("dec.out.rstd", m);
+        decFinal.forward(g, p.decNorm, p.decRstd);
+    }
+
+    private Pass forward(T5Batch batch) {
+        checkOpen();
+        Pass p = new Pass(batch);
+        encode(p);
+        decode(p);
+        return p;
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Loss and backward
 
-    /** Summed cross-entropy of the logits against the labels; fills dLogits = scale * dLoss/dLogits when non-null. */
-    private double crossEntropy(Pass p, FloatArray dLogits, float scale) {
-        return CrossEntropy.forwardBackward(p.logits, 0, p.m, config.vocabSize(), p.labels, 0,
-                CrossEntropy.Reduction.SUM, scale, dLogits, 0).sum();
+    private LossSum run(List<Example> examples, boolean withBackward, float gradScale) {
+        T5Batch batch = T5Batch.ofExamples(examples, config);
+        if (batch.sequences() == 0) return new LossSum(0, 0);
+        Pass p = forward(batch);
+        PackedBatch dec = batch.decoder();
+        int m = dec.tokens();
+        if (!withBackward) return head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), 0f, null);
+        Tensor dNorm = arena.get("grad.dnorm", m, d);
+        LossSum loss = head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), gradScale, dNorm);
+        backward(p, dNorm);
+        return loss;
     }
 
-    private void backward(Pass p, float scale) {
-        Arena a = p.arena;
-        int d = config.dModel();
-        int n = p.n;
-        int m = p.m;
-        FloatArray dLogits = a.take((long) m * config.vocabSize());
-        crossEntropy(p, dLogits, scale);
-
-        // output layer and final norm
-        FloatArray dScaled = a.take((long) m * d);
-        lmHead.backward(p.decScaled, 0, dLogits, 0, dScaled, 0, m, false);
-        if (outputScale != 1f) for (int i = 0; i < m * d; i++) dScaled.set(i, dScaled.get(i) * outputScale);
-        FloatArray dg = a.take((long) m * d);
-        decFinal.backward(p.decLast, 0, p.decRstd, 0, dScaled, 0, dg, 0, m, false);
-
+    /** Backward from the gradient of the decoder's final norm output. */
+    private void backward(Pass p, Tensor dDecNorm) {
+        int n = p.encSegs.tokens(), m = p.decSegs.tokens();
+        Tensor dxn = arena.get("grad.dxn", Math.max(n, m), d);
+        Tensor dg = arena.get("grad.dec", m, d);
+        decFinal.backward(p.decStates[decoder.length], p.decRstd, dDecNorm, dg, false);
         // decoder blocks in reverse; dEnc collects the gradient of the encoder output from every cross-attention
-        FloatArray dEnc = a.take((long) n * d);
-        FloatArray dDecBias = a.take((long) config.numHeads() * m * m);
-        Scratch s = new Scratch(a, Math.max(n, m), Math.max(n, m));
-        for (int b = decoder.length - 1; b >= 0; b--) {
-            DecoderBlock blk = decoder[b];
-            ffBackward(blk.ffLn(), blk.ff(), p.decFf[b], p.decStates[3 * b + 2], dg, m, s);
-            attnBackward(blk.cross(), p.decCross[b], p.decStates[3 * b + 1], dg, m, p.encOut, dEnc, n, null, s);
-            attnBackward(blk.self(), p.decSelf[b], p.decStates[3 * b], dg, m, null, null, m, dDecBias, s);
+        Tensor dEnc = arena.zeroed("grad.encout", n, d);
+        Tensor dxnDec = dxn.view("grad.dxn (decoder)", 0, m, d);
+        for (int i = decoder.length - 1; i >= 0; i--) {
+            DecoderBlock blk = decoder[i];
+            feedForwardBackward(blk.ff(), p.decFf[i], dg, dxnDec);
+            attentionBackward(blk.cross(), p.decCross[i], p.decSegs, p.encOut, p.encSegs, null, dg, dxnDec, dEnc);
+            attentionBackward(blk.self(), p.decSelf[i], p.decSegs, null, null, p.decPositions, dg, dxnDec, null);
         }
-        embed.backward(p.decIds, 0, m, dg, 0);
-        decBias.backward(0, m, m, dDecBias, 0);
-
+        embed.backward(p.batch.decoder().ids(), dg);
         // encoder
-        FloatArray dh = a.take((long) n * d);
-        encFinal.backward(p.encLast, 0, p.encRstd, 0, dEnc, 0, dh, 0, n, false);
-        FloatArray dEncBias = a.take((long) config.numHeads() * n * n);
-        for (int b = encoder.length - 1; b >= 0; b--) {
-            EncoderBlock blk = encoder[b];
-            ffBackward(blk.ffLn(), blk.ff(), p.encFf[b], p.encStates[2 * b + 1], dh, n, s);
-            attnBackward(blk.self(), p.encAttn[b], p.encStates[2 * b], dh, n, null, null, n, dEncBias, s);
+        Tensor dh = arena.get("grad.enc", n, d);
+        encFinal.backward(p.encStates[encoder.length], p.encRstd, dEnc, dh, false);
+        Tensor dxnEnc = dxn.view("grad.dxn (encoder)", 0, n, d);
+        for (int i = encoder.length - 1; i >= 0; i--) {
+            feedForwardBackward(encoder[i].ff(), p.encFf[i], dh, dxnEnc);
+            attentionBackward(encoder[i].self(), p.encSelf[i], p.encSegs, null, null, p.encPositions, dh, dxnEnc, null);
         }
-        embed.backward(p.encIds, 0, n, dh, 0);
-        encBias.backward(0, n, n, dEncBias, 0);
-    }
-
-    /** Scratch buffers of a backward pass, sized for the longest sequence. */
-    private final class Scratch {
-        final FloatArray dxn, dctx, dq, dk, dv, attn, dh, du, du1;
-
-        Scratch(Arena a, int rows, int keys) {
-            int d = config.dModel();
-            int inner = config.innerDim();
-            long ffLen = (long) rows * config.dFf();
-            dxn = a.take((long) rows * d);
-            dctx = a.take((long) rows * inner);
-            dq = a.take((long) rows * inner);
-            dk = a.take((long) keys * inner);
-            dv = a.take((long) keys * inner);
-            attn = a.take((long) rows * keys);
-            dh = a.take(ffLen);
-            du = a.take(ffLen);
-            du1 = a.take(ffLen);
-        }
+        embed.backward(p.batch.encoder().ids(), dh);
     }
 
     /**
-     * Backward of out = x + ff(ln x): {@code dOut} holds d/d(out) on entry and d/dx on return (the residual
-     * passes it through, the norm adds its part).
+     * Backward of out = x + ff(norm x): {@code dOut} holds d/d(out) on entry and d/dx on return (the residual
+     * passes it through, the norm adds its part); dxn is scratch [n, d].
      */
-    private void ffBackward(RmsNorm ln, T5FeedForward ff, FfTrace f, FloatArray x, FloatArray dOut, int n, Scratch s) {
-        ff.backward(f.xn, f.u, f.u1, f.h, dOut, s.dxn, s.dh, s.du, s.du1, n);
-        ln.backward(x, 0, f.rstd, 0, s.dxn, 0, dOut, 0, n, true);
+    private void feedForwardBackward(SubLayer<FeedForward> L, Saved s, Tensor dOut, Tensor dxn) {
+        L.block().backward(s.xn(), dOut, dxn, false);
+        L.norm().backward(s.x(), s.rstd(), dxn, dOut, true);
     }
 
     /**
-     * Backward of out = x + o(attention(...)): {@code dOut} becomes d/dx. Cross-attention adds the gradient of its
-     * key/value source into {@code dKv}; self-attention adds d/d(score) into {@code dBias} (shared bias).
+     * Backward of out = x + attention(norm x, memory): {@code dOut} becomes d/dx. Cross-attention adds the
+     * gradient of its memory into {@code dMemory}; self-attention folds d/d(score) into the position bias table.
      */
-    private void attnBackward(AttnLayer L, AttnTrace t, FloatArray x, FloatArray dOut, int n,
-                              FloatArray kvSource, FloatArray dKv, int nk, FloatArray dBias, Scratch s) {
-        L.o().backward(t.ctx, 0, dOut, 0, s.dctx, 0, n, false);
-        attention.backward(t.q, 0, t.k, 0, t.v, 0, n, nk, t.probs, 0, s.dctx, 0, s.dq, 0, s.dk, 0, s.dv, 0,
-                dBias, 0, s.attn);
-        L.q().backward(t.xn, 0, s.dq, 0, s.dxn, 0, n, false);
-        if (kvSource == null) {
-            L.k().backward(t.xn, 0, s.dk, 0, s.dxn, 0, n, true);
-            L.v().backward(t.xn, 0, s.dv, 0, s.dxn, 0, n, true);
-        } else {
-            L.k().backward(kvSource, 0, s.dk, 0, dKv, 0, nk, true);
-            L.v().backward(kvSource, 0, s.dv, 0, dKv, 0, nk, true);
-        }
-        L.ln().backward(x, 0, t.rstd, 0, s.dxn, 0, dOut, 0, n, true);
+    private void attentionBackward(SubLayer<AttentionBlock> L, Saved s, Segments xs, Tensor memory, Segments ms, ScoreBias bias,
+                                   Tensor dOut, Tensor dxn, Tensor dMemory) {
+        L.block().backward(s.xn(), xs, memory, ms, bias, dOut, dxn, false, dMemory, true);
+        L.norm().backward(s.x(), s.rstd(), dxn, dOut, true);
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // LanguageModel
-
-    /** Encoder input of an example: the prompt, or [eos] when the prompt is empty. */
-    private int[] encoderInput(int[] prompt) {
-        return prompt.length == 0 ? new int[] {config.eosTokenId()} : prompt;
-    }
-
-    /** decoder_start_token_id followed by all but the last label. */
-    private int[] decoderInput(int[] labels) {
-        int[] in = new int[labels.length];
-        in[0] = config.decoderStartTokenId();
-        System.arraycopy(labels, 0, in, 1, labels.length - 1);
-        return in;
-    }
-
-    private void checkIds(int[] ids, String what) {
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
-                throw new SculptException(what + " token id " + ids[i] + " at position " + i
-                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-            }
-        }
-    }
-
-    private LossSum run(List<Example> batch, boolean withBackward, float gradScale) {
-        if (batch == null) throw new SculptException("batch must not be null");
-        LossSum total = new LossSum(0, 0);
-        for (int e = 0; e < batch.size(); e++) {
-            Example ex = batch.get(e);
-            checkIds(ex.prompt(), "example " + e + " prompt");
-            checkIds(ex.target(), "example " + e + " target");
-            if (ex.target().length == 0) continue;
-            Pass p = forward(encoderInput(ex.prompt()), decoderInput(ex.target()), ex.target());
-            try {
-                double loss = crossEntropy(p, null, 0f);
-                if (withBackward) backward(p, gradScale);
-                total = total.plus(new LossSum(loss, ex.target().length));
-            } finally {
-                p.arena.close();
-            }
-        }
-        return total;
-    }
 
     @Override
     public LossSum forwardBackward(List<Example> batch, float gradScale) {
@@ -601,64 +522,27 @@ public final class T5Model implements LanguageModel {
     public float[][] logits(int[] ids, int[] decoderIds) {
         if (ids == null || ids.length == 0) throw new SculptException("T5 logits need at least one encoder input id");
         int[] dec = decoderIds == null || decoderIds.length == 0 ? new int[] {config.decoderStartTokenId()} : decoderIds;
-        checkIds(ids, "encoder input");
-        checkIds(dec, "decoder input");
-        Pass p = forward(ids, dec, null);
-        try {
-            int vocab = config.vocabSize();
-            float[][] out = new float[dec.length][vocab];
-            for (int i = 0; i < dec.length; i++) p.logits.buffer().get(i * vocab, out[i], 0, vocab);
-            return out;
-        } finally {
-            p.arena.close();
-        }
+        Pass p = forward(T5Batch.ofPair(ids, dec, config));
+        return head.logits(p.decNorm);
     }
 
     @Override
     public double[] blockInputOutputCosine(List<Example> sample) {
         int blocks = encoder.length + decoder.length;
-        double[] sum = new double[blocks];
-        long[] count = new long[blocks];
-        int d = config.dModel();
-        for (Example ex : sample) {
-            checkIds(ex.prompt(), "sample prompt");
-            checkIds(ex.target(), "sample target");
-            int[] labels = ex.target().length == 0 ? new int[] {config.eosTokenId()} : ex.target();
-            Pass p = forward(encoderInput(ex.prompt()), decoderInput(labels), labels);
-            try {
-                for (int b = 0; b < encoder.length; b++) {
-                    FloatArray out = b + 1 < encoder.length ? p.encStates[2 * (b + 1)] : p.encLast;
-                    sum[b] += cosineRows(p.encStates[2 * b], out, p.n, d);
-                    count[b] += p.n;
-                }
-                for (int b = 0; b < decoder.length; b++) {
-                    FloatArray out = b + 1 < decoder.length ? p.decStates[3 * (b + 1)] : p.decLast;
-                    sum[encoder.length + b] += cosineRows(p.decStates[3 * b], out, p.m, d);
-                    count[encoder.length + b] += p.m;
-                }
-            } finally {
-                p.arena.close();
-            }
-        }
         double[] mean = new double[blocks];
-        for (int b = 0; b < blocks; b++) mean[b] = count[b] == 0 ? 0 : sum[b] / count[b];
-        return mean;
-    }
-
-    /** Sum over rows of cos(x_i, y_i). */
-    private static double cosineRows(FloatArray x, FloatArray y, int rows, int d) {
-        double total = 0;
-        for (int i = 0; i < rows; i++) {
-            double xy = 0, xx = 0, yy = 0;
-            for (int j = 0; j < d; j++) {
-                double a = x.get(i * d + j), b = y.get(i * d + j);
-                xy += a * b;
-                xx += a * a;
-                yy += b * b;
-            }
-            total += xx == 0 || yy == 0 ? 0 : xy / Math.sqrt(xx * yy);
+        List<Example> withTargets = new ArrayList<>();
+        for (Example ex : sample) {
+            withTargets.add(ex.target().length == 0 ? new Example(ex.prompt(), new int[] {config.eosTokenId()}) : ex);
         }
-        return total;
+        T5Batch batch = T5Batch.ofExamples(withTargets, config);
+        if (batch.sequences() == 0) return mean;
+        Pass p = forward(batch);
+        int n = p.encSegs.tokens(), m = p.decSegs.tokens();
+        for (int i = 0; i < encoder.length; i++) mean[i] = RowCosines.sum(ops, arena, p.encStates[i], p.encStates[i + 1]) / n;
+        for (int i = 0; i < decoder.length; i++) {
+            mean[encoder.length + i] = RowCosines.sum(ops, arena, p.decStates[i], p.decStates[i + 1]) / m;
+        }
+        return mean;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -666,143 +550,115 @@ public final class T5Model implements LanguageModel {
 
     /**
      * Decodes after encoding {@code prompt} through the shared {@link Generator} loop: starts from
-     * decoder_start_token_id with a {@link KvCache}, and stops at eos, at any of the options' stop tokens (neither
+     * decoder_start_token_id with a {@link Decoder}, and stops at eos, at any of the options' stop tokens (neither
      * is returned) or after maxNewTokens.
      */
     @Override
     public int[] generate(int[] prompt, GenerationOptions options) {
         if (prompt == null) throw new SculptException("prompt must not be null");
         if (options == null) throw new SculptException("generation options must not be null");
-        checkIds(prompt, "prompt");
+        T5Batch.checkIds(prompt, "prompt", config.vocabSize());
         if (options.maxNewTokens() == 0) return new int[0];
         Set<Integer> stops = new HashSet<>(options.stopTokens());
         stops.add(config.eosTokenId());
         GenerationOptions withEos = new GenerationOptions(options.maxNewTokens(), options.greedy(), options.temperature(),
                 options.topP(), options.seed(), stops);
-        try (KvCache cache = newCache(prompt, options.maxNewTokens())) {
+        try (Decoder cache = newCache(prompt, options.maxNewTokens())) {
             return Generator.generate(cache, new int[] {config.decoderStartTokenId()}, withEos);
         }
     }
 
     /** Encodes {@code prompt} and returns an empty decoder cache with room for {@code capacity} decoder tokens. */
-    public KvCache newCache(int[] prompt, int capacity) {
-        checkIds(prompt, "prompt");
+    public Decoder newCache(int[] prompt, int capacity) {
+        checkOpen();
+        T5Batch.checkIds(prompt, "prompt", config.vocabSize());
         if (capacity <= 0) throw new SculptException("decoder cache capacity must be > 0, got " + capacity);
-        return new KvCache(encoderInput(prompt), capacity);
+        return new Decoder(prompt.length == 0 ? new int[] {config.eosTokenId()} : prompt, capacity);
     }
 
     /**
-     * The decoder's incremental state for one encoder input: the encoder output's cross-attention keys/values of
-     * every decoder layer (computed once) and each layer's self-attention keys/values of the tokens fed so far.
+     * The decoder's incremental state for one encoder input, on the model's provider: a cross-attention
+     * {@link KvCache} filled once from the encoder output and a self-attention {@link KvCache} of the tokens fed
+     * so far. Step buffers live in the model's arena (gen.*): use one decoder at a time per model.
      */
-    public final class KvCache implements Generator.Decoder, AutoCloseable {
-        private final Arena a = new Arena();
-        private final int n;
-        private final int capacity;
-        private int length;
-        private final FloatArray[] crossK, crossV, selfK, selfV;
-        private final FloatArray x, xn, q, ctx, rstd, probs, bias, ffU, ffU1, ffH, y, logits;
+    public final class Decoder implements Generator.Decoder, AutoCloseable {
+        private final KvCache self;
+        private final KvCache cross;
 
-        private KvCache(int[] enc, int capacity) {
-            this.n = enc.length;
-            this.capacity = capacity;
-            int d = config.dModel();
-            int inner = config.innerDim();
-            int heads = config.numHeads();
+        private Decoder(int[] enc, int capacity) {
+            Pass p = new Pass(T5Batch.ofPair(enc, new int[] {config.decoderStartTokenId()}, config));
+            encode(p);
+            KvCache s = null, c = null;
             try {
-                Pass p = forward(enc, new int[] {config.decoderStartTokenId()}, null);
-                FloatArray encOut = a.take((long) n * d);
-                try {
-                    encOut.copyFrom(p.encOut, 0, 0, n * d);
-                } finally {
-                    p.arena.close();
-                }
-                crossK = new FloatArray[decoder.length];
-                crossV = new FloatArray[decoder.length];
-                selfK = new FloatArray[decoder.length];
-                selfV = new FloatArray[decoder.length];
-                for (int b = 0; b < decoder.length; b++) {
-                    crossK[b] = a.take((long) n * inner);
-                    crossV[b] = a.take((long) n * inner);
-                    decoder[b].cross().k().forward(encOut, 0, crossK[b], 0, n);
-                    decoder[b].cross().v().forward(encOut, 0, crossV[b], 0, n);
-                    selfK[b] = a.take((long) capacity * inner);
-                    selfV[b] = a.take((long) capacity * inner);
-                }
-                x = a.take(d);
-                xn = a.take(d);
-                q = a.take(inner);
-                ctx = a.take(inner);
-                rstd = a.take(1);
-                probs = a.take((long) heads * Math.max(n, capacity));
-                bias = a.take((long) heads * capacity);
-                ffU = a.take(config.dFf());
-                ffU1 = a.take(config.dFf());
-                ffH = a.take(config.dFf());
-                y = a.take(d);
-                logits = a.take(config.vocabSize());
+                s = new KvCache(ops, "t5 decoder self-attention", decoder.length, capacity, inner);
+                c = new KvCache(ops, "t5 cross-attention", decoder.length, enc.length, inner);
+                for (int i = 0; i < decoder.length; i++) decoder[i].cross().block().fillCross(p.encOut, c, i);
+                c.advance(enc.length);
+                arena.reserve("gen.bias", (long) heads * capacity);
             } catch (RuntimeException e) {
-                a.close();
+                if (s != null) s.close();
+                if (c != null) c.close();
                 throw e;
             }
+            self = s;
+            cross = c;
         }
 
         /** Decoder tokens fed so far. */
-        public int length() { return length; }
+        public int length() { return self.length(); }
 
-        @Override public int remaining() { return capacity - length; }
+        @Override public int remaining() { return self.remaining(); }
 
         @Override
         public float[] feed(int[] ids) {
+            checkOpen();
             if (ids.length == 0) throw new SculptException("feed needs at least one token");
             if (ids.length > remaining()) {
-                throw new SculptException("decoder cache full: " + length + " + " + ids.length + " tokens exceed its capacity " + capacity);
+                throw new SculptException("decoder cache full: " + length() + " + " + ids.length
+                        + " tokens exceed its capacity " + self.capacity());
             }
-            checkIds(ids, "decoder input");
-            for (int id : ids) step(id);
-            return logits.toArray(0, config.vocabSize());
+            T5Batch.checkIds(ids, "decoder input", config.vocabSize());
+            float[][] last = null;
+            for (int id : ids) last = step(id);
+            return last[0];
         }
 
         /** One decoder position: self-attention over the cache, cross-attention over the encoder, feed-forward. */
-        private void step(int token) {
-            int d = config.dModel();
-            int inner = config.innerDim();
-            int t = length;
-            embed.forward(new int[] {token}, 0, 1, x, 0);
-            decBias.forward(t, 1, t + 1, bias, 0);
-            for (int b = 0; b < decoder.length; b++) {
-                DecoderBlock blk = decoder[b];
-                AttnLayer sa = blk.self();
-                sa.ln().forward(x, 0, xn, 0, rstd, 0, 1);
-                sa.q().forward(xn, 0, q, 0, 1);
-                sa.k().forward(xn, 0, selfK[b], t * inner, 1);
-                sa.v().forward(xn, 0, selfV[b], t * inner, 1);
-                attention.forward(q, 0, selfK[b], 0, selfV[b], 0, 1, t + 1, bias, 0, false, 0, probs, 0, ctx, 0);
-                sa.o().forward(ctx, 0, x, 0, 1, true);
-                AttnLayer ca = blk.cross();
-                ca.ln().forward(x, 0, xn, 0, rstd, 0, 1);
-                ca.q().forward(xn, 0, q, 0, 1);
-                attention.forward(q, 0, crossK[b], 0, crossV[b], 0, 1, n, null, 0, false, 0, probs, 0, ctx, 0);
-                ca.o().forward(ctx, 0, x, 0, 1, true);
-                blk.ffLn().forward(x, 0, xn, 0, rstd, 0, 1);
-                blk.ff().forward(xn, ffU, ffU1, ffH, y, 1);
-                for (int j = 0; j < d; j++) x.set(j, x.get(j) + y.get(j));
+        private float[][] step(int token) {
+            int t = self.length();
+            Tensor x = arena.get("gen.x", 1, d);
+            Tensor xn = arena.get("gen.xn", 1, d);
+            Tensor rstd = arena.get("gen.rstd", 1);
+            embed.forward(new int[] {token}, x);
+            Tensor bias = arena.get("gen.bias", heads, 1, t + 1);
+            decBias.forward(ops, t, 1, t + 1, bias);
+            for (int i = 0; i < decoder.length; i++) {
+                DecoderBlock blk = decoder[i];
+                blk.self().norm().forward(x, xn, rstd);
+                blk.self().block().decodeSelf(xn, self, i, bias, x, true);
+                blk.cross().norm().forward(x, xn, rstd);
+                blk.cross().block().decodeCross(xn, cross, i, null, x, true);
+                blk.ff().norm().forward(x, xn, rstd);
+                blk.ff().block().forward(xn, x, true);
             }
-            decFinal.forward(x, 0, xn, 0, rstd, 0, 1);
-            if (outputScale != 1f) for (int j = 0; j < d; j++) xn.set(j, xn.get(j) * outputScale);
-            lmHead.forward(xn, 0, logits, 0, 1);
-            length++;
+            self.advance(1);
+            decFinal.forward(x, xn, rstd);
+            return head.logits(xn);
         }
 
         @Override
-        public void close() { a.close(); }
+        public void close() {
+            self.close();
+            cross.close();
+        }
     }
-
-    @Override public dev.sculpt.ops.Ops ops() { return hostOps; }
 
     @Override
     public void close() {
-        hostOps.close();
+        if (closed) return;
+        closed = true;
+        arena.close();
         for (Parameter p : params) p.close();
+        if (ownsOps) ops.close();
     }
 }

@@ -54,6 +54,29 @@ class T5CheckpointTest {
         }
     }
 
+    /** The family's provider path: a checkpoint loaded onto cuda-emulated and saved from there is the same, bit for bit. */
+    @Test
+    void loadsOntoAndSavesFromADeviceProvider(@TempDir Path dir) {
+        T5ProviderParityTest.requireEmulated();
+        T5Config c = T5ModelTest.tiny("relu", false);
+        try (T5Model m = T5ModelTest.randomModel(c, 21);
+             dev.sculpt.ops.Ops emu = dev.sculpt.ops.OpsProviders.create(dev.sculpt.ops.cuda.CudaEmulatedOps.NAME)) {
+            m.save(dir.resolve("cpu"), DType.F32);
+            try (T5Model onDevice = (T5Model) new T5Family().load(dir.resolve("cpu"), emu)) {
+                assertEquals(emu, onDevice.ops());
+                for (Parameter p : m.parameters()) {
+                    Parameter q = onDevice.parameter(p.name());
+                    assertFalse(q.isHost(), p.name() + " is not on the device");
+                    assertArrayEquals(p.toArray(), q.toArray(), p.name());
+                }
+                onDevice.save(dir.resolve("device"), DType.F32);
+            }
+            try (T5Model back = T5Model.load(dir.resolve("device"))) {
+                for (Parameter p : m.parameters()) assertArrayEquals(p.toArray(), back.parameter(p.name()).toArray(), p.name());
+            }
+        }
+    }
+
     @Test
     void readsBf16(@TempDir Path dir) {
         try (T5Model m = T5ModelTest.randomModel(T5ModelTest.tiny("relu", true), 8)) {

@@ -146,6 +146,44 @@ class T5ModelTest {
     }
 
     @Test
+    void activationBuffersGrowToTheLargestBatchAndAreThenReused() {
+        try (T5Model m = randomModel(tiny("gated-gelu", true), 4)) {
+            m.forwardBackward(BATCH, 1f);
+            long held = m.activationBytes();
+            assertTrue(held > 0, "no activation buffers held");
+            // the same batch again, a smaller one and forward-only passes allocate nothing more
+            m.forwardBackward(BATCH, 1f);
+            m.forwardBackward(List.of(BATCH.get(1)), 1f);
+            m.loss(BATCH);
+            assertEquals(held, m.activationBytes());
+            // a longer batch grows them
+            m.forwardBackward(List.of(new Example(new int[] {3, 7, 2, 11, 5, 6, 10, 8, 4}, new int[] {4, 9, 12, 1, 2, 5, 7, 3})), 1f);
+            assertTrue(m.activationBytes() > held);
+        }
+    }
+
+    @Test
+    void frozenParametersGetNoGradientAndChangeNoOtherOne() {
+        try (T5Model a = randomModel(tiny("relu", true), 6); T5Model b = randomModel(tiny("relu", true), 6)) {
+            String[] frozen = {"encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+                    "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "shared.weight",
+                    "decoder.block.1.layer.1.layer_norm.weight", "encoder.block.1.layer.1.DenseReluDense.wo.weight"};
+            for (String n : frozen) b.parameter(n).trainable(false);
+            a.forwardBackward(BATCH, 1f);
+            b.forwardBackward(BATCH, 1f);
+            for (Parameter p : b.parameters()) {
+                float[] gb = p.gradientToArray();
+                if (!p.trainable()) {
+                    assertEquals(0.0, dev.sculpt.FloatBounds.maxAbs(gb), p.name() + " is frozen");
+                } else {
+                    // the same arithmetic in the same order: freezing only skips work
+                    assertArrayEquals(a.parameter(p.name()).gradientToArray(), gb, p.name());
+                }
+            }
+        }
+    }
+
+    @Test
     void cachedGreedyGenerationEqualsUncachedArgmax() {
         T5Config c = new T5Config(17, 16, 4, 24, 2, 3, 4, 8, 12, "gated-gelu", 1e-6f, true, 0, 1, 0);
         int longest = 0;
@@ -258,7 +296,7 @@ class T5ModelTest {
             assertTrue(t.getMessage().contains("99") && t.getMessage().contains("target"), t.getMessage());
             assertThrows(SculptException.class, () -> m.generate(new int[] {50}, GenerationOptions.greedy(2, Set.of())));
             assertThrows(SculptException.class, () -> m.parameter("encoder.block.9.layer.0.SelfAttention.q.weight"));
-            try (T5Model.KvCache cache = m.newCache(new int[] {2, 3}, 2)) {
+            try (T5Model.Decoder cache = m.newCache(new int[] {2, 3}, 2)) {
                 float[] last = cache.feed(new int[] {0, 4});
                 float[] want = m.logits(new int[] {2, 3}, new int[] {0, 4})[1];
                 // cached and full forward sum in other orders (one row vs all rows): each is within gamma(400) ~ 2.4e-5
