@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command on a GPU machine (no network, maybe no JDK): builds the CUDA library with the local toolkit,
 # runs the CUDA tests and the contract suites with the CUDA providers (OpsContractTest over cpu, cuda and
-# cuda-emulated; the backend contract suite; CudaBackendTest; the arena and provider-selection tests), then the
+# cuda-emulated; the backend contract suite; CudaBackendTest; the arena and provider-selection tests; tiny LLaMA and T5
+# logits, gradients and an AdamW step on cuda against cpu), then the
 # GPU benchmark. Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT
 # (default bench/gpu/out), seven files (the device tool returns at most eight): env.txt, native-build.log, tests.log,
 # junit-reports.tar.gz (the XML reports), bench.log, gpu-results.md, summary.txt. Exits 2 at once, with the reason, on a machine without an NVIDIA GPU and driver.
@@ -85,12 +86,13 @@ echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >> "$out/env.txt"
 cp_jars=$(ls "$pack"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 cp="$classes:$pack/test-classes:$pack/bench-classes:$cp_jars"
 jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 --add-modules jdk.incubator.vector
-     -Dsculpt.repo.root="$repo" -Dorg.slf4j.simpleLogger.log.org.bytedeco=error)
+     -Dsculpt.repo.root="$repo" -Dorg.slf4j.simpleLogger.log.org.bytedeco=error
+     -Dsculpt.parity.provider=cuda)   # the LLaMA/T5 provider parity tests compare the real device with cpu
 (( jver >= 22 )) && jvm+=(--enable-native-access=ALL-UNNAMED)
 
 # 4. tests: the CUDA tests and the contract suite, which runs over every backend present
 t0=$SECONDS
-read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops}"
+read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest}"
 "$java" "${jvm[@]}" -jar "$pack"/lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" "${select[@]}" \
     --reports-dir "$work/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
 rc=$?

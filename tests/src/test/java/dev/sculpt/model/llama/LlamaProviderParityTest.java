@@ -33,6 +33,12 @@ import org.junit.jupiter.api.Test;
  * float32 tolerance. Inputs and norm weights are fresh random values each run (the seed is in every message).
  */
 class LlamaProviderParityTest {
+    /**
+     * The device provider compared with cpu: cuda-emulated, or what {@code -Dsculpt.parity.provider} names (bench/gpu/run.sh
+     * passes {@code cuda} on a GPU machine, so that the same test checks the real device).
+     */
+    static final String DEVICE = System.getProperty("sculpt.parity.provider", CudaEmulatedOps.NAME);
+
     private static boolean onPath(String exe) {
         String path = System.getenv("PATH");
         if (path == null) return false;
@@ -42,6 +48,10 @@ class LlamaProviderParityTest {
 
     /** Skips only where the emulated build cannot exist (no cmake or g++); otherwise its absence is a failure. */
     private static void requireEmulated() {
+        if (!DEVICE.equals(CudaEmulatedOps.NAME)) {   // a GPU run names the real provider: it must be there
+            if (!OpsProviders.present().contains(DEVICE)) fail("provider " + DEVICE + " is not usable here: " + OpsProviders.present());
+            return;
+        }
         if (OpsProviders.present().contains(CudaEmulatedOps.NAME)) return;
         String reason = CudaEmulatedLibrary.unavailableReason();
         assumeTrue(onPath("cmake") && onPath("g++"), "cmake or g++ is absent, so no cuda-emulated provider: " + reason);
@@ -74,9 +84,9 @@ class LlamaProviderParityTest {
             int[] ids = LlamaModelTest.randomIds(rnd, 9, cfg.vocabSize());
             List<Example> batch = LlamaModelTest.batch(rnd, cfg.vocabSize());
             try (LlamaModel cpu = model(cfg, seed, null);
-                 Ops emu = OpsProviders.create(CudaEmulatedOps.NAME);
+                 Ops emu = OpsProviders.create(DEVICE);
                  LlamaModel dev = model(cfg, seed, emu)) {
-                assertEquals(CudaEmulatedOps.NAME, dev.ops().name());
+                assertEquals(DEVICE, dev.ops().name());
                 for (int i = 0; i < cpu.parameters().size(); i++) {
                     float[] a = cpu.parameters().get(i).toArray(), b = dev.parameters().get(i).toArray();
                     assertEquals(0.0, FloatBounds.maxAbsDiff(a, b), where + ": initial " + cpu.parameters().get(i).name());
@@ -154,11 +164,11 @@ class LlamaProviderParityTest {
         requireEmulated();
         long seed = System.nanoTime();
         java.nio.file.Path out = dir.resolve("emulated-model");
-        try (Ops emu = OpsProviders.create(CudaEmulatedOps.NAME); LlamaModel dev = model(LlamaModelTest.tiny(false), seed, emu)) {
+        try (Ops emu = OpsProviders.create(DEVICE); LlamaModel dev = model(LlamaModelTest.tiny(false), seed, emu)) {
             dev.save(out, java.util.Map.of());
             try (LlamaModel host = LlamaModel.load(out); LlamaModel back = LlamaModel.load(out, emu)) {
                 assertEquals("cpu", host.ops().name());
-                assertEquals(CudaEmulatedOps.NAME, back.ops().name());
+                assertEquals(DEVICE, back.ops().name());
                 for (Parameter p : dev.parameters()) {
                     float[] want = p.toArray();
                     assertEquals(0.0, FloatBounds.maxAbsDiff(want, host.parameter(p.name()).toArray()), "seed " + seed + ": host " + p.name());
@@ -171,7 +181,7 @@ class LlamaProviderParityTest {
     @Test
     void hostTensorsOnTheEmulatedPathAreNamedErrors() {
         requireEmulated();
-        try (Ops emu = OpsProviders.create(CudaEmulatedOps.NAME);
+        try (Ops emu = OpsProviders.create(DEVICE);
              LlamaModel m = LlamaModel.create(LlamaModelTest.tiny(false), 3, emu);
              Tensor hostInput = Tensor.allocateHost("host activation rows", 2, 16)) {
             Parameter q = m.parameter("model.layers.0.self_attn.q_proj.weight");

@@ -39,6 +39,12 @@ import org.junit.jupiter.params.provider.CsvSource;
  * bias bucket or head (an error of the order of the terms) cannot hide under it.
  */
 class T5ProviderParityTest {
+    /**
+     * The device provider compared with cpu: cuda-emulated, or what {@code -Dsculpt.parity.provider} names (bench/gpu/run.sh
+     * passes {@code cuda} on a GPU machine, so that the same test checks the real device).
+     */
+    static final String DEVICE = System.getProperty("sculpt.parity.provider", CudaEmulatedOps.NAME);
+
     private static final int FORWARD_ROUNDINGS = 400;
     private static final int TRAINING_ROUNDINGS = 800;
 
@@ -51,6 +57,10 @@ class T5ProviderParityTest {
 
     /** Skips only where the emulated build cannot exist (no cmake or g++); otherwise its absence is a failure. */
     static void requireEmulated() {
+        if (!DEVICE.equals(CudaEmulatedOps.NAME)) {   // a GPU run names the real provider: it must be there
+            if (!OpsProviders.present().contains(DEVICE)) fail("provider " + DEVICE + " is not usable here: " + OpsProviders.present());
+            return;
+        }
         if (OpsProviders.present().contains(CudaEmulatedOps.NAME)) return;
         String reason = CudaEmulatedLibrary.unavailableReason();
         assumeTrue(onPath("cmake") && onPath("g++"), "cmake or g++ is absent, so no cuda-emulated provider: " + reason);
@@ -99,9 +109,9 @@ class T5ProviderParityTest {
         List<Example> batch = List.of(new Example(ids(rnd, 6, vocab), ids(rnd, 5, vocab)),
                 new Example(ids(rnd, 3, vocab), ids(rnd, 4, vocab)));
         try (T5Model cpu = model(c, seed, null);
-             Ops emu = OpsProviders.create(CudaEmulatedOps.NAME);
+             Ops emu = OpsProviders.create(DEVICE);
              T5Model dev = model(c, seed, emu)) {
-            assertEquals(CudaEmulatedOps.NAME, dev.ops().name());
+            assertEquals(DEVICE, dev.ops().name());
             List<Parameter> pc = cpu.parameters(), pd = dev.parameters();
             for (int i = 0; i < pc.size(); i++) {
                 assertEquals(pc.get(i).name(), pd.get(i).name());
