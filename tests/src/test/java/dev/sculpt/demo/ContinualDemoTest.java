@@ -16,13 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ContinualDemoTest {
     /*
-     * Coarse margins of the headline test, about half of what the deterministic reduced run shows (osft vs seqft:
-     * BWT -26.7 vs -83.3, mean final accuracy on the earlier tasks 54.4 vs 11.1 %, their mean test loss 0.95 vs 3.14
-     * nats, 2 vs 0 tasks kept; recorded in bench/RESULTS.md), so that a change that loses the claim fails.
+     * Coarse margins of the headline test, about half of the gaps the deterministic reduced run shows (osft vs seqft:
+     * BWT -27.8 vs -83.3, mean final accuracy on the earlier tasks 40.0 vs 11.1 %, their mean test loss 1.12 vs 2.75
+     * nats, 1 vs 0 tasks kept; recorded in bench/RESULTS.md), so that a change that loses the claim fails.
      */
-    static final double BWT_MARGIN = 0.2;
-    static final double EARLIER_MARGIN = 0.2;
-    static final double LOSS_RATIO = 0.6;
+    static final double BWT_MARGIN = 0.25;
+    static final double EARLIER_MARGIN = 0.15;
+    static final double LOSS_RATIO = 0.7;
 
     @TempDir Path dir;
 
@@ -123,7 +123,8 @@ class ContinualDemoTest {
      * The headline claim, pinned at a reduced size (fewer examples and corpus sentences than {@code sculpt demo}, the
      * same model, tasks and method settings): OSFT retains the pre-trained ability far better (its held-out perplexity
      * rise is under a tenth of SeqFT's), ends with a higher mean accuracy and a lower mean test loss on the earlier
-     * tasks, keeps more of them at half their just-learned accuracy, and has a BWT at least 20 points higher; the summary
+     * tasks, keeps more of them at half their just-learned accuracy, and has a BWT at least 25 points higher (the full-size
+     * demo shows the same signs with smaller task margins: see bench/RESULTS.md); the summary
      * says which tasks each method kept.
      */
     @Test
