@@ -39,7 +39,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 /**
  * {@code sculpt demo}: a tiny LLaMA (byte-level tokenizer) is first pre-trained on the built-in {@link StoryCorpus}
  * (cached in RUN_DIR/base, so a second run skips it); from that base it learns a built-in task sequence
- * ({@link DemoTaskSet}; by default four letter tasks with one-character answers) one after another, once with OSFT and once with plain sequential fine-tuning. Both accuracy matrices, AA, BWT and
+ * ({@link DemoTaskSet}; by default four letter tasks with one-character answers) one after another, once with OSFT
+ * and once with plain sequential fine-tuning. Both accuracy matrices, AA, BWT and
  * the retention of the pre-trained ability (perplexity on held-out corpus sentences before and after every task)
  * are printed side by side, followed by a summary that states only what the numbers show; RUN_DIR/report.png
  * shows both runs.
