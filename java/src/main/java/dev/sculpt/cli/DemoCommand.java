@@ -56,7 +56,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1234", description = "seed of the matrices and the sketch (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--rank-policy", defaultValue = "0.35",
+    @Option(names = "--rank-policy", defaultValue = "0.5",
             description = "continual demo: OSFT's preserved ranks, schedule ((t-1)/T), importance or a ratio in [0, 1] (default: ${DEFAULT-VALUE})")
     String rankPolicy;
 

@@ -38,8 +38,9 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 
 /**
  * {@code sculpt demo}: a tiny LLaMA (byte-level tokenizer) is first pre-trained on the built-in {@link StoryCorpus}
- * (cached in RUN_DIR/base, so a second run skips it); from that base it learns the built-in {@link SyntheticTasks}
- * one after another, once with OSFT and once with plain sequential fine-tuning. Both accuracy matrices, AA, BWT and
+ * (cached in RUN_DIR/base, so a second run skips it); from that base it learns a built-in task sequence
+ * ({@link DemoTaskSet}; by default four letter tasks with one-character answers) one after another, once with OSFT
+ * and once with plain sequential fine-tuning. Both accuracy matrices, AA, BWT and
  * the retention of the pre-trained ability (perplexity on held-out corpus sentences before and after every task)
  * are printed side by side, followed by a summary that states only what the numbers show; RUN_DIR/report.png
  * shows both runs.
@@ -48,7 +49,7 @@ public final class ContinualDemo {
     /** Accuracy on an earlier task counts as kept when it is at least this share of its just-learned accuracy. */
     static final double KEPT_SHARE = 0.5;
     /** OSFT's preserved share of every matrix in the demo (see the tuning record in bench/RESULTS.md). */
-    public static final RankPolicy DEFAULT_RANKS = RankPolicy.ratio(0.35);
+    public static final RankPolicy DEFAULT_RANKS = RankPolicy.ratio(0.5);
     /** Embeddings and lm_head constrained like the targets, norms frozen: the base's vocabulary stays protected. */
     public static final NonTargets DEFAULT_NON_TARGETS = NonTargets.CONSTRAIN;
 
@@ -76,59 +77,64 @@ public final class ContinualDemo {
      * @param protectInitial OSFT protects the pre-trained base from the first task on
      * @param accumulate     OSFT unites each task's protected bases with the earlier ones
      * @param projection     OSFT's projection of each update (two-sided, left, right or the high-high block only)
+     * @param taskSet        the task sequence
      */
-    public record Options(Path outDir, long seed, int trainPerTask, int testPerTask, int hidden, int layers, int epochs, float lr, RankPolicy rankPolicy, Backend backend, boolean progress, NonTargets nonTargets, int pretrainLines, int heldoutLines, int pretrainEpochs, float pretrainLr, boolean protectInitial, boolean accumulate, ProjectionMode projection) {
+    public record Options(Path outDir, long seed, int trainPerTask, int testPerTask, int hidden, int layers, int epochs, float lr, RankPolicy rankPolicy, Backend backend, boolean progress, NonTargets nonTargets, int pretrainLines, int heldoutLines, int pretrainEpochs, float pretrainLr, boolean protectInitial, boolean accumulate, ProjectionMode projection, DemoTaskSet taskSet) {
         public static Options defaults(Path outDir) {
-            return new Options(outDir, 7, 600, 50, 64, 2, 5, 3e-3f, DEFAULT_RANKS, Backends.cpu(), true, DEFAULT_NON_TARGETS,
-                    3000, 200, 4, 3e-3f, true, true, ProjectionMode.TWO_SIDED);
+            return new Options(outDir, 7, 600, 50, 64, 2, 5, 2e-3f, DEFAULT_RANKS, Backends.cpu(), true, DEFAULT_NON_TARGETS,
+                    3000, 200, 4, 3e-3f, true, true, ProjectionMode.TWO_SIDED, DemoTaskSet.LETTERS);
         }
 
         public Options withSize(int trainPerTask, int testPerTask, int epochs) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withModel(int hidden, int layers) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withLr(float lr) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withRankPolicy(RankPolicy p) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, p, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, p, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withBackend(Backend b) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, b, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, b, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withSeed(long s) {
-            return new Options(outDir, s, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, s, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withNonTargets(NonTargets n) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, n, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, n, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withProgress(boolean p) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, p, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, p, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withPretrain(int pretrainLines, int heldoutLines, int pretrainEpochs, float pretrainLr) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, taskSet);
         }
 
         public Options withProtectInitial(boolean p) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, p, accumulate, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, p, accumulate, projection, taskSet);
         }
 
         public Options withProjection(ProjectionMode m) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, m);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, m, taskSet);
+        }
+
+        public Options withTasks(DemoTaskSet t) {
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, accumulate, projection, t);
         }
 
         public Options withAccumulate(boolean a) {
-            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, a, projection);
+            return new Options(outDir, seed, trainPerTask, testPerTask, hidden, layers, epochs, lr, rankPolicy, backend, progress, nonTargets, pretrainLines, heldoutLines, pretrainEpochs, pretrainLr, protectInitial, a, projection, taskSet);
         }
     }
 
@@ -151,23 +157,21 @@ public final class ContinualDemo {
 
     public static Result run(PrintStream out, Options o, Tokenizer tok) {
         long t0 = System.nanoTime();
-        List<TaskData> tasks = SyntheticTasks.generate(o.trainPerTask(), o.testPerTask(), o.seed());
+        List<TaskData> tasks = o.taskSet().generate(o.trainPerTask(), o.testPerTask(), o.seed());
         List<List<String>> corpus = StoryCorpus.generate(o.pretrainLines(), o.heldoutLines(), o.seed());
         try {
             Files.createDirectories(o.outDir());
         } catch (IOException e) {
             throw new SculptException("cannot create " + o.outDir() + ": " + e.getMessage(), e);
         }
-        int heads = Math.max(1, o.hidden() / 16);
-        LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), o.hidden(), o.hidden() * 2, o.layers(), heads, heads)
-                .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(96);
+        LlamaConfig cfg = modelConfig(o, tok);
         Retention heldout = Retention.of("held-out story sentences", corpus.get(1), tok, cfg.maxPositionEmbeddings());
-        TrainConfig train = TrainConfig.defaults().withLr(o.lr()).withEpochs(o.epochs()).withBatchSize(16)
-                .withWarmup(0.05f).withSchedule(LrSchedule.Kind.COSINE).withWeightDecay(0.01f).withClipNorm(1f).withSeed(o.seed());
+        TrainConfig train = trainConfig(o);
         out.printf(Locale.ROOT, "sculpt demo: a LLaMA of %,d parameters (hidden %d, %d layers, byte tokenizer), pre-trained on %d generated story sentences,%n",
                 cfg.parameterCount(), o.hidden(), o.layers(), o.pretrainLines());
         out.printf(Locale.ROOT, "  learns %d tasks in a row: %s; %d training and %d test examples per task (test inputs unseen), %d epochs, lr %.0e%n",
-                tasks.size(), SyntheticTasks.names(), o.trainPerTask(), o.testPerTask(), o.epochs(), o.lr());
+                tasks.size(), o.taskSet().names(), o.trainPerTask(), o.testPerTask(), o.epochs(), o.lr());
+        out.printf(Locale.ROOT, "  (chance: always giving a task's most common test answer scores %s)%n", majorityShares(tasks));
         out.printf(Locale.ROOT, "  OSFT: ranks %s, %s projection, %s, non-targets %s%s%n", o.rankPolicy(), o.projection().name().toLowerCase(Locale.ROOT).replace('_', '-'),
                 o.protectInitial() ? "base protected from task 1 on" : "task 1 unprotected", o.nonTargets().name().toLowerCase(Locale.ROOT),
                 o.accumulate() ? ", bases accumulated" : "");
@@ -224,6 +228,19 @@ public final class ContinualDemo {
         print(out, res);
         out.printf(Locale.ROOT, "report: %s; runs: %s and %s; %.0f s%n", png, o.outDir().resolve("osft"), o.outDir().resolve("seqft"), secs);
         return res;
+    }
+
+    /** The demo model's shape: hidden/16 heads, an MLP twice as wide as hidden, the tokenizer's vocabulary. */
+    public static LlamaConfig modelConfig(Options o, Tokenizer tok) {
+        int heads = Math.max(1, o.hidden() / 16);
+        return LlamaConfig.of(tok.vocabSize(), o.hidden(), o.hidden() * 2, o.layers(), heads, heads)
+                .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(128);
+    }
+
+    /** How each task is trained (both methods): batch 16, 5% warmup, cosine decay, weight decay 0.01, clip 1. */
+    public static TrainConfig trainConfig(Options o) {
+        return TrainConfig.defaults().withLr(o.lr()).withEpochs(o.epochs()).withBatchSize(16)
+                .withWarmup(0.05f).withSchedule(LrSchedule.Kind.COSINE).withWeightDecay(0.01f).withClipNorm(1f).withSeed(o.seed());
     }
 
     static final String FINGERPRINT = "demo-base.txt";
@@ -333,13 +350,65 @@ public final class ContinualDemo {
         List<String> ko = kept(r.osft()), ks = kept(r.seqft());
         int earlier = r.osft().tasks.size() - 1;
         if (ko.isEmpty() && ks.isEmpty()) {
-            s.add(String.format(Locale.ROOT, "Neither method keeps an earlier task at %.0f%% of its just-learned accuracy, so the BWT gap measures how much "
-                    + "of each earlier task was learned, not how much was kept.", 100 * KEPT_SHARE));
+            s.add(String.format(Locale.ROOT, "Neither method keeps an earlier task at %.0f%% of its just-learned accuracy; mean final accuracy on the %d "
+                            + "earlier tasks %s vs %s (compare with the chance levels above).", 100 * KEPT_SHARE, earlier,
+                    fmt(earlierFinal(r.osft())), fmt(earlierFinal(r.seqft()))));
         } else {
-            s.add(String.format(Locale.ROOT, "Earlier tasks kept at >= %.0f%% of their just-learned accuracy: OSFT %d of %d %s, SeqFT %d of %d %s.",
-                    100 * KEPT_SHARE, ko.size(), earlier, ko, ks.size(), earlier, ks));
+            s.add(String.format(Locale.ROOT, "Earlier tasks kept at >= %.0f%% of their just-learned accuracy: OSFT %d of %d %s, SeqFT %d of %d %s; "
+                            + "mean final accuracy on the %d earlier tasks %s vs %s (compare with the chance levels above).",
+                    100 * KEPT_SHARE, ko.size(), earlier, ko, ks.size(), earlier, ks, earlier, fmt(earlierFinal(r.osft())), fmt(earlierFinal(r.seqft()))));
+        }
+        if (earlier > 0) {
+            s.add(String.format(Locale.ROOT, "Test loss (nats per target token) on the %d earlier tasks after the last one: OSFT %.2f, SeqFT %.2f; "
+                            + "right after learning each %.2f vs %.2f; the base before any task %.2f.", earlier, earlierFinalLoss(r.osft()),
+                    earlierFinalLoss(r.seqft()), earlierLearnedLoss(r.osft()), earlierLearnedLoss(r.seqft()), earlierBaseLoss(r.osft())));
         }
         return s;
+    }
+
+    /** Mean test loss on the tasks before the last one, after the last one was learned. */
+    static double earlierFinalLoss(RunRecord r) {
+        int t = r.testLoss.size();
+        double sum = 0;
+        for (int j = 0; j < t - 1; j++) sum += r.testLoss.get(t - 1).get(j);
+        return sum / (t - 1);
+    }
+
+    /** Mean test loss on the tasks before the last one, each right after it was learned. */
+    static double earlierLearnedLoss(RunRecord r) {
+        int t = r.testLoss.size();
+        double sum = 0;
+        for (int j = 0; j < t - 1; j++) sum += r.testLoss.get(j).get(j);
+        return sum / (t - 1);
+    }
+
+    /** Mean test loss of the base on the tasks before the last one. */
+    static double earlierBaseLoss(RunRecord r) {
+        int t = r.testLoss.size();
+        double sum = 0;
+        for (int j = 0; j < t - 1; j++) sum += r.initialLoss.get(j);
+        return sum / (t - 1);
+    }
+
+    /** Per task, the share of its test examples whose answer is the most common one: what a constant guess scores. */
+    static String majorityShares(List<TaskData> tasks) {
+        List<String> parts = new ArrayList<>();
+        for (TaskData t : tasks) {
+            java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+            int best = 0;
+            for (var p : t.test()) best = Math.max(best, counts.merge(p.completion(), 1, Integer::sum));
+            parts.add(String.format(Locale.ROOT, "%s %.0f%%", t.name(), 100.0 * best / t.test().size()));
+        }
+        return String.join(", ", parts);
+    }
+
+    /** Mean accuracy on the tasks before the last one, after the last one was learned. */
+    static double earlierFinal(RunRecord r) {
+        double[][] a = r.accuracyMatrix();
+        int t = a.length;
+        double sum = 0;
+        for (int j = 0; j < t - 1; j++) sum += a[t - 1][j];
+        return t > 1 ? sum / (t - 1) : Double.NaN;
     }
 
     /** Mean of the accuracy matrix's diagonal: each task right after learning it. */

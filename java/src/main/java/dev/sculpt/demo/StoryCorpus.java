@@ -14,16 +14,16 @@ import java.util.Set;
  * be measured (perplexity on held-out sentences) and lost. Training and held-out sentences are distinct strings.
  */
 public final class StoryCorpus {
-    private static final String[] NAMES = {"Tom", "Mia", "Ben", "Lily", "Sam", "Anna", "Max", "Zoe", "the dog", "the cat",
+    static final String[] NAMES = {"Tom", "Mia", "Ben", "Lily", "Sam", "Anna", "Max", "Zoe", "the dog", "the cat",
             "a little bird", "the old man", "a small girl", "the fox", "a happy boy", "the farmer"};
-    private static final String[] ADJ = {"big", "red", "small", "shiny", "old", "soft", "blue", "funny", "green", "tiny"};
-    private static final String[] THINGS = {"ball", "box", "kite", "cake", "hat", "boat", "book", "flower", "stone", "cup", "toy", "apple"};
-    private static final String[] PLACES = {"in the park", "at home", "by the river", "in the garden", "under the tree",
+    static final String[] ADJ = {"big", "red", "small", "shiny", "old", "soft", "blue", "funny", "green", "tiny"};
+    static final String[] THINGS = {"ball", "box", "kite", "cake", "hat", "boat", "book", "flower", "stone", "cup", "toy", "apple"};
+    static final String[] PLACES = {"in the park", "at home", "by the river", "in the garden", "under the tree",
             "on the hill", "at school", "near the sea"};
-    private static final String[] TIMES = {"One day", "In the morning", "At night", "After lunch", "Later", "Once upon a time"};
-    private static final String[] VERBS_PAST = {"found", "saw", "made", "lost", "wanted", "liked", "took", "gave away"};
-    private static final String[] FEELINGS = {"happy", "sad", "surprised", "sleepy", "proud", "scared"};
-    private static final String[] MOVES = {"ran", "walked", "jumped", "went", "played"};
+    static final String[] TIMES = {"One day", "In the morning", "At night", "After lunch", "Later", "Once upon a time"};
+    static final String[] VERBS_PAST = {"found", "saw", "made", "lost", "wanted", "liked", "took", "gave away"};
+    static final String[] FEELINGS = {"happy", "sad", "surprised", "sleepy", "proud", "scared"};
+    static final String[] MOVES = {"ran", "walked", "jumped", "went", "played"};
 
     private StoryCorpus() {}
 
@@ -59,11 +59,11 @@ public final class StoryCorpus {
         return List.of(List.copyOf(list.subList(0, train)), List.copyOf(list.subList(train, train + heldout)));
     }
 
-    private static String pick(Random r, String[] a) {
+    static String pick(Random r, String[] a) {
         return a[r.nextInt(a.length)];
     }
 
-    private static String capital(String s) {
+    static String capital(String s) {
         return Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 }

@@ -38,18 +38,39 @@ public final class SyntheticTasks {
                 new Spec("count", "cnt ", 5, "abc", w -> Long.toString(w.chars().filter(c -> c == 'a').count())));
     }
 
+    /**
+     * The same kinds of skill with one-character answers, so that exact match credits a partly kept skill:
+     * {@code last} ("last abcd=" -> "d"), {@code next} ("next abcd=" -> "e", the successor of the last letter, h wraps
+     * to a), {@code count} ("cnt abcab=" -> "2") and {@code mid} ("mid abc=" -> "b").
+     */
+    static List<Spec> shortSpecs() {
+        return List.of(
+                new Spec("last", "last ", 4, ALPHABET, w -> w.substring(w.length() - 1)),
+                new Spec("next", "next ", 4, ALPHABET, w -> shift(w.substring(w.length() - 1))),
+                new Spec("count", "cnt ", 5, "abc", w -> Long.toString(w.chars().filter(c -> c == 'a').count())),
+                new Spec("mid", "mid ", 3, ALPHABET, w -> w.substring(1, 2)));
+    }
+
     /** All task names, in the default order. */
     public static List<String> names() {
+        return names(specs());
+    }
+
+    static List<String> names(List<Spec> specs) {
         List<String> n = new ArrayList<>();
-        for (Spec s : specs()) n.add(s.name());
+        for (Spec s : specs) n.add(s.name());
         return n;
     }
 
     /** The default sequence with {@code trainPerTask} training and {@code testPerTask} test examples each. */
     public static List<TaskData> generate(int trainPerTask, int testPerTask, long seed) {
+        return generate(specs(), trainPerTask, testPerTask, seed);
+    }
+
+    static List<TaskData> generate(List<Spec> specs, int trainPerTask, int testPerTask, long seed) {
         List<TaskData> out = new ArrayList<>();
         int i = 0;
-        for (Spec s : specs()) out.add(generate(s, trainPerTask, testPerTask, seed * 7919 + i++));
+        for (Spec s : specs) out.add(generate(s, trainPerTask, testPerTask, seed * 7919 + i++));
         return out;
     }
 
