@@ -1,5 +1,7 @@
 package dev.sculpt.backend.cuda;
 
+import org.bytedeco.javacpp.FloatPointer;
+
 /**
  * Exact SVD of every matrix of a device batch by cuSOLVER (gesvdj, economy size), truncated to the top k, with
  * the kept factors re-orthonormalised (see the comment in {@link #run}).
@@ -41,7 +43,37 @@ final class CudaExactSvd {
             CholeskyQr2 qr = new CholeskyQr2(ops, ws, count, Math.max(m, n), k);
             qr.run(u, m, k);
             qr.run(v, n, k);
+            rayleighSingularValues(ops, ws, a, count, m, n, k, u, s, v);
             ops.synchronize();
+        }
+    }
+
+    /**
+     * Replaces s by the Rayleigh quotients {@code s_j = u_j^T A v_j} of the orthonormalised factors. gesvdj's own
+     * singular values are only as accurate as its norm-wise stopping test (measured on an H200: 9.2e-5 off for a flat
+     * 200 x 200 matrix, against the contract's 3e-5 rounding bound); with u_j and v_j off by delta the quotient is off
+     * by O(delta^2 ||A||) plus the rounding of its m + n term sums. Ties that rounding reorders are clamped to keep s
+     * non-increasing (a change no larger than the rounding itself).
+     */
+    private static void rayleighSingularValues(DeviceOps ops, DeviceArena ws, long a, int count, int m, int n, int k,
+                                               long u, long s, long v) {
+        long t = ws.floats((long) k * n);   // U_b^T A_b, k x n
+        long p = ws.floats((long) k * k);   // U_b^T A_b V_b, k x k
+        long mn = (long) m * n;
+        try (FloatPointer host = new FloatPointer((long) k * k); FloatPointer diag = new FloatPointer(k)) {
+            for (int b = 0; b < count; b++) {
+                long ub = u + (long) b * m * k * Float.BYTES, vb = v + (long) b * n * k * Float.BYTES;
+                ops.gemm(true, false, k, n, m, 1f, ub, k, 0, a + b * mn * Float.BYTES, n, 0, 0f, t, n, 0, 1);
+                ops.gemm(false, false, k, k, n, 1f, t, n, 0, vb, k, 0, 0f, p, k, 0, 1);
+                ops.copy(host.address(), p, (long) k * k * Float.BYTES, CudaKernels.D2H);
+                float previous = Float.POSITIVE_INFINITY;
+                for (int j = 0; j < k; j++) {
+                    float sj = Math.max(0f, Math.min(host.get((long) j * k + j), previous));   // and >= 0
+                    diag.put(j, sj);
+                    previous = sj;
+                }
+                ops.copy(s + (long) b * k * Float.BYTES, diag.address(), (long) k * Float.BYTES, CudaKernels.H2D);
+            }
         }
     }
 }
