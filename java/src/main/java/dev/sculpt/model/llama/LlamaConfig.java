@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sculpt.SculptException;
 import dev.sculpt.model.ConfigFields;
 import dev.sculpt.model.ConfigNumbers;
-import dev.sculpt.nn.Rope;
+import dev.sculpt.engine.RopeFrequencies;
 import java.util.Arrays;
 
 /**
@@ -90,7 +90,7 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     }
 
     private static float[] inverseFrequencies(int headDim, double theta, JsonNode scaling) {
-        float[] inv = Rope.defaultInvFreq(headDim, theta);
+        float[] inv = RopeFrequencies.standard(headDim, theta);
         if (scaling == null) return inv;
         String type = scaling.has("rope_type") ? scaling.get("rope_type").asText() : scaling.path("type").asText("default");
         switch (type) {
