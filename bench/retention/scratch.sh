@@ -22,6 +22,7 @@ done
 [[ -d $model && -f $text ]] || { echo "scratch.sh: need $model and $text (SCULPT_STORIES260K / SCULPT_TINYSTORIES)" >&2; exit 2; }
 out=${out:-$root/runs/scratch-spectra-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 here="$root/bench/retention"
 python3 "$here/init_like.py" "$model" "$out/init" 0
 python3 "$here/story_chunks.py" "$text" 70 400 "$out/train.jsonl" "$out/heldout.txt"
