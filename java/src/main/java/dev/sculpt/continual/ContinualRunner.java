@@ -442,7 +442,7 @@ public final class ContinualRunner {
             } else {
                 int block = model.blockOf(name);
                 double i = imp == null || block < 0 || block >= imp.length ? Double.NaN : imp[block];
-                k = options.rankPolicy().rank(p.rows(), p.cols(), i, t + 1, tasks.size());
+                k = options.rankPolicy().rank(p.rows(), p.cols(), i, t + 1, tasks.size(), options.protectInitial());
             }
             out.put(name, k);
             LOG.info("task {}: {} {}x{} preserves rank {}", t + 1, name, p.rows(), p.cols(), k);

@@ -48,6 +48,19 @@ class RankPolicyTest {
     }
 
     @Test
+    void aProtectedBaseKeepsOneShareAtTheFirstTask() {
+        RankPolicy s = RankPolicy.schedule();
+        // T = 4, min(m, n) = 64: max(t - 1, 1) / 4 -> 16, 16, 32, 48; unprotected 0, 16, 32, 48
+        int[] want = {16, 16, 32, 48};
+        for (int t = 1; t <= 4; t++) {
+            assertEquals(want[t - 1], s.rank(64, 96, Double.NaN, t, 4, true), "task " + t);
+            assertEquals((t - 1) * 16, s.rank(96, 64, Double.NaN, t, 4, false), "task " + t);
+        }
+        // the other policies ignore it
+        assertEquals(RankPolicy.ratio(0.5).rank(64, 96, Double.NaN, 1, 4), RankPolicy.ratio(0.5).rank(64, 96, Double.NaN, 1, 4, true));
+    }
+
+    @Test
     void badRatiosFailWithTheFlagName() {
         SculptException e = assertThrows(SculptException.class, () -> RankPolicy.parse("1.5", 0.1, 0.8));
         assertTrue(e.getMessage().contains("--rank-ratio"), e.getMessage());
