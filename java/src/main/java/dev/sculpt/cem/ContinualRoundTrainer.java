@@ -137,12 +137,14 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         String name = EvolveLoop.roundDir(round);
         TrainResult result;
         if (method == Method.SEQFT) {
-            DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), roundConfig.newOptimizer(), roundConfig.clipNorm(), UpdateConstraint.NONE);
-            Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
-                    settings, startWeights, List.of(), before + (System.nanoTime() - t0) / 1e9), updater.saveState(), null, stateStore, model);
-            result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
+            try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), roundConfig.newOptimizer(),
+                    roundConfig.clipNorm(), UpdateConstraint.NONE)) {
+                Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
+                        settings, startWeights, List.of(), before + (System.nanoTime() - t0) / 1e9), updater.saveState(), null, stateStore, model);
+                result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
+            }
         } else {
-            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).accumulate(accumulate).build()) {
+            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(model.ops()).mode(mode).accumulate(accumulate).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
                 List<String> constrained = nonTargets.constrainedNames(model);
@@ -152,15 +154,15 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                     Map<String, Integer> ranks = ranks(model, examples, round, constrained);
                     for (var e : ranks.entrySet()) {
                         Parameter p = byName.get(e.getKey());
-                        guard.register(p.name(), p.data(), p.rows(), p.cols(), e.getValue());
+                        guard.register(p.name(), p.value(), e.getValue());
                     }
                     for (var e : carried.entrySet()) if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
                     guard.protect();
                 }
                 ranksPerRound.add(guard.ranks());
                 List<Parameter> frozen = nonTargets.freezeOthers(model, constrained);
-                try {
-                    DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), roundConfig.newOptimizer(), roundConfig.clipNorm(), guard);
+                try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), roundConfig.newOptimizer(),
+                        roundConfig.clipNorm(), guard)) {
                     Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
                             settings, startWeights, guard.residualHistory(), before + (System.nanoTime() - t0) / 1e9),
                             updater.saveState(), TrainingStateCheckpoint.bases(guard), stateStore, model);
