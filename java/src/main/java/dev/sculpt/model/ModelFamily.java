@@ -45,6 +45,18 @@ public interface ModelFamily {
     LanguageModel init(String size, Tokenizer tokenizer, long seed);
 
     /**
+     * As {@link #init(String, Tokenizer, long)} with the model on the given provider's device; the caller keeps
+     * ownership of {@code ops} and closes it after the model. Families not yet wired over providers accept only
+     * host providers (the model then runs on a host provider of its own).
+     */
+    default LanguageModel init(String size, Tokenizer tokenizer, long seed, Ops ops) {
+        if (!ops.device().equals(dev.sculpt.tensor.Device.HOST)) {
+            throw new dev.sculpt.SculptException("the " + name() + " family cannot run on provider " + ops.name() + " yet");
+        }
+        return init(size, tokenizer, seed);
+    }
+
+    /**
      * Writes {@code model} (of this family) to {@code dir} atomically in Hugging Face layout: config.json,
      * model.safetensors (float32), plus {@code extraFiles} (name to content, e.g. tokenizer files).
      */

@@ -8,6 +8,7 @@ import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
 import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
+import dev.sculpt.ops.Ops;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,11 @@ public final class LlamaFamily implements ModelFamily {
     }
 
     @Override
+    public LanguageModel load(Path dir, Ops ops) {
+        return LlamaModel.load(dir, ops);
+    }
+
+    @Override
     public List<String> sizes() { return List.of("tiny", "small", "base"); }
 
     /** The preset config of a size for a vocabulary and special ids. */
@@ -58,6 +64,11 @@ public final class LlamaFamily implements ModelFamily {
     @Override
     public LanguageModel init(String size, Tokenizer tokenizer, long seed) {
         return LlamaModel.create(preset(size, tokenizer.vocabSize(), tokenizer.bosId(), tokenizer.eosId(), tokenizer.padId()), seed);
+    }
+
+    @Override
+    public LanguageModel init(String size, Tokenizer tokenizer, long seed, Ops ops) {
+        return LlamaModel.create(preset(size, tokenizer.vocabSize(), tokenizer.bosId(), tokenizer.eosId(), tokenizer.padId()), seed, ops);
     }
 
     @Override

@@ -1,0 +1,77 @@
+package dev.sculpt.engine;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Named activation buffers on one provider, grown to the largest request seen and then reused, so that a training
+ * step allocates no device memory once the largest micro-batch has passed. {@link #get} returns a view of the
+ * requested shape over the named buffer; its contents are whatever the last user left (callers overwrite, or use
+ * {@link #zeroed}). Growing a buffer frees the old one, so views of that name taken before a larger request are
+ * closed (using them is an error naming the tensor, never a silent read of freed memory): request every buffer of
+ * a step at its final size before using it, or {@link #reserve} it.
+ *
+ * <p>Names under {@code scratch.} are shared by all blocks and hold nothing between calls. Not thread-safe.
+ */
+public final class Arena implements AutoCloseable {
+    private final Ops ops;
+    private final String owner;
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+    private boolean closed;
+
+    /** An empty arena on {@code ops}; {@code owner} names it in messages (e.g. "llama"). */
+    public Arena(Ops ops, String owner) {
+        this.ops = ops;
+        this.owner = owner;
+    }
+
+    /** The provider whose memory this arena holds. */
+    public Ops ops() { return ops; }
+
+    /** Makes the buffer {@code name} hold at least {@code elements} floats. */
+    public void reserve(String name, long elements) {
+        if (closed) throw new SculptException(owner + " activation arena is closed (asked for '" + name + "')");
+        Tensor t = buffers.get(name);
+        if (t != null && t.size() >= elements) return;
+        if (elements > Integer.MAX_VALUE) {
+            throw new SculptException(owner + " activation buffer '" + name + "' of " + elements + " floats exceeds 2^31-1 elements");
+        }
+        Tensor grown = ops.allocate(owner + " " + name, (int) elements);
+        if (t != null) t.close();
+        buffers.put(name, grown);
+    }
+
+    /** A tensor of exactly {@code shape} over the buffer {@code name} (grown first when too small). */
+    public Tensor get(String name, int... shape) {
+        long n = 1;
+        for (int d : shape) n = Math.multiplyExact(n, (long) d);
+        reserve(name, n);
+        return buffers.get(name).view(owner + " " + name, 0, shape);
+    }
+
+    /** As {@link #get}, zero-filled. */
+    public Tensor zeroed(String name, int... shape) {
+        Tensor t = get(name, shape);
+        ops.zero(t);
+        return t;
+    }
+
+    /** Bytes held by all buffers. */
+    public long bytes() {
+        long s = 0;
+        for (Tensor t : buffers.values()) s += 4L * t.size();
+        return s;
+    }
+
+    /** Frees every buffer; views taken from it become unusable. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        for (Tensor t : buffers.values()) t.close();
+        buffers.clear();
+    }
+}

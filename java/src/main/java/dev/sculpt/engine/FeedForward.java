@@ -1,0 +1,95 @@
+package dev.sculpt.engine;
+
+import dev.sculpt.SculptException;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
+
+/**
+ * The position-wise feed-forward block, gated ({@link FeedForwardKind#SWIGLU}, {@link FeedForwardKind#GATED_GELU}:
+ * {@code out (+)= down(act(gate(x)) * up(x))}) or dense ({@link FeedForwardKind#RELU}: {@code out (+)= down(relu(gate(x)))},
+ * no up projection).
+ *
+ * <p>Saved for the backward, in the arena under the block's prefix: {@code gate} [n, inner] (the pre-activation)
+ * and, when gated, {@code up} [n, inner]. The activation product h is not kept: it lives in the shared
+ * {@code scratch.ffn.h} and is recomputed in the backward. The caller keeps x.
+ */
+public final class FeedForward {
+    private final Ops ops;
+    private final Arena arena;
+    private final String prefix;
+    private final FeedForwardKind kind;
+    private final Linear gate, up, down;
+
+    /**
+     * A block over the given projections: gate (LLaMA gate_proj, T5 wi_0 or wi), up (up_proj, wi_1; null for
+     * RELU) and down (down_proj, wo).
+     */
+    public FeedForward(Ops ops, Arena arena, String prefix, FeedForwardKind kind, Linear gate, Linear up, Linear down) {
+        if ((kind == FeedForwardKind.RELU) != (up == null)) {
+            throw new SculptException("feed-forward " + prefix + ": " + kind + (up == null ? " needs" : " takes no") + " up projection");
+        }
+        if (gate.out() != down.in() || (up != null && (up.out() != gate.out() || up.in() != gate.in())) || down.out() != gate.in()) {
+            throw new SculptException("feed-forward " + prefix + ": projection shapes do not fit together (" + gate.weight() + ", "
+                    + (up == null ? "-" : up.weight()) + ", " + down.weight() + ")");
+        }
+        this.ops = ops;
+        this.arena = arena;
+        this.prefix = prefix;
+        this.kind = kind;
+        this.gate = gate;
+        this.up = up;
+        this.down = down;
+    }
+
+    public FeedForwardKind kind() { return kind; }
+    public Linear gate() { return gate; }
+    /** The up projection; null for a dense block. */
+    public Linear up() { return up; }
+    public Linear down() { return down; }
+
+    private void activate(Tensor g, Tensor u, Tensor h) {
+        switch (kind) {
+            case SWIGLU -> ops.swigluForward(g, u, h);
+            case GATED_GELU -> ops.gatedGeluForward(g, u, h);
+            case RELU -> ops.reluForward(g, h);
+        }
+    }
+
+    /** x [n, d] -> out [n, d], overwritten or added to when {@code accumulateOut}. */
+    public void forward(Tensor x, Tensor out, boolean accumulateOut) {
+        int n = x.dim(0), inner = gate.out();
+        Tensor g = arena.get(prefix + "gate", n, inner);
+        Tensor u = up == null ? null : arena.get(prefix + "up", n, inner);
+        Tensor h = arena.get("scratch.ffn.h", n, inner);
+        gate.forward(x, g, false);
+        if (u != null) up.forward(x, u, false);
+        activate(g, u, h);
+        down.forward(h, out, accumulateOut);
+    }
+
+    /**
+     * Backward of {@link #forward} (same x) from dOut [n, d]: parameter gradients accumulate; {@code dx} is
+     * overwritten, or added to when {@code accumulateDx}.
+     */
+    public void backward(Tensor x, Tensor dOut, Tensor dx, boolean accumulateDx) {
+        int n = x.dim(0), inner = gate.out();
+        Tensor g = arena.get(prefix + "gate", n, inner);
+        Tensor u = up == null ? null : arena.get(prefix + "up", n, inner);
+        Tensor h = arena.get("scratch.ffn.h", n, inner);
+        Tensor dh = arena.get("scratch.ffn.dh", n, inner);
+        down.backwardInput(dOut, dh, false);
+        activate(g, u, h);
+        down.backwardWeight(h, dOut);
+        if (kind == FeedForwardKind.RELU) {
+            ops.reluBackward(g, dh, dh);
+            gate.backward(x, dh, dx, accumulateDx);
+            return;
+        }
+        Tensor dg = arena.get("scratch.ffn.dgate", n, inner);
+        Tensor du = arena.get("scratch.ffn.dup", n, inner);
+        if (kind == FeedForwardKind.SWIGLU) ops.swigluBackward(g, u, dh, dg, du);
+        else ops.gatedGeluBackward(g, u, dh, dg, du);
+        gate.backward(x, dg, dx, accumulateDx);
+        up.backward(x, du, dx, true);
+    }
+}

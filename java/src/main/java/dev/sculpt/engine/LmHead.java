@@ -1,0 +1,66 @@
+package dev.sculpt.engine;
+
+import dev.sculpt.model.LossSum;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
+
+/**
+ * The output projection (lm_head, possibly tied to the embedding) with the token cross-entropy. The loss runs on
+ * the loss rows only: they are gathered ({@link Rows}) before the projection, so prompt rows cost no
+ * [rows, vocab] product. Uses the shared {@code scratch.head.*} buffers.
+ */
+public final class LmHead {
+    private final Ops ops;
+    private final Arena arena;
+    private final Linear head;
+
+    public LmHead(Ops ops, Arena arena, Linear head) {
+        this.ops = ops;
+        this.arena = arena;
+        this.head = head;
+    }
+
+    public Linear linear() { return head; }
+
+    /**
+     * The summed cross-entropy of {@code targets} at rows {@code rows} of {@code hidden} [n, d] (the final norm's
+     * output). With {@code dHidden} (not null) also the backward of {@code gradScale * sum}: the head's weight
+     * gradient accumulates and dHidden [n, d] is overwritten (zero on rows without a loss).
+     */
+    public LossSum loss(Tensor hidden, int[] rows, int[] targets, float gradScale, Tensor dHidden) {
+        int m = rows.length, d = head.in(), vocab = head.out();
+        if (m == 0) {
+            if (dHidden != null) ops.zero(dHidden);
+            return new LossSum(0, 0);
+        }
+        Tensor sel = arena.get("scratch.head.sel", m, d);
+        Tensor logits = arena.get("scratch.head.logits", m, vocab);
+        Tensor loss = arena.get("scratch.head.loss", m);
+        Tensor lse = arena.get("scratch.head.lse", m);
+        Rows.gather(ops, hidden, rows, sel);
+        head.forward(sel, logits, false);
+        ops.crossEntropyForward(logits, targets, loss, lse);
+        double sum = ops.sum(loss);
+        long counted = 0;
+        for (int t : targets) if (t != Ops.IGNORE_INDEX) counted++;
+        if (dHidden != null) {
+            ops.crossEntropyBackward(logits, lse, targets, gradScale, logits);
+            Tensor dSel = arena.get("scratch.head.dsel", m, d);
+            head.backward(sel, logits, dSel, false);
+            ops.zero(dHidden);
+            Rows.scatterAdd(ops, rows, dSel, dHidden);
+        }
+        return new LossSum(sum, counted);
+    }
+
+    /** Logits [n][vocab] of every row of {@code hidden} [n, d], copied to the heap. */
+    public float[][] logits(Tensor hidden) {
+        int n = hidden.dim(0), vocab = head.out();
+        Tensor logits = arena.get("scratch.head.logits", n, vocab);
+        head.forward(hidden, logits, false);
+        float[] all = HostCopy.toArray(ops, logits);
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) out[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+        return out;
+    }
+}
