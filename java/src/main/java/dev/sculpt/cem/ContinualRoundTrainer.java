@@ -126,7 +126,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         TrainConfig roundConfig = config.withSeed(config.seed() + round);
         Trainer trainer = new Trainer(model, roundConfig);
         int steps = roundConfig.totalSteps(examples.size());
-        Map<String, String> settings = settings(round, examples);
+        Map<String, String> settings = settings(round, examples, model);
         TrainingStateCheckpoint.Progress at = resumePoint(round, settings);
         String startWeights = stateDir == null ? null : TrainingStateCheckpoint.digest(model);
         if (at != null && !at.startWeights.equals(startWeights)) {
@@ -216,7 +216,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     }
 
     /** What decides a round's training steps besides the weights. */
-    private Map<String, String> settings(int round, List<Example> examples) {
+    private Map<String, String> settings(int round, List<Example> examples, LanguageModel model) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("method", method.label());
         m.put("train", config.toString());
@@ -225,6 +225,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         m.put("accumulate", Boolean.toString(accumulate));
         m.put("nonTargets", nonTargets.name().toLowerCase(java.util.Locale.ROOT));
         m.put("backend", backend.name());
+        m.put("provider", model.ops().name());   // steps are bit-identical only on the same provider
         m.put("round", Integer.toString(round));
         m.put("trainExamples", Integer.toString(examples.size()));
         m.put("trainTokens", TrainingStateCheckpoint.digest(examples));

@@ -376,6 +376,7 @@ public final class ContinualRunner {
     private Map<String, String> settings(TaskData task, int t, List<Example> examples) {
         Map<String, String> m = new LinkedHashMap<>(options.describe());
         m.put("checkEvery", Integer.toString(options.checkEvery()));
+        m.put("provider", model.ops().name());   // steps are bit-identical only on the same provider
         m.put("calibration", Integer.toString(options.calibrationExamples()));
         m.put("task", (t + 1) + " " + task.name());
         m.put("trainExamples", Integer.toString(examples.size()));
