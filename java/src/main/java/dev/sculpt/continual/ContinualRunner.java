@@ -112,6 +112,7 @@ public final class ContinualRunner {
 
     public RunRecord run(List<TaskData> tasks, Path outDir) {
         validate(tasks);
+        if (options.method() == Method.LORA) LoraUpdater.requireHost(model.parameters());   // before any work
         int tCount = tasks.size();
         Evaluator eval = new Evaluator(tokenizer, false);
         List<List<Example>> train = new ArrayList<>();

@@ -64,12 +64,7 @@ public final class LoraUpdater implements ParameterUpdater, AutoCloseable {
         this.adam = adam;
         this.clipNorm = clipNorm;
         this.scale = alpha / rank;
-        for (Parameter p : targets) {
-            if (!p.isHost()) {
-                throw new SculptException("LoRA runs on host parameters only (--device cpu); " + p.name() + " lives on "
-                        + p.value().device());
-            }
-        }
+        requireHost(targets);
         Random rnd = new Random(seed);
         for (Parameter p : targets) {
             if (!p.isMatrix()) throw new SculptException("LoRA target " + p.name() + " is not a matrix");
@@ -77,6 +72,16 @@ public final class LoraUpdater implements ParameterUpdater, AutoCloseable {
                 throw new SculptException("--lora-rank " + rank + " is not below min(m, n) of " + p);
             }
             adapters.add(new Adapter(p, rank, rnd));
+        }
+    }
+
+    /** Refuses targets that do not live in host memory (LoRA runs on the cpu provider only), naming the first. */
+    public static void requireHost(List<Parameter> targets) {
+        for (Parameter p : targets) {
+            if (!p.isHost()) {
+                throw new SculptException("LoRA runs on host parameters only (--device cpu); " + p.name() + " lives on "
+                        + p.value().device());
+            }
         }
     }
 
