@@ -5,7 +5,8 @@
 #   2. libsculpt_cuda.so (CMake + nvcc): the CUDA kernel library.
 # Called by Maven in process-classes: build-native.sh CLASSES_DIR BUILD_DIR JAVACPP_JAR PLATFORM.
 # Each part skips with a message, and exit 0, where its tools are missing: the CPU path needs none of them.
-# Skip on purpose with -Dsculpt.native.skip=true (Maven) or SCULPT_NATIVE_SKIP=1.
+# Skip on purpose with -Dsculpt.native.skip=true (Maven) or SCULPT_NATIVE_SKIP=1; SCULPT_EMULATED_SKIP=1 skips part 1
+# only (bench/gpu/run.sh: the GPU machine keeps the emulated library built on the development machine).
 # Also used by bench/gpu/run.sh on the GPU machine (there JNI_INCLUDE may point at carried jni.h headers).
 set -euo pipefail
 classes=$1; build=$2; javacpp_jar=$3; platform=$4
@@ -50,7 +51,9 @@ command -v cmake >/dev/null || host_missing+=(cmake)
 command -v g++ >/dev/null || host_missing+=(g++)
 
 # 1. libsculpt_cuda_emulated.so and its JNI glue: CMake and g++ only
-if (( ${#host_missing[@]} )); then
+if [[ "${SCULPT_EMULATED_SKIP:-0}" == 1 ]]; then
+  say "SCULPT_EMULATED_SKIP=1: keeping the emulated CUDA library and its marker as they are"
+elif (( ${#host_missing[@]} )); then
   say "skipping the emulated CUDA library: ${host_missing[*]} not found (the CPU provider needs none of them)"
   emu_marker skipped "${host_missing[*]} not found"
 elif [[ ! -f "$classes/dev/sculpt/ops/cuda/CudaEmulatedKernels.class" ]]; then

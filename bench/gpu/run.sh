@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One command on a GPU machine (no network, maybe no JDK): builds the CUDA library with the local toolkit,
-# runs the CUDA tests and the backend contract suite with the CUDA backend, then a short GPU benchmark.
-# Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT (default bench/gpu/out):
-#   env.txt, native-build.log, tests.log + junit/ (XML reports), bench.log, gpu-results.md, summary.txt.
-# Knobs: SCULPT_GPU_SELECT (JUnit console selectors, default the backend and linalg packages),
+# runs the CUDA tests and the contract suites with the CUDA providers (OpsContractTest over cpu, cuda and
+# cuda-emulated; the backend contract suite; CudaBackendTest; the arena and provider-selection tests), then the
+# GPU benchmark. Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT
+# (default bench/gpu/out), seven files (the device tool returns at most eight): env.txt, native-build.log, tests.log,
+# junit-reports.tar.gz (the XML reports), bench.log, gpu-results.md, summary.txt. Exits 2 at once, with the reason, on a machine without an NVIDIA GPU and driver.
+# Knobs: SCULPT_GPU_SELECT (JUnit console selectors, default the backend, linalg and ops packages),
 #        SCULPT_BENCH_REPS (default 3), SCULPT_SKIP_BENCH=1, SCULPT_TIME_BUDGET (seconds, default 560).
 set -uo pipefail
 start=$SECONDS
@@ -11,12 +13,22 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 pack="$repo/bench/gpu/pack"
 out=${OUT:-$repo/bench/gpu/out}
 mkdir -p "$out"
-work=$(mktemp -d /tmp/sculpt-gpu.XXXXXX)
 summary="$out/summary.txt"
 : > "$summary"
 say() { echo "[gpu run $((SECONDS - start))s] $*" | tee -a "$summary"; }
 
+# 0. fail fast where there is nothing to run on: no driver, no GPU, or no carried pack
+# (a GPU is listed by nvidia-smi, or, where nvidia-smi is not installed, a /dev/nvidiaN device node exists)
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
+nodes=$(ls /dev/nvidia[0-9]* 2>/dev/null | wc -l)
+if [[ "${gpus:-0}" -lt 1 && "${nodes:-0}" -lt 1 ]]; then
+  driver=$( (ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1') && echo "libcuda.so.1 present" || echo "no libcuda.so.1")
+  say "no NVIDIA GPU here (nvidia-smi $(command -v nvidia-smi > /dev/null && echo "lists no GPU" || echo "not found"), no /dev/nvidiaN, $driver):" \
+      "bench/gpu/run.sh is for a GPU machine; here run ./mvnw -B test (cuda-emulated covers the CUDA provider's code paths)"
+  exit 2
+fi
 [[ -d "$pack" ]] || { say "no $pack: run bench/gpu/pack.sh on a development machine and carry bench/gpu/pack"; exit 2; }
+work=$(mktemp -d /tmp/sculpt-gpu.XXXXXX)
 
 {
   echo "date: $(date -u)"; echo "commit: $(cat "$pack/COMMIT" 2>/dev/null)"; uname -a; ldd --version 2>&1 | head -1
@@ -45,7 +57,8 @@ libdir="$classes/dev/sculpt/backend/cuda/linux-x86_64"
 rm -f "$libdir"/*.so
 export PATH="$PATH:/usr/local/cuda/bin"
 javacpp_jar=$(ls "$pack"/lib/javacpp-[0-9]*.jar | grep -v linux | head -1)
-if JAVA_HOME="$jre" JNI_INCLUDE="$pack/include" SCULPT_NATIVE_JOBS=$(nproc) \
+# SCULPT_EMULATED_SKIP: the emulated library (cuda-emulated provider) built by pack.sh is kept as it is
+if JAVA_HOME="$jre" JNI_INCLUDE="$pack/include" SCULPT_NATIVE_JOBS=$(nproc) SCULPT_EMULATED_SKIP=1 \
      bash "$repo/cmake/build-native.sh" "$classes" "$work/native-build" "$javacpp_jar" linux-x86_64 > "$out/native-build.log" 2>&1 \
    && [[ -f "$libdir/libsculpt_cuda.so" && -f "$libdir/libjniCudaKernels.so" ]]; then
   say "native build: OK ($(tail -1 "$out/native-build.log"))"
@@ -65,6 +78,9 @@ if ! ls /usr/local/cuda/lib64/libcublas.so.13* > /dev/null 2>&1; then
   say "no libcublas.so.13 in /usr/local/cuda/lib64; added Python's nvidia wheels to LD_LIBRARY_PATH"
 fi
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >> "$out/env.txt"
+# one CUDA runtime: libsculpt_cuda.so must need the shared libcudart.so.13, the one the preset's bindings load
+{ echo "libsculpt_cuda.so:"; readelf -d "$libdir/libsculpt_cuda.so" 2>&1 | grep -E 'NEEDED|RUNPATH'
+  ldd "$libdir/libsculpt_cuda.so" 2>&1 | grep -E 'cudart|not found'; } >> "$out/env.txt"
 
 cp_jars=$(ls "$pack"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 cp="$classes:$pack/test-classes:$pack/bench-classes:$cp_jars"
@@ -74,23 +90,39 @@ jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysica
 
 # 4. tests: the CUDA tests and the contract suite, which runs over every backend present
 t0=$SECONDS
-read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg}"
+read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops}"
 "$java" "${jvm[@]}" -jar "$pack"/lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" "${select[@]}" \
-    --reports-dir "$out/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
+    --reports-dir "$work/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
 rc=$?
+tar -C "$work" -czf "$out/junit-reports.tar.gz" junit 2>/dev/null
 say "tests: exit $rc in $((SECONDS - t0)) s: $(grep -E 'tests (successful|failed|skipped|aborted)' "$out/tests.log" | tr -s ' ' | tr '\n' ';')"
 grep -q "CudaBackendTest" "$out/tests.log" && grep -A2 -E "no CUDA backend" "$out/tests.log" | head -3 >> "$summary"
+# the contract suite names each case by its provider: count the cases that ran on the GPU provider
+cuda_ok=$(grep -cE '─ cuda( .*)? ✔' "$out/tests.log" || true)
+cuda_bad=$(grep -cE '─ cuda( .*)? ✘' "$out/tests.log" || true)
+say "contract cases on the cuda provider: ${cuda_ok:-0} passed, ${cuda_bad:-0} failed (none at all: the provider was not usable, see OpsProvidersTest)"
 
-# 5. benchmark, within what is left of the time budget
+# 5. benchmarks, within what is left of the time budget: first the cuda ops provider on one LLaMA layer (forward,
+# backward, AdamW, OSFT projection) against its GEMM floor (seconds), then the decomposition benchmark
 if [[ "${SCULPT_SKIP_BENCH:-0}" != 1 ]]; then
   left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
   if (( left > 30 )); then
     t0=$SECONDS
-    timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.backend.cuda.GpuBenchmark "$out/gpu-results.md" "${SCULPT_BENCH_REPS:-3}" \
-        > "$out/bench.log" 2>&1
-    say "benchmark: exit $? in $((SECONDS - t0)) s (gpu-results.md; partial rows in bench.log)"
+    timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.ops.cuda.ProviderLayerBenchmark "$work/ops-results.md" cuda \
+        "${SCULPT_BENCH_REPS:-3}" > "$out/bench.log" 2>&1
+    say "provider layer benchmark: exit $? in $((SECONDS - t0)) s"
+    left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
+    if (( left > 30 )); then
+      t0=$SECONDS
+      timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.backend.cuda.GpuBenchmark "$out/gpu-results.md" \
+          "${SCULPT_BENCH_REPS:-3}" >> "$out/bench.log" 2>&1
+      say "decomposition benchmark: exit $? in $((SECONDS - t0)) s (partial rows in bench.log)"
+    else
+      say "decomposition benchmark skipped: only $left s of the time budget left"
+    fi
+    [[ -f "$work/ops-results.md" ]] && { echo; cat "$work/ops-results.md"; } >> "$out/gpu-results.md"
   else
-    say "benchmark skipped: only $left s of the time budget left"
+    say "benchmarks skipped: only $left s of the time budget left"
   fi
 fi
 rm -rf "$work"

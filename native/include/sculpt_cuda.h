@@ -31,6 +31,23 @@ int sculpt_cuda_memset_zero(void* ptr, long long bytes);
 /** Synchronous copies (kind: 1 host->device, 2 device->host, 3 device->device). */
 int sculpt_cuda_memcpy(void* dst, const void* src, long long bytes, int kind);
 int sculpt_cuda_synchronize(void);
+/** cudaDriverGetVersion and cudaRuntimeGetVersion (of the libcudart loaded in the process, 1000*major + 10*minor). */
+int sculpt_cuda_versions(int* driver, int* runtime);
+/** Compute capability of a device. */
+int sculpt_cuda_device_capability(int device, int* major, int* minor);
+/** cudaMemGetInfo of the current device. */
+int sculpt_cuda_mem_info(long long* free_bytes, long long* total_bytes);
+/** An explicit stream (cudaStreamNonBlocking) in *stream; destroy it with sculpt_cuda_stream_destroy. */
+int sculpt_cuda_stream_create(void** stream);
+int sculpt_cuda_stream_destroy(void* stream);
+int sculpt_cuda_stream_synchronize(void* stream);
+/**
+ * cudaMemcpyAsync on a stream (kind as sculpt_cuda_memcpy). From pageable host memory it returns once the source
+ * has been staged (the source may then be freed); to pageable host memory it returns when the copy is done.
+ */
+int sculpt_cuda_memcpy_async(void* dst, const void* src, long long bytes, int kind, void* stream);
+/** cudaMemsetAsync(ptr, 0, bytes, stream). */
+int sculpt_cuda_memset_zero_async(void* ptr, long long bytes, void* stream);
 
 /* ---- sketch ---- */
 /**

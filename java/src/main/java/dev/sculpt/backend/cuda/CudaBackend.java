@@ -9,8 +9,6 @@ import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.tensor.MatrixBatch;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Loader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,37 +33,18 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Loads the kernel library, finds a device and loads cuBLAS/cuSOLVER, in that order, so that a machine
-     * without CUDA never touches the preset classes. Throws a SculptException saying what is missing.
+     * Through {@link CudaProbe} (the preset's cudart, then the kernel library, the driver and device checks, then
+     * cuBLAS/cuSOLVER, so that a machine without CUDA never touches the preset's other classes), then the library
+     * handles. Throws a SculptException saying what is missing.
      */
     public static Backend create() {
-        try {
-            Loader.load(CudaKernels.class);
-        } catch (Throwable t) {
-            throw new SculptException("the CUDA kernel library (libjniCudaKernels.so + libsculpt_cuda.so, built only where "
-                    + "nvcc, cmake and g++ exist) is missing from this build or does not load: " + t);
-        }
-        int[] n = new int[1];
-        int err = CudaKernels.sculpt_cuda_device_count(n);
-        if (err != 0) {
-            String hint = err == 35 ? "; no NVIDIA driver (libcuda.so.1) on this machine, or one older than the toolkit" : "";
-            throw new SculptException("no usable CUDA driver or device: " + Cuda.errorString(err) + " (cudaError " + err + hint + ")");
-        }
-        if (n[0] < 1) throw new SculptException("no CUDA device found");
-        String description;
-        try (BytePointer name = new BytePointer(256)) {
-            long[] mem = new long[1];
-            Cuda.check(CudaKernels.sculpt_cuda_device_info(0, name, 256, mem), "cudaGetDeviceProperties");
-            description = "CUDA device 0 of " + n[0] + ": " + name.getString() + ", " + (mem[0] >> 30) + " GiB, runtime "
-                    + CudaKernels.sculpt_cuda_runtime_version();
-        }
+        if (!CudaProbe.usable()) throw new SculptException(CudaProbe.unavailableReason());
+        String description = CudaProbe.description();
         CudaLibraries libs;
         try {
             libs = CudaLibraries.create();
         } catch (Throwable t) {
-            throw new SculptException("cuBLAS/cuSOLVER are not loadable (the org.bytedeco cuda preset needs libcudart.so.13, "
-                    + "libcublas.so.13, libcublasLt.so.13, libcusolver.so.12 and libcusolverMg.so.12 on the library path, "
-                    + "e.g. LD_LIBRARY_PATH=/usr/local/cuda/lib64): " + t);
+            throw new SculptException("cuBLAS/cuSOLVER handles could not be created on " + description + ": " + t);
         }
         LOG.info("CUDA backend: {}", description);
         return new CudaBackend(libs, description);

@@ -9,8 +9,10 @@ import org.bytedeco.javacpp.annotation.Platform;
  * JNI binding of libsculpt_cuda.so (native/include/sculpt_cuda.h), the hand-written CUDA kernels. Device
  * pointers and streams travel as raw addresses ({@code long}); every function returns 0 or a cudaError_t code.
  *
- * <p>The JNI library is built by cmake/build-native.sh only where nvcc exists. Never touch this class before
- * {@link CudaBackend#create()} has loaded it successfully: a failed static initializer sticks for the JVM's life.
+ * <p>The JNI library is built by cmake/build-native.sh only where nvcc exists. libsculpt_cuda.so links the shared
+ * CUDA runtime (libcudart.so.13); {@link CudaProbe} loads the org.bytedeco preset's cudart first, so that both bind
+ * to one runtime. Never touch this class before {@link CudaProbe} has loaded it successfully: a failed static
+ * initializer sticks for the JVM's life.
  */
 @Platform(include = "sculpt_cuda.h", link = "sculpt_cuda")
 public final class CudaKernels {
@@ -33,6 +35,14 @@ public final class CudaKernels {
     public static native int sculpt_cuda_memset_zero(@Cast("void*") long ptr, long bytes);
     public static native int sculpt_cuda_memcpy(@Cast("void*") long dst, @Cast("const void*") long src, long bytes, int kind);
     public static native int sculpt_cuda_synchronize();
+    public static native int sculpt_cuda_versions(int[] driver, int[] runtime);
+    public static native int sculpt_cuda_device_capability(int device, int[] major, int[] minor);
+    public static native int sculpt_cuda_mem_info(@Cast("long long*") long[] free, @Cast("long long*") long[] total);
+    public static native int sculpt_cuda_stream_create(@Cast("void**") long[] stream);
+    public static native int sculpt_cuda_stream_destroy(@Cast("void*") long stream);
+    public static native int sculpt_cuda_stream_synchronize(@Cast("void*") long stream);
+    public static native int sculpt_cuda_memcpy_async(@Cast("void*") long dst, @Cast("const void*") long src, long bytes, int kind, @Cast("void*") long stream);
+    public static native int sculpt_cuda_memset_zero_async(@Cast("void*") long ptr, long bytes, @Cast("void*") long stream);
 
     public static native int sculpt_philox_fill(@Cast("float*") long out, int count, int rows, int cols, long seed, @Cast("void*") long stream);
     public static native float sculpt_philox_gaussian_host(long seed, long b, long e);

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs everywhere: the library behaves without CUDA (the probe answers once, with a reason, and the CPU
- * backend works), and where nvcc exists the build produced the CUDA libraries, which load even without a
- * GPU (static cudart) and compute the Philox sketch bit for bit like Java from the very source the GPU uses.
+ * backend works), and where nvcc exists the build produced the CUDA libraries, linked to the shared CUDA 13 runtime
+ * (one runtime with the org.bytedeco preset), which load even without a GPU where the toolkit's libcudart.so.13 is
+ * found, and compute the Philox sketch bit for bit like Java from the very source the GPU uses.
  */
 class CudaBuildAndProbeTest {
     private static final String LIB_DIR = "dev/sculpt/backend/cuda/" + Loader.getPlatform() + "/";
@@ -89,7 +90,8 @@ class CudaBuildAndProbeTest {
     @Test
     void builtLibraryLoadsWithoutAGpuAndMatchesJavaPhilox() {
         assumeTrue(lib("libjniCudaKernels.so") != null, "the CUDA JNI library was not built here (no nvcc)");
-        Loader.load(CudaKernels.class);   // must load even without a driver: cudart is linked statically
+        // loads without a driver: the shared libcudart.so.13 of the toolkit that built it opens libcuda.so.1 lazily
+        Loader.load(CudaKernels.class);
         int[] count = new int[1];
         int err = CudaKernels.sculpt_cuda_device_count(count);
         String text = CudaKernels.sculpt_cuda_error_string(err).getString();
@@ -134,6 +136,37 @@ class CudaBuildAndProbeTest {
         java.util.Set<FatBinaries.Entry> want = java.util.Set.of(new FatBinaries.Entry(FatBinaries.CUBIN, 80),
                 new FatBinaries.Entry(FatBinaries.CUBIN, 90), new FatBinaries.Entry(FatBinaries.PTX, 90));
         for (java.util.List<FatBinaries.Entry> f : fatbins) assertEquals(want, java.util.Set.copyOf(f), "fat binary entries " + f);
+    }
+
+    /**
+     * One CUDA runtime in the process: libsculpt_cuda.so needs the shared libcudart.so.13, the soname the
+     * org.bytedeco cuda 13.1 preset's cudart, cuBLAS and cuSOLVER bindings load, and carries no static copy of it.
+     */
+    @Test
+    void theLibraryLinksTheSharedCuda13Runtime() throws Exception {
+        URL so = lib("libsculpt_cuda.so");
+        assumeTrue(so != null, "libsculpt_cuda.so was not built here (no nvcc)");
+        assumeTrue(CudaKernelEmulationTest.onPath("readelf") && CudaKernelEmulationTest.onPath("nm"),
+                "no readelf/nm (binutils) on this machine: linkage not checked");
+        java.nio.file.Path copy = java.nio.file.Files.createTempFile("libsculpt_cuda", ".so");
+        try (InputStream in = so.openStream()) {
+            java.nio.file.Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        copy.toFile().deleteOnExit();
+        String dynamic = run("readelf", "-d", copy.toString());
+        assertTrue(dynamic.contains("Shared library: [libcudart.so.13]"), "no DT_NEEDED libcudart.so.13:\n" + dynamic);
+        // a static cudart defines the runtime API inside the library; the shared one leaves it undefined
+        String defined = run("nm", "-D", "--defined-only", copy.toString());
+        assertFalse(defined.contains(" cudaMalloc"), "libsculpt_cuda.so defines cudaMalloc itself: cudart is linked statically");
+        String undefined = run("nm", "-D", "--undefined-only", copy.toString());
+        assertTrue(undefined.contains("cudaMalloc"), "cudaMalloc is not imported from libcudart.so.13:\n" + undefined);
+    }
+
+    private static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+        return out;
     }
 
     /**
