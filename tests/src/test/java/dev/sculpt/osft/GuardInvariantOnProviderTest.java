@@ -12,7 +12,10 @@ import dev.sculpt.ops.OpsProviders;
 import dev.sculpt.ops.Tensor;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * The guard's W0-free invariant check on every ops provider present, against a float64 reference computed from W0
@@ -37,13 +40,14 @@ class GuardInvariantOnProviderTest {
         return v;
     }
 
-    @Test
-    void residualsMatchAFloat64ReferenceWithinTheDerivedFloorAndALeakShows() {
-        for (String provider : OpsProviders.present()) {
+    /** One test per provider present here, named by the provider. */
+    @TestFactory
+    Stream<DynamicTest> residualsMatchAFloat64ReferenceWithinTheDerivedFloorAndALeakShows() {
+        return OpsProviders.present().stream().map(provider -> DynamicTest.dynamicTest(provider, () -> {
             try (Ops ops = OpsProviders.create(provider)) {
                 check(ops);
             }
-        }
+        }));
     }
 
     private static void check(Ops ops) {
