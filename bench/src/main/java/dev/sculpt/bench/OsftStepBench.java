@@ -86,19 +86,20 @@ public class OsftStepBench {
         }
         UpdateConstraint c = UpdateConstraint.NONE;
         if (constrained) {
-            guard = SubspaceGuard.builder().backend(Backends.cpu()).checkEvery(0).build();
+            guard = SubspaceGuard.builder().backend(Backends.cpu()).ops(llama.ops()).checkEvery(0).build();
             for (String name : llama.targetMatrixNames()) {
                 Parameter p = llama.parameter(name);
-                guard.register(name, p.data(), p.rows(), p.cols(), RankPolicy.rankFor(0.5, p.rows(), p.cols()));
+                guard.register(name, p.value(), RankPolicy.rankFor(0.5, p.rows(), p.cols()));
             }
             guard.protect();
             c = guard;
         }
-        updater = new DenseAdamWUpdater(llama.parameters(), AdamW.defaults(0.01f), 1f, c);
+        updater = new DenseAdamWUpdater(llama.ops(), llama.parameters(), AdamW.defaults(0.01f), 1f, c);
     }
 
     @TearDown(Level.Trial)
     public void close() {
+        updater.close();
         if (guard != null) guard.close();
         llama.close();
     }

@@ -126,7 +126,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         TrainConfig roundConfig = config.withSeed(config.seed() + round);
         Trainer trainer = new Trainer(model, roundConfig);
         int steps = roundConfig.totalSteps(examples.size());
-        Map<String, String> settings = settings(round, examples);
+        Map<String, String> settings = settings(round, examples, model);
         TrainingStateCheckpoint.Progress at = resumePoint(round, settings);
         String startWeights = stateDir == null ? null : TrainingStateCheckpoint.digest(model);
         if (at != null && !at.startWeights.equals(startWeights)) {
@@ -137,12 +137,14 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         String name = EvolveLoop.roundDir(round);
         TrainResult result;
         if (method == Method.SEQFT) {
-            DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), roundConfig.newOptimizer(), roundConfig.clipNorm(), UpdateConstraint.NONE);
-            Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
-                    settings, startWeights, List.of(), before + (System.nanoTime() - t0) / 1e9), updater.saveState(), null, stateStore, model);
-            result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
+            try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), roundConfig.newOptimizer(),
+                    roundConfig.clipNorm(), UpdateConstraint.NONE)) {
+                Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
+                        settings, startWeights, List.of(), before + (System.nanoTime() - t0) / 1e9), updater.saveState(), null, stateStore, model);
+                result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
+            }
         } else {
-            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).mode(mode).accumulate(accumulate).build()) {
+            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(model.ops()).mode(mode).accumulate(accumulate).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
                 List<String> constrained = nonTargets.constrainedNames(model);
@@ -152,15 +154,15 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                     Map<String, Integer> ranks = ranks(model, examples, round, constrained);
                     for (var e : ranks.entrySet()) {
                         Parameter p = byName.get(e.getKey());
-                        guard.register(p.name(), p.data(), p.rows(), p.cols(), e.getValue());
+                        guard.register(p.name(), p.value(), e.getValue());
                     }
                     for (var e : carried.entrySet()) if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
                     guard.protect();
                 }
                 ranksPerRound.add(guard.ranks());
                 List<Parameter> frozen = nonTargets.freezeOthers(model, constrained);
-                try {
-                    DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), roundConfig.newOptimizer(), roundConfig.clipNorm(), guard);
+                try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), roundConfig.newOptimizer(),
+                        roundConfig.clipNorm(), guard)) {
                     Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
                             settings, startWeights, guard.residualHistory(), before + (System.nanoTime() - t0) / 1e9),
                             updater.saveState(), TrainingStateCheckpoint.bases(guard), stateStore, model);
@@ -214,7 +216,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     }
 
     /** What decides a round's training steps besides the weights. */
-    private Map<String, String> settings(int round, List<Example> examples) {
+    private Map<String, String> settings(int round, List<Example> examples, LanguageModel model) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("method", method.label());
         m.put("train", config.toString());
@@ -223,6 +225,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         m.put("accumulate", Boolean.toString(accumulate));
         m.put("nonTargets", nonTargets.name().toLowerCase(java.util.Locale.ROOT));
         m.put("backend", backend.name());
+        m.put("provider", model.ops().name());   // steps are bit-identical only on the same provider
         m.put("round", Integer.toString(round));
         m.put("trainExamples", Integer.toString(examples.size()));
         m.put("trainTokens", TrainingStateCheckpoint.digest(examples));

@@ -2,6 +2,7 @@ package dev.sculpt.cli;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backends;
+import dev.sculpt.ops.RunDevice;
 import dev.sculpt.clbench.BenchmarkOptions;
 import dev.sculpt.clbench.ClBenchmark;
 import dev.sculpt.clbench.ContextBudget;
@@ -104,7 +105,7 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--calibration", defaultValue = "32", description = "examples of the next task used to measure layer importance (default: ${DEFAULT-VALUE})") int calibration;
     @Option(names = "--check-every", defaultValue = "20", description = "optimizer steps between checks of the invariant ||U_h^T (W - W0)|| (default: ${DEFAULT-VALUE})") int checkEvery;
     @Option(names = "--svd", defaultValue = "auto", description = "decomposition: auto (exact or randomized by cost), randomized or exact (default: ${DEFAULT-VALUE})") String svd;
-    @Option(names = "--device", defaultValue = "cpu", description = "where decompositions and projections run: cpu, cuda or auto (default: ${DEFAULT-VALUE})") String device;
+    @Option(names = "--device", defaultValue = "cpu", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
     @Option(names = "--lora-rank", defaultValue = "8",
             description = "lora method: adapter rank r (default: ${DEFAULT-VALUE})") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16",
@@ -132,12 +133,19 @@ public final class ContinualCommand implements Callable<Integer> {
         if (saveEvery != null && saveEvery < 1) {
             throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
         }
-        ContinualOptions options = options();
+        try (RunDevice dev = RunDevice.open("--device", device)) {
+            return call(dev, o);
+        }
+    }
+
+    private Integer call(RunDevice dev, PrintStream o) {
+        ContinualOptions options = options(dev.backend());
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
         Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
-        try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer())) {
+        try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer(), dev.ops())) {
+            o.println("device: " + dev.describe());
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
                     o.printf(Locale.ROOT, "task %d/%d %s: %d steps%n", task + 1, data.size(), name, steps);
@@ -165,14 +173,15 @@ public final class ContinualCommand implements Callable<Integer> {
         return d == null ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * d);
     }
 
-    ContinualOptions options() {
+    /** The run's settings with {@code svdBackend} for the decompositions (OSFT; the other methods decompose nothing). */
+    ContinualOptions options(dev.sculpt.backend.Backend svdBackend) {
         Method m = Method.parse(method);
         RankPolicy policy = rankRatio != null ? RankPolicy.ratio(rankRatio) : RankPolicy.parse(rankPolicy, mrr, trr);
         TrainConfig train = new TrainConfig(lr, epochs, batchSize, gradAccum, warmup, LrSchedule.Kind.parse(schedule),
                 0.9f, 0.999f, 1e-8f, weightDecay, clip, seed);
         SvdOptions svdOptions = SvdOptions.defaults().withMethod(SvdMethod.parse(svd)).withSeed(seed);
         return new ContinualOptions(m, train, policy, ProjectionMode.parse(projection), accumulate, protectInitial, calibration,
-                loraRank, loraAlpha, checkEvery, svdOptions, m == Method.OSFT ? Backends.get(device) : Backends.cpu(), resume, 8, NonTargets.parse(nonTargets));
+                loraRank, loraAlpha, checkEvery, svdOptions, m == Method.OSFT ? svdBackend : Backends.cpu(), resume, 8, NonTargets.parse(nonTargets));
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.sculpt.cli;
 
 import dev.sculpt.backend.Backend;
-import dev.sculpt.backend.Backends;
 import dev.sculpt.demo.ContinualDemo;
 import dev.sculpt.demo.KernelDemo;
 import dev.sculpt.linalg.SvdOptions;
@@ -40,7 +39,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
-    @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda or auto (cuda where usable, else cpu): where the"
+            + " decompositions run; the demo models still train on cpu in this build; cuda-emulated is refused (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--size", defaultValue = "small",
@@ -77,7 +77,14 @@ public final class DemoCommand implements Callable<Integer> {
         };
         RankPolicy policy = RankPolicy.parse(rankPolicy, RankPolicy.DEFAULT_MRR, RankPolicy.DEFAULT_TRR);
         NonTargets nt = NonTargets.parse(nonTargets);
-        Backend backend = Backends.get(device);
+        Backend backend;
+        try (dev.sculpt.ops.RunDevice run = dev.sculpt.ops.RunDevice.open("--device", device)) {
+            if (run.isEmulation()) {
+                throw new dev.sculpt.SculptException("--device cuda-emulated: the demos build their models on cpu in this build;"
+                        + " use cpu, cuda or auto");
+            }
+            backend = run.backend();
+        }
         if (evolve) {
             dev.sculpt.demo.EvolveDemo.run(System.out, out.resolve("evolve"));
             return 0;

@@ -1,7 +1,7 @@
 package dev.sculpt.cli;
 
 import dev.sculpt.SculptException;
-import dev.sculpt.backend.Backends;
+import dev.sculpt.ops.RunDevice;
 import dev.sculpt.cem.ContinualRoundTrainer;
 import dev.sculpt.cem.DataOptions;
 import dev.sculpt.cem.Evolve;
@@ -99,6 +99,7 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in RUN_DIR after its last completed round"
             + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json), and inside the next"
             + " round from RUN_DIR/training-state when --save-every left one (default: off, a new run)") boolean resume;
+    @Option(names = "--device", defaultValue = "auto", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
     @Option(names = "--save-every", paramLabel = "STEPS",
             description = "write a training-state checkpoint (RUN_DIR/training-state: weights, AdamW moments, step, data order, OSFT bases)"
                     + " every STEPS optimizer steps inside a round, so that --resume continues inside it with the same final weights;"
@@ -107,6 +108,12 @@ final class EvolveCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (saveEvery != null && saveEvery < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
+        try (RunDevice run = RunDevice.open("--device", device)) {
+            return call(run);
+        }
+    }
+
+    private Integer call(RunDevice run) {
         if (!resume && dev.sculpt.continual.TrainingStateCheckpoint.exists(out)) {
             throw new SculptException("--out " + out + " already holds a run (" + dev.sculpt.continual.TrainingStateCheckpoint.DIR
                     + "); pass --resume to continue it or choose another directory");
@@ -136,9 +143,9 @@ final class EvolveCommand implements Callable<Integer> {
             if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
             tok = Models.tokenizer(model);
             Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
-            LanguageModel lm = Models.load(model);
+            LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
-                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, Backends.get("auto"), rounds, 64)
+                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, run.backend(), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice)
                         .trainingState(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), saveEvery == null ? 0 : saveEvery, resume);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);

@@ -4,6 +4,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.model.GenerationOptions;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Models;
+import dev.sculpt.ops.RunDevice;
 import dev.sculpt.text.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", description = "nucleus mass in (0, 1] (default 1)") Float topP;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--print-ids", description = "also print the generated ids") boolean printIds;
+    @Option(names = "--device", defaultValue = "cpu", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
 
     @Override
     public Integer call() {
@@ -54,7 +56,7 @@ final class GenerateCommand implements Callable<Integer> {
         } else {
             base = GenerationOptions.greedy(maxNewTokens, stops);
         }
-        try (LanguageModel m = Models.load(model)) {
+        try (RunDevice dev = RunDevice.open("--device", device); LanguageModel m = Models.load(model, dev.ops())) {
             int[] prompt;
             if (input.prompt != null) {
                 if (tok == null) throw new SculptException("--prompt: no tokenizer.json in " + model + "; pass --ids instead");

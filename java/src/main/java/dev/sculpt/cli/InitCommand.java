@@ -4,6 +4,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.ModelFamily;
 import dev.sculpt.model.Models;
+import dev.sculpt.ops.RunDevice;
 import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.text.WordTokenizer;
@@ -41,9 +42,16 @@ final class InitCommand implements Callable<Integer> {
                     + " answers, options, prompts, completions) give the vocabulary; comma-separated; no default")
     List<Path> corpus;
     @Option(names = "--force", description = "replace a non-empty output directory") boolean force;
+    @Option(names = "--device", defaultValue = "cpu", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
 
     @Override
     public Integer call() {
+        try (RunDevice dev = RunDevice.open("--device", device)) {
+            return call(dev);
+        }
+    }
+
+    private Integer call(RunDevice dev) {
         ModelFamily family = Models.family(arch);
         if (!family.sizes().contains(size)) throw new SculptException("--size: unknown size '" + size + "' for " + arch + "; known: " + family.sizes());
         if (Files.exists(out) && !force && !isEmptyDir(out)) {
@@ -68,7 +76,7 @@ final class InitCommand implements Callable<Integer> {
             tok = Models.tokenizer(dir);
             files = Models.sideFiles(dir);
         }
-        try (LanguageModel model = family.init(size, tok, seed)) {
+        try (LanguageModel model = family.init(size, tok, seed, dev.ops())) {
             Models.save(model, out, files);
             long params = model.parameters().stream().mapToLong(p -> p.size()).sum();
             System.out.println("wrote " + arch + " " + size + " (" + params + " parameters, vocabulary " + model.vocabSize()

@@ -6,6 +6,7 @@ import dev.sculpt.io.SafeTensors;
 import dev.sculpt.io.TensorSource;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Models;
+import dev.sculpt.ops.RunDevice;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,13 +25,14 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--ids", required = true, description = "comma-separated input token ids") String ids;
     @Option(names = "--decoder-ids", description = "comma-separated decoder token ids, for encoder-decoder models (default: none; T5 then needs them)") String decoderIds;
     @Option(names = "--out", required = true, description = "output .safetensors file") Path out;
+    @Option(names = "--device", defaultValue = "cpu", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
 
     @Override
     public Integer call() {
         int[] in = CliIds.parse("--ids", ids);
         int[] dec = CliIds.parse("--decoder-ids", decoderIds);
         if (in.length == 0) throw new SculptException("--ids: at least one token id is needed");
-        try (LanguageModel m = Models.load(model)) {
+        try (RunDevice dev = RunDevice.open("--device", device); LanguageModel m = Models.load(model, dev.ops())) {
             for (int[] list : new int[][]{in, dec}) {
                 if (list == null) continue;
                 for (int id : list) {

@@ -112,6 +112,7 @@ public final class ContinualRunner {
 
     public RunRecord run(List<TaskData> tasks, Path outDir) {
         validate(tasks);
+        if (options.method() == Method.LORA) LoraUpdater.requireHost(model.parameters());   // before any work
         int tCount = tasks.size();
         Evaluator eval = new Evaluator(tokenizer, false);
         List<List<Example>> train = new ArrayList<>();
@@ -171,7 +172,7 @@ public final class ContinualRunner {
             Map<String, ProtectedBasis> bases = null;
             switch (options.method()) {
                 case OSFT: {
-                    try (SubspaceGuard guard = SubspaceGuard.builder().backend(options.backend()).mode(options.mode())
+                    try (SubspaceGuard guard = SubspaceGuard.builder().backend(options.backend()).ops(model.ops()).mode(options.mode())
                             .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate()).build()) {
                         boolean active = t > 0 || options.protectInitial();
                         List<String> constrained = nonTargets(active).constrainedNames(model);
@@ -183,7 +184,7 @@ public final class ContinualRunner {
                             Map<String, Integer> want = allocateRanks(tasks, train, t, constrained);
                             for (String name : constrained) {
                                 Parameter p = byName.get(name);
-                                guard.register(name, p.data(), p.rows(), p.cols(), want.get(name));
+                                guard.register(name, p.value(), want.get(name));
                             }
                             for (Map.Entry<String, ProtectedBasis> e : carried.entrySet()) {
                                 if (guard.constrains(e.getKey())) guard.restore(e.getKey(), e.getValue());
@@ -192,8 +193,8 @@ public final class ContinualRunner {
                         }
                         ranks.putAll(guard.ranks());
                         List<Parameter> frozen = freezeNonTargets(active, constrained);
-                        try {
-                            DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), taskConfig.newOptimizer(), taskConfig.clipNorm(), guard);
+                        try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), taskConfig.newOptimizer(),
+                                taskConfig.clipNorm(), guard)) {
                             Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
                                     updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), secondsBefore + (System.nanoTime() - t0) / 1e9);
                             result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
@@ -221,11 +222,12 @@ public final class ContinualRunner {
                     break;
                 }
                 default: {
-                    DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), taskConfig.newOptimizer(),
-                            taskConfig.clipNorm(), UpdateConstraint.NONE);
-                    Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                            updater, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
-                    result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
+                    try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), taskConfig.newOptimizer(),
+                            taskConfig.clipNorm(), UpdateConstraint.NONE)) {
+                        Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
+                                updater, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                        result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
+                    }
                 }
             }
             double seconds = secondsBefore + (System.nanoTime() - t0) / 1e9;
@@ -375,6 +377,7 @@ public final class ContinualRunner {
     private Map<String, String> settings(TaskData task, int t, List<Example> examples) {
         Map<String, String> m = new LinkedHashMap<>(options.describe());
         m.put("checkEvery", Integer.toString(options.checkEvery()));
+        m.put("provider", model.ops().name());   // steps are bit-identical only on the same provider
         m.put("calibration", Integer.toString(options.calibrationExamples()));
         m.put("task", (t + 1) + " " + task.name());
         m.put("trainExamples", Integer.toString(examples.size()));
@@ -478,7 +481,7 @@ public final class ContinualRunner {
         }
         r.checks.addAll(checks.values());
         for (InvariantResidual x : guard.residuals().values()) {
-            r.finalPerMatrix.put(x.name(), new double[] {x.left(), x.right(), x.block(), x.changeNorm()});
+            r.finalPerMatrix.put(x.name(), new double[] {x.left(), x.right(), x.block(), x.weightNorm()});
         }
         return r;
     }

@@ -30,7 +30,7 @@ public final class HfModelStore implements ModelStore {
         try (HfCheckpoint ck = HfCheckpoint.open(dir)) {
             for (Parameter p : model.parameters()) {
                 if (!ck.has(p.name())) throw new SculptException("checkpoint " + dir + " has no tensor " + p.name());
-                ck.read(p.name(), p.data().duplicate().clear());
+                p.copyFrom(ck.read(p.name()));
             }
         }
     }

@@ -37,4 +37,14 @@ public final class ModelLoader {
         LanguageModel model = Models.load(dir);
         return new Loaded(model, tok, new HfModelStore(Models.sideFiles(dir)));
     }
+
+    /**
+     * As {@link #load(Path, Tokenizer)} with the model on {@code ops}' device (the caller closes {@code ops} after the
+     * loaded model).
+     */
+    public static Loaded load(Path dir, Tokenizer tok, dev.sculpt.ops.Ops ops) {
+        check(dir);
+        LanguageModel model = Models.load(dir, ops);
+        return new Loaded(model, tok, new HfModelStore(Models.sideFiles(dir)));
+    }
 }

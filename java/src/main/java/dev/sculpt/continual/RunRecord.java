@@ -46,7 +46,7 @@ public final class RunRecord {
         public double maxRelRight;
         public double maxRelBlock;
         public List<Check> checks = new ArrayList<>();
-        /** Final absolute residuals per matrix: [left, right, block, ||W - W0||]. */
+        /** Final absolute residuals per matrix: [left, right, block, ||W||_F]. */
         public Map<String, double[]> finalPerMatrix = new LinkedHashMap<>();
     }
 

@@ -15,7 +15,6 @@ import dev.sculpt.train.UpdaterStateFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +59,7 @@ public final class TrainingStateCheckpoint {
         public Map<String, String> settings = new LinkedHashMap<>();
         /** CRC-32C of the task's start weights (every parameter, by name), in hex. */
         public String startWeights;
-        /** Invariant checks so far: name, step, left, right, block, change norm. */
+        /** Invariant checks so far: name, step, left, right, block, weight norm. */
         public List<Residual> residuals = new ArrayList<>();
         public double trainSeconds;
 
@@ -76,7 +75,7 @@ public final class TrainingStateCheckpoint {
         public double left;
         public double right;
         public double block;
-        public double changeNorm;
+        public double weightNorm;
 
         public Residual() {}
 
@@ -86,11 +85,11 @@ public final class TrainingStateCheckpoint {
             left = r.left();
             right = r.right();
             block = r.block();
-            changeNorm = r.changeNorm();
+            weightNorm = r.weightNorm();
         }
 
         public InvariantResidual toResidual() {
-            return new InvariantResidual(name, step, left, right, block, changeNorm);
+            return new InvariantResidual(name, step, left, right, block, weightNorm);
         }
     }
 
@@ -108,7 +107,7 @@ public final class TrainingStateCheckpoint {
         for (Parameter p : model.parameters()) byName.put(p.name(), p);
         for (String name : constrained) {
             Parameter p = byName.get(name);
-            guard.register(name, p.data(), p.rows(), p.cols(), 0);
+            guard.register(name, p.value(), 0);
             guard.restore(name, saved.get(name));
         }
         List<InvariantResidual> earlier = new ArrayList<>();
@@ -249,12 +248,12 @@ public final class TrainingStateCheckpoint {
         ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (Parameter p : model.parameters()) {
             crc.update(p.name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            FloatBuffer w = p.data();
-            int n = p.size();
+            float[] w = p.toArray();
+            int n = w.length;
             for (int i = 0; i < n; ) {
                 int k = Math.min(n - i, chunk.capacity() / Float.BYTES);
                 chunk.clear();
-                for (int j = 0; j < k; j++) chunk.putInt(Float.floatToRawIntBits(w.get(i + j)));
+                for (int j = 0; j < k; j++) chunk.putInt(Float.floatToRawIntBits(w[i + j]));
                 chunk.flip();
                 crc.update(chunk);
                 i += k;

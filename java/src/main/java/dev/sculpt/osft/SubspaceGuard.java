@@ -7,6 +7,9 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.Svd;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
+import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.tensor.MatrixBatch;
 import dev.sculpt.train.UpdateConstraint;
 import java.nio.FloatBuffer;
@@ -20,14 +23,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The OSFT subspace constraint, usable by any JVM trainer. Register named m x n weight matrices (heap
- * {@code float[]}, direct {@code FloatBuffer} or a one-matrix {@link MatrixBatch}, also on a device) with the
- * rank to preserve, call {@link #protect()} once per task, then project every update before applying it:
+ * The OSFT subspace constraint, usable by any JVM trainer. Register named m x n weight matrices (tensors of the
+ * guard's {@link Ops} provider, or heap {@code float[]} / {@code FloatBuffer}s) with the rank to preserve, call
+ * {@link #protect()} once per task, then project every update before applying it:
  *
  * <pre>{@code
  * try (SubspaceGuard guard = SubspaceGuard.builder().build()) {
  *     guard.register("w1", w1, 256, 128, 64);   // float[] row-major, keep the top 64 directions
- *     guard.protect();                          // SVD (batched by shape) and a snapshot W0
+ *     guard.protect();                          // SVD (batched by shape), bases onto the provider
  *     for (int step = 1; step <= steps; step++) {
  *         float[] delta = myOptimizer.update(w1, grad(w1));
  *         guard.project("w1", delta);           // in place: delta = P(delta)
@@ -38,16 +41,35 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * The protected bases are the top-k singular vectors of W at {@code protect()} time; with accumulation on they
- * are united (re-orthonormalised) with the bases of earlier {@code protect()} calls. Decompositions go through
- * {@link Svd#topK} (method auto), one batch per shape; projections through {@link Backend#project}, one batch per
- * (shape, rank) group. The invariant {@code ||U_h^T (W - W0)||}, {@code ||(W - W0) V_h||} is computed every
- * {@code checkEvery} steps (in double, on the host) and recorded.
+ * <h2>Where things live</h2>
+ * The decomposition runs on the {@link Backend} ({@link Svd#topK}, method auto, one batch per shape); the protected
+ * bases {@code U_h} (m x k) and {@code V_h} (n x k) are then uploaded to the provider, as are the two products the
+ * invariant needs, {@code U_h^T W0} (k x n) and {@code W0 V_h} (m x k). W0 itself is not kept anywhere. Projections
+ * are {@link Ops#project}; the invariant check is three {@link Ops#gemm}s into scratch allocated once (shared by
+ * all matrices) and four {@link Ops#sumOfSquares}; for matrices registered as tensors it allocates nothing. Heap
+ * registrations and heap updates are adapters: they copy through the provider ({@link Ops#upload} /
+ * {@link Ops#download}) on every call. With accumulation on, the bases of successive {@code protect()} calls are
+ * united (re-orthonormalised).
+ *
+ * <h2>The invariant and its float32 floor</h2>
+ * Every {@code checkEvery} steps the guard records {@code ||U_h^T (W - W0)||_F}, {@code ||(W - W0) V_h||_F} and
+ * {@code ||U_h^T (W - W0) V_h||_F}, computed W0-free as {@code U_h^T W - (U_h^T W0)} and {@code W V_h - (W0 V_h)}.
+ * Both products are float32 sums of m (resp. n) terms, so each entry of {@code U_h^T W} is off by at most
+ * {@code gamma_m ||W_{:,c}||_2} (Cauchy-Schwarz with a unit column of U_h; gamma_m = m u / (1 - m u), u = 2^-24;
+ * typically about {@code u sqrt(m)} times that column norm), the stored product by as much for W0, and the
+ * subtraction adds one rounding. Over the k x n entries the computed left residual is therefore within
+ * {@code gamma_{m+1} sqrt(k) (||W||_F + ||W0||_F)} of the exact {@code ||U_h^T (W - W0)||_F} (right: gamma_{n+1};
+ * block: the left bound plus {@code gamma_n sqrt(k)} times the left residual). This cancellation floor scales
+ * with {@code ||W||}, not with the change {@code ||W - W0||}, which is why {@link InvariantResidual} divides by
+ * {@code ||W||_F}: a relative residual near {@code 2 sqrt(k) gamma_{m+1}} (and far below it in practice) is
+ * rounding, while a leak into the protected subspace shows up as a fraction of the change.
  */
 public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubspaceGuard.class);
 
     private final Backend backend;
+    private final Ops ops;
+    private final boolean ownsOps;
     private final ProjectionMode mode;
     private final SvdOptions svdOptions;
     private final int checkEvery;
@@ -55,20 +77,26 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final List<InvariantResidual> history = new ArrayList<>();
     private final Map<String, InvariantResidual> latest = new LinkedHashMap<>();
-    private final Map<String, Group> groups = new LinkedHashMap<>();
+    private Tensor scratch;         // the invariant check's [k, n], [m, k], [k, k] results, shared by all matrices
+    private boolean scratchBound;   // every protected target has its views of the current scratch
     private int protectCount;
 
-    private static final class Target {
+    private final class Target {
         final String name;
         final int rows;
         final int cols;
         int rank;
         final WeightSource source;
-        ProtectedBasis basis;
-        float[] w0;
-        MatrixBatch u1;  // one-matrix batches for single projections (lazy)
-        MatrixBatch v1;
-        MatrixBatch d1;
+        boolean isProtected;
+        int ku;                 // columns of U_h
+        int kv;                 // columns of V_h
+        Tensor u;               // U_h padded to k = max(ku, kv) zero columns: [rows, k]; null when k = 0
+        Tensor v;               // V_h padded: [cols, k]
+        Tensor u0w;             // U_h^T W0: [k, cols]
+        Tensor w0v;             // W0 V_h: [rows, k]
+        Tensor left;            // views of the scratch: [k, cols], [rows, k], [k, k]
+        Tensor right;
+        Tensor block;
 
         Target(String name, int rows, int cols, int rank, WeightSource source) {
             this.name = name;
@@ -78,30 +106,18 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
             this.source = source;
         }
 
-        void freeSingles() {
-            if (u1 != null) u1.close();
-            if (v1 != null) v1.close();
-            if (d1 != null) d1.close();
-            u1 = v1 = d1 = null;
-        }
-    }
-
-    /** Matrices of one shape and padded rank, projected together. */
-    private static final class Group {
-        final List<Target> members = new ArrayList<>();
-        MatrixBatch u;
-        MatrixBatch v;
-        MatrixBatch d;
+        int k() { return Math.max(ku, kv); }
 
         void free() {
-            if (u != null) u.close();
-            if (v != null) v.close();
-            if (d != null) d.close();
+            for (Tensor t : new Tensor[] {u, v, u0w, w0v}) if (t != null) t.close();
+            u = v = u0w = w0v = left = right = block = null;
         }
     }
 
     private SubspaceGuard(Builder b) {
         this.backend = b.backend;
+        this.ownsOps = b.ops == null;
+        this.ops = b.ops == null ? new CpuOps() : b.ops;
         this.mode = b.mode;
         this.svdOptions = b.svdOptions;
         this.checkEvery = b.checkEvery;
@@ -112,15 +128,22 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return new Builder();
     }
 
-    /** Settings of a guard. Defaults: CPU backend, two-sided projection, SVD method auto, check every 50 steps, no accumulation. */
+    /**
+     * Settings of a guard. Defaults: CPU backend for the decomposition, a guard-owned {@code cpu} ops provider,
+     * two-sided projection, SVD method auto, check every 50 steps, no accumulation.
+     */
     public static final class Builder {
         private Backend backend = Backends.cpu();
+        private Ops ops;
         private ProjectionMode mode = ProjectionMode.TWO_SIDED;
         private SvdOptions svdOptions = SvdOptions.defaults();
         private int checkEvery = 50;
         private boolean accumulate;
 
+        /** Where the decompositions run. */
         public Builder backend(Backend b) { this.backend = Objects.requireNonNull(b); return this; }
+        /** The provider the weights and updates live on (the caller keeps and closes it); default: a host provider of the guard's own. */
+        public Builder ops(Ops o) { this.ops = Objects.requireNonNull(o); return this; }
         public Builder mode(ProjectionMode m) { this.mode = Objects.requireNonNull(m); return this; }
         public Builder svdOptions(SvdOptions o) { this.svdOptions = Objects.requireNonNull(o); return this; }
         /** Invariant check interval in steps; 0 turns the periodic check off. */
@@ -136,23 +159,33 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
 
     // ---- registration ----
 
-    /** Registers a heap matrix (row-major rows x cols, read when protecting and checking; updates are projected by the caller's calls). */
+    /**
+     * Registers a weight matrix held in a tensor of this guard's provider: rank 2, [rows, cols] row-major (read when
+     * protecting and checking, never copied to the heap except to decompose it).
+     */
+    public SubspaceGuard register(String name, Tensor weights, int rank) {
+        if (weights == null) throw new SculptException("register " + name + ": the weight tensor is missing (null)");
+        weights.ensureOpen();
+        if (weights.rank() != 2) throw new SculptException("register " + name + ": tensor " + weights.describe() + " is not a matrix");
+        if (weights.device() != ops.device()) {
+            throw new SculptException("register " + name + ": tensor " + weights.describe() + " does not live where the guard's provider "
+                    + ops.name() + " computes (" + ops.device() + ")");
+        }
+        int rows = weights.dim(0), cols = weights.dim(1);
+        checkSize(name, weights.size(), rows, cols);
+        return add(new Target(name, rows, cols, checkRank(name, rank, rows, cols), WeightSource.of(weights, ops)));
+    }
+
+    /** Registers a heap matrix (row-major rows x cols; copied through the provider when protecting and checking). */
     public SubspaceGuard register(String name, float[] weights, int rows, int cols, int rank) {
         checkSize(name, weights.length, rows, cols);
-        return add(new Target(name, rows, cols, checkRank(name, rank, rows, cols), WeightSource.of(weights)));
+        return add(new Target(name, rows, cols, checkRank(name, rank, rows, cols), WeightSource.of(weights, rows, cols, ops, name)));
     }
 
     /** Registers a matrix held in a (direct or heap) FloatBuffer, absolute indexing from 0. */
     public SubspaceGuard register(String name, FloatBuffer weights, int rows, int cols, int rank) {
         checkSize(name, weights.capacity(), rows, cols);
-        return add(new Target(name, rows, cols, checkRank(name, rank, rows, cols), WeightSource.of(weights, rows * cols)));
-    }
-
-    /** Registers matrix 0 of a one-matrix batch on the host or on this guard's backend's device. */
-    public SubspaceGuard register(String name, MatrixBatch weights, int rank) {
-        if (weights.count() != 1) throw new SculptException("register " + name + ": expected a batch of one matrix, got " + weights.shapeString());
-        return add(new Target(name, weights.rows(), weights.cols(), checkRank(name, rank, weights.rows(), weights.cols()),
-                WeightSource.of(weights, backend)));
+        return add(new Target(name, rows, cols, checkRank(name, rank, rows, cols), WeightSource.of(weights, rows, cols, ops, name)));
     }
 
     /** Changes a registered matrix's preserved rank; takes effect at the next {@link #protect()}. */
@@ -190,71 +223,64 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
 
     /**
      * Decomposes every registered matrix (one {@link Svd#topK} call per shape, k = the largest rank asked for that
-     * shape), keeps U_h and V_h (united with the earlier ones when accumulating), snapshots W0 and clears the
-     * residual records of the previous task.
+     * shape), installs U_h and V_h on the provider (united with the earlier ones when accumulating) with the
+     * products of the current weights W0 the invariant needs, and clears the residual records of the previous task.
      */
     public void protect() {
-        freeProjectionBuffers();
         history.clear();
         latest.clear();
         Map<String, List<Target>> byShape = new LinkedHashMap<>();
-        for (Target t : targets.values()) {
-            t.w0 = t.source.read();
-            byShape.computeIfAbsent(t.rows + "x" + t.cols, s -> new ArrayList<>()).add(t);
-        }
+        for (Target t : targets.values()) byShape.computeIfAbsent(t.rows + "x" + t.cols, s -> new ArrayList<>()).add(t);
+        Map<Target, ProtectedBasis> fresh = new LinkedHashMap<>();
         for (List<Target> shape : byShape.values()) {
             int kmax = 0;
             for (Target t : shape) kmax = Math.max(kmax, t.rank);
             Target first = shape.get(0);
             int m = first.rows, n = first.cols;
             if (kmax == 0) {
-                for (Target t : shape) t.basis = merge(t, ProtectedBasis.empty(m, n));
+                for (Target t : shape) fresh.put(t, ProtectedBasis.empty(m, n));
                 continue;
             }
             long t0 = System.nanoTime();
-            MatrixBatch host = MatrixBatch.allocateHost(shape.size(), m, n);
             String[] names = new String[shape.size()];
-            for (int b = 0; b < shape.size(); b++) {
-                names[b] = shape.get(b).name;
-                host.buffer().put((int) host.offset(b), shape.get(b).w0);
-            }
-            host.withNames(names);
-            MatrixBatch input = host;
+            MatrixBatch host = MatrixBatch.allocateHost(shape.size(), m, n);
+            MatrixBatch input = null;
             SvdResult r = null;
             try {
-                if (!backend.computesOnHost()) input = backend.upload(host).withNames(names);
+                for (int b = 0; b < shape.size(); b++) {
+                    names[b] = shape.get(b).name;
+                    host.buffer().put((int) host.offset(b), shape.get(b).source.read());
+                }
+                host.withNames(names);
+                input = backend.upload(host).withNames(names);
+                host.close();
                 r = Svd.topK(backend, input, kmax, svdOptions.withSeed(svdOptions.seed() + protectCount));
-                float[] u = hostCopy(r.u());
-                float[] v = hostCopy(r.v());
+                float[] u = heapCopy(r.u());
+                float[] v = heapCopy(r.v());
                 int k = r.u().cols();
                 for (int b = 0; b < shape.size(); b++) {
                     Target t = shape.get(b);
-                    float[] ub = slice(u, b, m, k, t.rank);
-                    float[] vb = slice(v, b, n, k, t.rank);
-                    t.basis = merge(t, new ProtectedBasis(m, n, t.rank, ub, t.rank, vb));
+                    fresh.put(t, new ProtectedBasis(m, n, t.rank, slice(u, b, m, k, t.rank), t.rank, slice(v, b, n, k, t.rank)));
                 }
                 LOG.debug("decomposed {} matrices of {} x {} (k = {}, {}) in {} ms", shape.size(), m, n, kmax, r.method(),
                         (System.nanoTime() - t0) / 1_000_000);
             } finally {
                 if (r != null) r.close();
-                if (input != host) input.close();
+                if (input != null) input.close();
                 host.close();
             }
         }
         protectCount++;
-        for (Target t : targets.values()) {
-            LOG.info("osft rank {} ({} x {}): U_h {} columns, V_h {} columns", t.name, t.rows, t.cols,
-                    t.basis.leftRank(), t.basis.rightRank());
+        for (Map.Entry<Target, ProtectedBasis> e : fresh.entrySet()) {
+            Target t = e.getKey();
+            ProtectedBasis b = accumulate && t.isProtected
+                    ? ProtectedBasis.union(basis(t), e.getValue(), Math.min(t.rows, t.cols) - 1) : e.getValue();
+            install(t, b);
+            LOG.info("osft rank {} ({} x {}): U_h {} columns, V_h {} columns", t.name, t.rows, t.cols, t.ku, t.kv);
         }
     }
 
-    private ProtectedBasis merge(Target t, ProtectedBasis fresh) {
-        if (!accumulate || t.basis == null) return fresh;
-        return ProtectedBasis.union(t.basis, fresh, Math.min(t.rows, t.cols) - 1);
-    }
-
-    private float[] hostCopy(MatrixBatch b) {
-        if (b.isHost()) return b.toArray();
+    private float[] heapCopy(MatrixBatch b) {
         try (MatrixBatch h = backend.download(b)) {
             return h.toArray();
         }
@@ -268,15 +294,62 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return out;
     }
 
-    /** Installs bases computed elsewhere (for example restored from disk on resume) and snapshots W0. */
+    /**
+     * Installs bases computed elsewhere (for example restored from disk on resume); the current weights are W0 from
+     * here on.
+     */
     public void restore(String name, ProtectedBasis basis) {
         Target t = target(name);
         if (basis.rows() != t.rows || basis.cols() != t.cols) {
             throw new SculptException("basis for " + name + " is " + basis.rows() + " x " + basis.cols() + ", matrix is " + t.rows + " x " + t.cols);
         }
-        freeProjectionBuffers();
-        t.basis = basis;
-        t.w0 = t.source.read();
+        install(t, basis);
+    }
+
+    /** Puts a basis on the provider with U_h^T W0 and W0 V_h of the current weights W0. */
+    private void install(Target t, ProtectedBasis b) {
+        t.free();
+        scratchBound = false;
+        t.ku = b.leftRank();
+        t.kv = b.rightRank();
+        t.isProtected = true;
+        int k = t.k();
+        if (k == 0) return;
+        try {
+            t.u = upload(b.paddedU(k), t.name + " U_h", t.rows, k);
+            t.v = upload(b.paddedV(k), t.name + " V_h", t.cols, k);
+            t.u0w = ops.allocate(t.name + " U_h^T W0", k, t.cols);
+            t.w0v = ops.allocate(t.name + " W0 V_h", t.rows, k);
+            Tensor w = t.source.current();
+            try {
+                leftProduct(t, w, 0f, t.u0w);
+                rightProduct(t, w, 0f, t.w0v);
+            } finally {
+                t.source.done(w);
+            }
+        } catch (RuntimeException e) {
+            t.free();
+            t.isProtected = false;
+            throw e;
+        }
+    }
+
+    private Tensor upload(float[] values, String name, int rows, int cols) {
+        try (Tensor h = Tensor.ofHost(name + " (host)", values, rows, cols)) {
+            return ops.upload(h, name);
+        }
+    }
+
+    /** c = U_h^T w + beta c ([k, cols]). */
+    private void leftProduct(Target t, Tensor w, float beta, Tensor c) {
+        int k = t.k();
+        ops.gemm(true, false, 1, k, t.cols, t.rows, 1f, t.u, 0, k, 0, w, 0, t.cols, 0, beta, c, 0, t.cols, 0);
+    }
+
+    /** c = w V_h + beta c ([rows, k]). */
+    private void rightProduct(Target t, Tensor w, float beta, Tensor c) {
+        int k = t.k();
+        ops.gemm(false, false, 1, t.rows, k, t.cols, 1f, w, 0, t.cols, 0, t.v, 0, k, 0, beta, c, 0, k, 0);
     }
 
     // ---- projection ----
@@ -286,143 +359,58 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return targets.containsKey(name);
     }
 
-    /** Projects a heap update in place. */
+    /** Projects an update held in a tensor of the provider ([rows, cols]) in place. */
+    public void project(String name, Tensor delta) {
+        Target t = protectedTarget(name);
+        if (delta == null || delta.rank() != 2 || delta.dim(0) != t.rows || delta.dim(1) != t.cols) {
+            throw new SculptException("update of " + name + " is " + (delta == null ? "missing (null)" : delta.describe())
+                    + ", expected [" + t.rows + ", " + t.cols + "]");
+        }
+        if (t.k() == 0) return;
+        ops.project(delta, t.u, t.v, mode);
+    }
+
+    /** Projects a heap update in place (copied to the provider and back). */
     public void project(String name, float[] delta) {
         Target t = protectedTarget(name);
         if (delta.length < t.rows * t.cols) throw new SculptException("update of " + name + " has " + delta.length + " values, expected " + t.rows * t.cols);
-        if (t.basis.rank() == 0) return;
-        singleBuffers(t);
-        FloatBuffer d = t.d1.buffer();
-        d.put(0, delta, 0, t.rows * t.cols);
-        projectSingle(t);
-        d.get(0, delta, 0, t.rows * t.cols);
+        if (t.k() == 0) return;
+        float[] d = projectedCopy(t, java.util.Arrays.copyOf(delta, t.rows * t.cols));
+        System.arraycopy(d, 0, delta, 0, d.length);
     }
 
-    /** Projects an update held in a FloatBuffer (absolute indexing from 0) in place. */
+    /** Projects an update held in a FloatBuffer (absolute indexing from 0) in place (copied to the provider and back). */
     public void project(String name, FloatBuffer delta) {
         Target t = protectedTarget(name);
         if (delta.capacity() < t.rows * t.cols) throw new SculptException("update of " + name + " has " + delta.capacity() + " values, expected " + t.rows * t.cols);
-        if (t.basis.rank() == 0) return;
-        singleBuffers(t);
-        int n = t.rows * t.cols;
-        FloatBuffer d = t.d1.buffer();
-        d.put(0, delta, 0, n);
-        projectSingle(t);
-        delta.put(0, d, 0, n);
+        if (t.k() == 0) return;
+        float[] d = new float[t.rows * t.cols];
+        delta.get(0, d);
+        delta.put(0, projectedCopy(t, d));
     }
 
-    /** Projects the host staging matrix of a target, through the device when the backend has one. */
-    private void projectSingle(Target t) {
-        if (backend.computesOnHost()) {
-            backend.project(t.d1, t.u1, t.v1, mode);
-            return;
-        }
-        try (MatrixBatch dev = backend.upload(t.d1)) {
-            backend.project(dev, t.u1, t.v1, mode);
-            try (MatrixBatch back = backend.download(dev)) {
-                t.d1.buffer().put(0, back.buffer(), 0, (int) back.elementCount());
+    private float[] projectedCopy(Target t, float[] d) {
+        try (Tensor h = Tensor.ofHost(t.name + " update (host)", d, t.rows, t.cols);
+             Tensor onProvider = ops.upload(h, t.name + " update")) {
+            ops.project(onProvider, t.u, t.v, mode);
+            try (Tensor back = ops.download(onProvider, t.name + " update (projected)")) {
+                return back.toArray();
             }
         }
     }
 
-    /** Projects a one-matrix batch in place; it must live where this guard's backend works (host for CPU). */
-    public void project(String name, MatrixBatch delta) {
-        Target t = protectedTarget(name);
-        if (delta.count() != 1 || delta.rows() != t.rows || delta.cols() != t.cols) {
-            throw new SculptException("update of " + name + " is " + delta.shapeString() + ", expected 1 x " + t.rows + " x " + t.cols);
-        }
-        if (t.basis.rank() == 0) return;
-        singleBuffers(t);
-        backend.project(delta, t.u1, t.v1, mode);
-    }
-
-    /** Projects all updates of the map that belong to registered matrices, batched by shape and rank. */
+    /** Projects, one matrix at a time on the provider, every update of the map that belongs to a registered matrix. */
     @Override
-    public void project(Map<String, FloatBuffer> updates) {
-        if (groups.isEmpty()) buildGroups();
-        for (Group g : groups.values()) {
-            int size = g.members.get(0).rows * g.members.get(0).cols;
-            FloatBuffer d = g.d.isHost() ? g.d.buffer() : null;
-            MatrixBatch host = d != null ? g.d : MatrixBatch.allocateHost(g.members.size(), g.d.rows(), g.d.cols());
-            boolean any = false;
-            for (int b = 0; b < g.members.size(); b++) {
-                FloatBuffer src = updates.get(g.members.get(b).name);
-                if (src != null) any = true;
-                if (src != null) host.buffer().put((int) host.offset(b), src, 0, size);
-                else for (int i = 0; i < size; i++) host.buffer().put((int) host.offset(b) + i, 0f);
-            }
-            if (any) {
-                if (d != null) {
-                    backend.project(g.d, g.u, g.v, mode);
-                } else {
-                    try (MatrixBatch dev = backend.upload(host)) {
-                        backend.project(dev, g.u, g.v, mode);
-                        try (MatrixBatch back = backend.download(dev)) {
-                            host.buffer().put(0, back.buffer(), 0, (int) back.elementCount());
-                        }
-                    }
-                }
-                for (int b = 0; b < g.members.size(); b++) {
-                    FloatBuffer dst = updates.get(g.members.get(b).name);
-                    if (dst != null) dst.put(0, host.buffer(), (int) host.offset(b), size);
-                }
-            }
-            if (host != g.d) host.close();
+    public void project(Map<String, Tensor> updates) {
+        for (Map.Entry<String, Tensor> e : updates.entrySet()) {
+            if (targets.containsKey(e.getKey())) project(e.getKey(), e.getValue());
         }
     }
 
     private Target protectedTarget(String name) {
         Target t = target(name);
-        if (t.basis == null) throw new SculptException("matrix " + name + " has no protected basis yet: call protect() first");
+        if (!t.isProtected) throw new SculptException("matrix " + name + " has no protected basis yet: call protect() first");
         return t;
-    }
-
-    private void singleBuffers(Target t) {
-        if (t.u1 != null) return;
-        int k = t.basis.rank();
-        t.u1 = toBackend(MatrixBatch.ofHost(1, t.rows, k, t.basis.paddedU(k)));
-        t.v1 = toBackend(MatrixBatch.ofHost(1, t.cols, k, t.basis.paddedV(k)));
-        t.d1 = MatrixBatch.allocateHost(1, t.rows, t.cols).withNames(t.name);
-    }
-
-    private MatrixBatch toBackend(MatrixBatch host) {
-        if (backend.computesOnHost()) return host;
-        try {
-            return backend.upload(host);
-        } finally {
-            host.close();
-        }
-    }
-
-    private void buildGroups() {
-        for (Target t : targets.values()) {
-            if (t.basis == null) throw new SculptException("matrix " + t.name + " has no protected basis yet: call protect() first");
-            int k = t.basis.rank();
-            if (k == 0) continue;
-            groups.computeIfAbsent(t.rows + "x" + t.cols + "k" + k, s -> new Group()).members.add(t);
-        }
-        for (Group g : groups.values()) {
-            Target f = g.members.get(0);
-            int k = f.basis.rank(), c = g.members.size();
-            float[] u = new float[c * f.rows * k];
-            float[] v = new float[c * f.cols * k];
-            String[] names = new String[c];
-            for (int b = 0; b < c; b++) {
-                Target t = g.members.get(b);
-                names[b] = t.name;
-                System.arraycopy(t.basis.paddedU(k), 0, u, b * f.rows * k, f.rows * k);
-                System.arraycopy(t.basis.paddedV(k), 0, v, b * f.cols * k, f.cols * k);
-            }
-            g.u = toBackend(MatrixBatch.ofHost(c, f.rows, k, u));
-            g.v = toBackend(MatrixBatch.ofHost(c, f.cols, k, v));
-            g.d = backend.allocate(c, f.rows, f.cols).withNames(names);
-        }
-    }
-
-    private void freeProjectionBuffers() {
-        for (Group g : groups.values()) g.free();
-        groups.clear();
-        for (Target t : targets.values()) t.freeSingles();
     }
 
     // ---- bookkeeping ----
@@ -434,9 +422,10 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
 
     /** Computes and records the invariant residuals of every matrix now. */
     public List<InvariantResidual> checkInvariant(long step) {
+        bindScratch();
         List<InvariantResidual> out = new ArrayList<>();
         for (Target t : targets.values()) {
-            if (t.basis == null) continue;
+            if (!t.isProtected) continue;
             InvariantResidual r = residual(t, step);
             out.add(r);
             latest.put(t.name, r);
@@ -445,53 +434,46 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return out;
     }
 
-    private static InvariantResidual residual(Target t, long step) {
-        float[] w = t.source.read();
-        int m = t.rows, n = t.cols;
-        double[] d = new double[m * n];
-        double dn = 0;
-        for (int i = 0; i < m * n; i++) {
-            d[i] = (double) w[i] - t.w0[i];
-            dn += d[i] * d[i];
+    /** Sizes the shared scratch for the largest protected matrix and gives every target its views (once per protect). */
+    private void bindScratch() {
+        if (scratchBound) return;
+        long need = 0;
+        for (Target t : targets.values()) {
+            int k = t.k();
+            if (t.isProtected && k > 0) need = Math.max(need, (long) k * t.cols + (long) t.rows * k + (long) k * k);
         }
-        ProtectedBasis b = t.basis;
-        int ku = b.leftRank(), kv = b.rightRank();
-        float[] u = b.u(), v = b.v();
-        // L = U^T D (ku x n)
-        double[] l = new double[ku * n];
-        for (int r = 0; r < m; r++) {
-            for (int a = 0; a < ku; a++) {
-                double ua = u[r * ku + a];
-                if (ua == 0) continue;
-                int lo = a * n, ro = r * n;
-                for (int c = 0; c < n; c++) l[lo + c] += ua * d[ro + c];
-            }
+        if (scratch == null || scratch.size() < need) {
+            if (scratch != null) scratch.close();
+            scratch = null;
+            scratch = ops.allocate("subspace guard invariant scratch", Math.toIntExact(Math.max(1, need)));
         }
-        // R = D V (m x kv)
-        double[] rr = new double[m * kv];
-        for (int r = 0; r < m; r++) {
-            for (int c = 0; c < n; c++) {
-                double x = d[r * n + c];
-                if (x == 0) continue;
-                for (int a = 0; a < kv; a++) rr[r * kv + a] += x * v[c * kv + a];
-            }
+        for (Target t : targets.values()) {
+            int k = t.k();
+            if (!t.isProtected || k == 0) continue;
+            long l = (long) k * t.cols, r = (long) t.rows * k;
+            t.left = scratch.view(t.name + " U_h^T (W - W0)", 0, k, t.cols);
+            t.right = scratch.view(t.name + " (W - W0) V_h", l, t.rows, k);
+            t.block = scratch.view(t.name + " U_h^T (W - W0) V_h", l + r, k, k);
         }
-        // B = U^T D V = L V (ku x kv)
-        double blk = 0;
-        for (int a = 0; a < ku; a++) {
-            for (int e = 0; e < kv; e++) {
-                double s = 0;
-                for (int c = 0; c < n; c++) s += l[a * n + c] * v[c * kv + e];
-                blk += s * s;
-            }
-        }
-        return new InvariantResidual(t.name, step, norm(l), norm(rr), Math.sqrt(blk), Math.sqrt(dn));
+        scratchBound = true;
     }
 
-    private static double norm(double[] a) {
-        double s = 0;
-        for (double x : a) s += x * x;
-        return Math.sqrt(s);
+    private InvariantResidual residual(Target t, long step) {
+        Tensor w = t.source.current();
+        try {
+            double weightNorm = Math.sqrt(ops.sumOfSquares(w));
+            if (t.k() == 0) return new InvariantResidual(t.name, step, 0, 0, 0, weightNorm);
+            ops.copy(t.u0w, t.left);
+            leftProduct(t, w, -1f, t.left);       // U_h^T W - U_h^T W0
+            ops.copy(t.w0v, t.right);
+            rightProduct(t, w, -1f, t.right);     // W V_h - W0 V_h
+            int k = t.k();
+            ops.gemm(false, false, 1, k, k, t.cols, 1f, t.left, 0, t.cols, 0, t.v, 0, k, 0, 0f, t.block, 0, k, 0);
+            return new InvariantResidual(t.name, step, Math.sqrt(ops.sumOfSquares(t.left)),
+                    Math.sqrt(ops.sumOfSquares(t.right)), Math.sqrt(ops.sumOfSquares(t.block)), weightNorm);
+        } finally {
+            t.source.done(w);
+        }
     }
 
     /**
@@ -509,13 +491,28 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     /** Preserved rank (columns of U_h) per matrix, in registration order; before protect(), the requested ranks. */
     public Map<String, Integer> ranks() {
         Map<String, Integer> out = new LinkedHashMap<>();
-        for (Target t : targets.values()) out.put(t.name, t.basis == null ? t.rank : t.basis.rank());
+        for (Target t : targets.values()) out.put(t.name, t.isProtected ? t.k() : t.rank);
         return Collections.unmodifiableMap(out);
     }
 
-    /** The protected basis of a matrix (null before protect()). */
+    /** A heap copy of the protected basis of a matrix (null before protect()). */
     public ProtectedBasis basis(String name) {
-        return target(name).basis;
+        Target t = target(name);
+        return t.isProtected ? basis(t) : null;
+    }
+
+    private ProtectedBasis basis(Target t) {
+        int k = t.k();
+        if (k == 0) return ProtectedBasis.empty(t.rows, t.cols);
+        return new ProtectedBasis(t.rows, t.cols, t.ku, unpad(t.u, t.rows, k, t.ku), t.kv, unpad(t.v, t.cols, k, t.kv));
+    }
+
+    private float[] unpad(Tensor padded, int rows, int k, int keep) {
+        float[] all;
+        try (Tensor h = ops.download(padded, padded.name() + " (download)")) {
+            all = h.toArray();
+        }
+        return keep == k ? all : slice(all, 0, rows, k, keep);
     }
 
     /** The latest residual per matrix. */
@@ -548,9 +545,15 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     public ProjectionMode mode() { return mode; }
     public List<String> names() { return List.copyOf(targets.keySet()); }
     public Backend backend() { return backend; }
+    /** The provider the bases, products and projections live on. */
+    public Ops ops() { return ops; }
 
     @Override
     public void close() {
-        freeProjectionBuffers();
+        for (Target t : targets.values()) t.free();
+        if (scratch != null) scratch.close();
+        scratch = null;
+        scratchBound = false;
+        if (ownsOps) ops.close();
     }
 }

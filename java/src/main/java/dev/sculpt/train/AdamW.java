@@ -36,6 +36,9 @@ public final class AdamW {
     }
 
     public float weightDecay() { return weightDecay; }
+    public float beta1() { return beta1; }
+    public float beta2() { return beta2; }
+    public float eps() { return eps; }
 
     /**
      * Advances the moments of tensor {@code name} with gradient {@code grad} and writes the final update into

@@ -2,78 +2,197 @@ package dev.sculpt.train;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.model.Parameter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import dev.sculpt.ops.AdamWStep;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Full fine-tuning: global-norm clipping of all trainable gradients, AdamW's final update per tensor, the
- * constraint's projection of the updates it owns, then {@code W += delta}. Weight decay applies to 2-D weights.
+ * Full fine-tuning on the model's ops provider: global-norm clipping of all trainable gradients, AdamW's final
+ * update per tensor ({@link Ops#adamwUpdate} into a delta tensor), the constraint's projection of the updates it
+ * owns, then {@code W += delta} ({@link Ops#axpy}). Weight decay applies to 2-D weights. The AdamW moments are
+ * tensors of the same provider, allocated at a tensor's first step.
+ *
+ * <p>On the {@code cpu} provider every step is bit for bit the host arithmetic of {@link AdamW} and
+ * {@link GradientClipping}: the clipped gradient is computed as {@code 0 + f g} (equal to {@code g f} but for the sign
+ * of a zero, which AdamW's moments cannot see), AdamW's scalars are those of {@link AdamWStep}, and
+ * {@code w + 1 * d} is {@code w + d}. The gradient norm is summed per tensor in double and then over tensors, so it
+ * can differ from {@link GradientClipping#globalNorm}'s single running sum in the last bits of the double.
+ *
+ * <p>A gradient holding NaN or infinite values stops training before any weight changes, naming the parameter.
  */
 public final class DenseAdamWUpdater implements ParameterUpdater {
+    private static final String ADAM = "adamw/";
+
+    private final Ops ops;
     private final List<Parameter> params;
-    private final AdamW adam;
+    private final float beta1;
+    private final float beta2;
+    private final float eps;
+    private final float weightDecay;
     private final float clipNorm;
     private final UpdateConstraint constraint;
-    private final Map<String, FloatBuffer> deltas = new LinkedHashMap<>();
-    private final Map<String, FloatBuffer> constrained = new LinkedHashMap<>();
+    private final Tensor[] deltas;
+    private final Tensor[] m;
+    private final Tensor[] v;
+    private final long[] steps;
+    private final Map<String, Tensor> constrained = new LinkedHashMap<>();
 
-    public DenseAdamWUpdater(List<Parameter> parameters, AdamW adam, float clipNorm, UpdateConstraint constraint) {
+    /**
+     * An updater of the trainable {@code parameters} (all on {@code ops}' device) with the hyper-parameters of
+     * {@code adam} (its own heap moments are not used) and the constraint (null: none).
+     */
+    public DenseAdamWUpdater(Ops ops, List<Parameter> parameters, AdamW adam, float clipNorm, UpdateConstraint constraint) {
+        this.ops = ops;
         this.params = new ArrayList<>();
-        for (Parameter p : parameters) if (p.trainable()) params.add(p);
-        this.adam = adam;
+        for (Parameter p : parameters) {
+            if (!p.trainable()) continue;
+            if (p.value().device() != ops.device()) {
+                throw new SculptException("parameter " + p.name() + " lives on " + p.value().device()
+                        + ", but the optimizer runs on provider " + ops.name() + " (" + ops.device() + ")");
+            }
+            params.add(p);
+        }
+        this.beta1 = adam.beta1();
+        this.beta2 = adam.beta2();
+        this.eps = adam.eps();
+        this.weightDecay = adam.weightDecay();
         this.clipNorm = clipNorm;
         this.constraint = constraint == null ? UpdateConstraint.NONE : constraint;
-        for (Parameter p : params) {
-            FloatBuffer d = ByteBuffer.allocateDirect(p.size() * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            deltas.put(p.name(), d);
-            if (this.constraint.constrains(p.name())) constrained.put(p.name(), d);
+        int n = params.size();
+        deltas = new Tensor[n];
+        m = new Tensor[n];
+        v = new Tensor[n];
+        steps = new long[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                Parameter p = params.get(i);
+                deltas[i] = ops.allocate(p.name() + " (update)", p.shape());
+                if (this.constraint.constrains(p.name())) constrained.put(p.name(), deltas[i]);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
     }
 
     @Override
     public double step(float lr, long stepIndex) {
-        List<FloatBuffer> grads = new ArrayList<>(params.size());
-        List<Integer> sizes = new ArrayList<>(params.size());
-        for (Parameter p : params) {
-            grads.add(p.grad());
-            sizes.add(p.size());
+        double sumSq = 0;
+        for (Parameter p : params) sumSq += ops.sumOfSquares(p.gradient());
+        double norm = Math.sqrt(sumSq);
+        if (!Double.isFinite(norm)) throw diverged(stepIndex);
+        if (clipNorm > 0 && norm > clipNorm) {
+            float f = (float) (clipNorm / (norm + 1e-6));
+            for (int i = 0; i < params.size(); i++) {
+                Tensor g = params.get(i).gradient();
+                ops.copy(g, deltas[i]);     // the delta tensor is free until AdamW writes it
+                ops.zero(g);
+                ops.axpy(f, deltas[i], g);  // g = 0 + f g
+            }
         }
-        double norm = GradientClipping.clip(grads, sizes, clipNorm);
-        for (Parameter p : params) {
-            adam.update(p.name(), p.data(), p.grad(), deltas.get(p.name()), p.size(), lr, p.isMatrix());
+        for (int i = 0; i < params.size(); i++) {
+            Parameter p = params.get(i);
+            if (m[i] == null) {
+                m[i] = ops.allocate(p.name() + " (adamw m)", p.shape());
+                v[i] = ops.allocate(p.name() + " (adamw v)", p.shape());
+            }
+            AdamWStep s = new AdamWStep(lr, beta1, beta2, eps, p.isMatrix() ? weightDecay : 0f, ++steps[i]);
+            ops.adamwUpdate(p.value(), p.gradient(), m[i], v[i], deltas[i], s);
         }
         if (!constrained.isEmpty()) constraint.project(constrained);
-        for (Parameter p : params) {
-            FloatBuffer w = p.data();
-            FloatBuffer d = deltas.get(p.name());
-            for (int i = 0, n = p.size(); i < n; i++) w.put(i, w.get(i) + d.get(i));
-        }
+        for (int i = 0; i < params.size(); i++) ops.axpy(1f, deltas[i], params.get(i).value());
         constraint.afterStep(stepIndex + 1);
         return norm;
     }
 
-    private static final String ADAM = "adamw/";
+    private SculptException diverged(long stepIndex) {
+        for (Parameter p : params) {
+            long bad = ops.nonFiniteCount(p.gradient());
+            if (bad > 0) {
+                return new SculptException("training diverged at step " + (stepIndex + 1) + ": the gradient of "
+                        + p.name() + " has " + bad + " NaN or infinite values (no weight was changed)");
+            }
+        }
+        return new SculptException("training diverged at step " + (stepIndex + 1) + ": the gradient norm is not finite");
+    }
 
     @Override
     public UpdaterState saveState() {
         Map<String, float[]> tensors = new LinkedHashMap<>();
         Map<String, Integer> counters = new LinkedHashMap<>();
-        adam.exportTo(ADAM, tensors, counters);
+        for (int i = 0; i < params.size(); i++) {
+            if (steps[i] == 0) continue;
+            String name = params.get(i).name();
+            tensors.put(ADAM + "m/" + name, hostCopy(m[i]));
+            tensors.put(ADAM + "v/" + name, hostCopy(v[i]));
+            counters.put(ADAM + "t/" + name, Math.toIntExact(steps[i]));
+        }
         return new UpdaterState(tensors, counters);
+    }
+
+    private float[] hostCopy(Tensor t) {
+        try (Tensor h = ops.download(t, t.name() + " (saved)")) {
+            return h.toArray();
+        }
     }
 
     @Override
     public void restoreState(UpdaterState state) {
-        Map<String, Integer> sizes = new LinkedHashMap<>();
-        for (Parameter p : params) sizes.put(p.name(), p.size());
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) index.put(params.get(i).name(), i);
         for (String k : state.tensors().keySet()) {
             if (!k.startsWith(ADAM)) throw new SculptException("saved optimizer state holds " + k + ", which full fine-tuning does not use");
         }
-        adam.importFrom(ADAM, state, sizes);
+        // check everything before changing anything
+        Map<Integer, Integer> restored = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> e : state.counters().entrySet()) {
+            if (!e.getKey().startsWith(ADAM + "t/")) continue;
+            String name = e.getKey().substring(ADAM.length() + 2);
+            Integer i = index.get(name);
+            if (i == null) throw new SculptException("saved optimizer state has moments for " + name + ", which this run does not train");
+            float[] mm = state.tensors().get(ADAM + "m/" + name);
+            float[] vv = state.tensors().get(ADAM + "v/" + name);
+            if (mm == null || vv == null) throw new SculptException("saved optimizer state lacks the moments of " + name);
+            int size = params.get(i).size();
+            if (mm.length != size || vv.length != size) {
+                throw new SculptException("saved optimizer moments of " + name + " have " + mm.length + " values, the tensor has " + size);
+            }
+            if (e.getValue() < 1) throw new SculptException("saved optimizer step count of " + name + " is " + e.getValue());
+            restored.put(i, e.getValue());
+        }
+        freeMoments();
+        for (Map.Entry<Integer, Integer> e : restored.entrySet()) {
+            int i = e.getKey();
+            Parameter p = params.get(i);
+            m[i] = upload(state.tensors().get(ADAM + "m/" + p.name()), p, " (adamw m)");
+            v[i] = upload(state.tensors().get(ADAM + "v/" + p.name()), p, " (adamw v)");
+            steps[i] = e.getValue();
+        }
+    }
+
+    private Tensor upload(float[] values, Parameter p, String what) {
+        try (Tensor h = Tensor.ofHost(p.name() + what + " (restored)", values, p.shape())) {
+            return ops.upload(h, p.name() + what);
+        }
+    }
+
+    private void freeMoments() {
+        for (int i = 0; i < params.size(); i++) {
+            if (m[i] != null) m[i].close();
+            if (v[i] != null) v[i].close();
+            m[i] = v[i] = null;
+            steps[i] = 0;
+        }
+    }
+
+    /** Frees the moments and update tensors. */
+    @Override
+    public void close() {
+        freeMoments();
+        for (Tensor d : deltas) if (d != null) d.close();
     }
 }

@@ -19,6 +19,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * {@code dL/dB = s G A^T} and {@code dL/dA = s B^T G} with G = dL/dW. AdamW steps A and B and the dense weight is
  * rewritten as {@code W0 + s B A}, so the model always holds the merged weights; a new task starts new adapters
  * on top of them. Parameters that are not targets stay frozen, as usual for LoRA.
+ *
+ * <p>Host parameters only (the {@code cpu} provider): the adapters are OpenBLAS products over host memory. Targets on
+ * a device provider are refused up front, naming the parameter and its provider.
  */
 public final class LoraUpdater implements ParameterUpdater, AutoCloseable {
     private final List<Adapter> adapters = new ArrayList<>();
@@ -61,6 +64,7 @@ public final class LoraUpdater implements ParameterUpdater, AutoCloseable {
         this.adam = adam;
         this.clipNorm = clipNorm;
         this.scale = alpha / rank;
+        requireHost(targets);
         Random rnd = new Random(seed);
         for (Parameter p : targets) {
             if (!p.isMatrix()) throw new SculptException("LoRA target " + p.name() + " is not a matrix");
@@ -68,6 +72,16 @@ public final class LoraUpdater implements ParameterUpdater, AutoCloseable {
                 throw new SculptException("--lora-rank " + rank + " is not below min(m, n) of " + p);
             }
             adapters.add(new Adapter(p, rank, rnd));
+        }
+    }
+
+    /** Refuses targets that do not live in host memory (LoRA runs on the cpu provider only), naming the first. */
+    public static void requireHost(List<Parameter> targets) {
+        for (Parameter p : targets) {
+            if (!p.isHost()) {
+                throw new SculptException("LoRA runs on host parameters only (--device cpu); " + p.name() + " lives on "
+                        + p.value().device());
+            }
         }
     }
 

@@ -33,8 +33,10 @@ public final class Trainer {
 
     /** Full fine-tuning with AdamW and the given constraint ({@link UpdateConstraint#NONE} for none). */
     public TrainResult train(List<Example> data, UpdateConstraint constraint, StepListener listener) {
-        AdamW adam = config.newOptimizer();
-        return train(data, new DenseAdamWUpdater(model.parameters(), adam, config.clipNorm(), constraint), listener);
+        try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), config.newOptimizer(),
+                config.clipNorm(), constraint)) {
+            return train(data, updater, listener);
+        }
     }
 
     public TrainResult train(List<Example> data, ParameterUpdater updater, StepListener listener) {

@@ -26,14 +26,14 @@ class ContinualDefaultsTest {
 
     @Test
     void protectInitialIsTheDefaultAndCanBeTurnedOff() {
-        assertTrue(parse().options().protectInitial());
-        assertTrue(parse("--protect-initial").options().protectInitial());
-        assertFalse(parse("--no-protect-initial").options().protectInitial());
+        assertTrue(parse().options(dev.sculpt.backend.Backends.cpu()).protectInitial());
+        assertTrue(parse("--protect-initial").options(dev.sculpt.backend.Backends.cpu()).protectInitial());
+        assertFalse(parse("--no-protect-initial").options(dev.sculpt.backend.Backends.cpu()).protectInitial());
     }
 
     @Test
     void theScheduleIsTheDefaultRankPolicy() {
-        assertEquals(RankPolicy.Kind.SCHEDULE, parse().options().rankPolicy().kind());
-        assertEquals(RankPolicy.Kind.IMPORTANCE, parse("--rank-policy", "importance").options().rankPolicy().kind());
+        assertEquals(RankPolicy.Kind.SCHEDULE, parse().options(dev.sculpt.backend.Backends.cpu()).rankPolicy().kind());
+        assertEquals(RankPolicy.Kind.IMPORTANCE, parse("--rank-policy", "importance").options(dev.sculpt.backend.Backends.cpu()).rankPolicy().kind());
     }
 }
