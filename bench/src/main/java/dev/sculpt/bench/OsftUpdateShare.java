@@ -7,6 +7,7 @@ import dev.sculpt.data.TaskData;
 import dev.sculpt.demo.ContinualDemo;
 import dev.sculpt.eval.Evaluator;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.Tensor;
 import dev.sculpt.model.llama.LlamaModel;
 import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.SubspaceGuard;
@@ -95,7 +96,7 @@ public final class OsftUpdateShare {
                     List<Parameter> frozen = nt.freezeOthers(model, constrained);
                     Measuring m = new Measuring(guard, project);
                     try {
-                        DenseAdamWUpdater updater = new DenseAdamWUpdater(model.parameters(), tc.newOptimizer(), tc.clipNorm(), m);
+                        DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), tc.newOptimizer(), tc.clipNorm(), m);
                         new Trainer(model, tc).train(eval.examples(tasks.get(t).train()), updater, (step, steps, loss, lr, norm) -> {});
                     } finally {
                         for (Parameter p : frozen) p.trainable(true);
@@ -139,11 +140,11 @@ public final class OsftUpdateShare {
 
         @Override public boolean constrains(String name) { return guard.constrains(name); }
 
-        @Override public void project(Map<String, FloatBuffer> updates) {
+        @Override public void project(Map<String, Tensor> updates) {
             double in = 0, all = 0;
-            for (Map.Entry<String, FloatBuffer> e : updates.entrySet()) {
+            for (Map.Entry<String, Tensor> e : updates.entrySet()) {
                 if (!guard.constrains(e.getKey())) continue;
-                FloatBuffer b = e.getValue();
+                FloatBuffer b = e.getValue().hostBuffer();   // the harness runs on the cpu provider
                 float[] d = new float[b.limit()];
                 b.get(0, d);
                 double en = energy(d);
