@@ -1,7 +1,5 @@
 package dev.sculpt.backend.cuda;
 
-import org.bytedeco.javacpp.FloatPointer;
-
 /**
  * Exact SVD of every matrix of a device batch by cuSOLVER (gesvdj, economy size), truncated to the top k, with
  * the kept factors re-orthonormalised (see the comment in {@link #run}).
@@ -60,20 +58,18 @@ final class CudaExactSvd {
         long t = ws.floats((long) k * n);   // U_b^T A_b, k x n
         long p = ws.floats((long) k * k);   // U_b^T A_b V_b, k x k
         long mn = (long) m * n;
-        try (FloatPointer host = new FloatPointer((long) k * k); FloatPointer diag = new FloatPointer(k)) {
-            for (int b = 0; b < count; b++) {
-                long ub = u + (long) b * m * k * Float.BYTES, vb = v + (long) b * n * k * Float.BYTES;
-                ops.gemm(true, false, k, n, m, 1f, ub, k, 0, a + b * mn * Float.BYTES, n, 0, 0f, t, n, 0, 1);
-                ops.gemm(false, false, k, k, n, 1f, t, n, 0, vb, k, 0, 0f, p, k, 0, 1);
-                ops.copy(host.address(), p, (long) k * k * Float.BYTES, CudaKernels.D2H);
-                float previous = Float.POSITIVE_INFINITY;
-                for (int j = 0; j < k; j++) {
-                    float sj = Math.max(0f, Math.min(host.get((long) j * k + j), previous));   // and >= 0
-                    diag.put(j, sj);
-                    previous = sj;
-                }
-                ops.copy(s + (long) b * k * Float.BYTES, diag.address(), (long) k * Float.BYTES, CudaKernels.H2D);
+        float[] diag = new float[k];
+        for (int b = 0; b < count; b++) {
+            long ub = u + (long) b * m * k * Float.BYTES, vb = v + (long) b * n * k * Float.BYTES;
+            ops.gemm(true, false, k, n, m, 1f, ub, k, 0, a + b * mn * Float.BYTES, n, 0, 0f, t, n, 0, 1);
+            ops.gemm(false, false, k, k, n, 1f, t, n, 0, vb, k, 0, 0f, p, k, 0, 1);
+            float[] product = ops.readFloats(p, k * k);
+            float previous = Float.POSITIVE_INFINITY;
+            for (int j = 0; j < k; j++) {
+                diag[j] = Math.max(0f, Math.min(product[j * k + j], previous));   // non-increasing and >= 0
+                previous = diag[j];
             }
+            ops.writeFloats(s + (long) b * k * Float.BYTES, diag);
         }
     }
 }

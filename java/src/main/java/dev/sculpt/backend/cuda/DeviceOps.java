@@ -18,6 +18,12 @@ interface DeviceOps {
     /** Reads n ints from device memory. */
     int[] readInts(long address, int n);
 
+    /** Reads n floats from device memory. */
+    float[] readFloats(long address, int n);
+
+    /** Writes floats to device memory at address. */
+    void writeFloats(long address, float[] values);
+
     void synchronize();
 
     /** out[b][r][c] = Philox gaussian(seed, b, r * cols + c). */

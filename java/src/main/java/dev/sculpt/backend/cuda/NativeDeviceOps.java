@@ -2,6 +2,7 @@ package dev.sculpt.backend.cuda;
 
 import static dev.sculpt.backend.cuda.Cuda.check;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /** {@link DeviceOps} on the GPU: the hand-written kernels of libsculpt_cuda.so plus cuBLAS/cuSOLVER. */
@@ -17,6 +18,23 @@ final class NativeDeviceOps implements DeviceOps {
     @Override public void free(long address) { Cuda.freeQuietly(address); }
 
     @Override public void copy(long dst, long src, long bytes, int kind) { Cuda.copy(dst, src, bytes, kind, "device copy"); }
+
+    @Override
+    public float[] readFloats(long address, int n) {
+        float[] out = new float[n];
+        try (FloatPointer h = new FloatPointer(Math.max(1, n))) {
+            Cuda.copy(h.address(), address, (long) n * Float.BYTES, CudaKernels.D2H, "read floats");
+            h.get(out);
+        }
+        return out;
+    }
+
+    @Override
+    public void writeFloats(long address, float[] values) {
+        try (FloatPointer h = new FloatPointer(values)) {
+            Cuda.copy(address, h.address(), (long) values.length * Float.BYTES, CudaKernels.H2D, "write floats");
+        }
+    }
 
     @Override
     public int[] readInts(long address, int n) {

@@ -46,6 +46,18 @@ final class EmulatedDeviceOps implements DeviceOps {
     }
 
     @Override
+    public float[] readFloats(long address, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = f(fi(address, i));
+        return out;
+    }
+
+    @Override
+    public void writeFloats(long address, float[] values) {
+        for (int i = 0; i < values.length; i++) f(fi(address, i), values[i]);
+    }
+
+    @Override
     public int[] readInts(long address, int n) {
         int[] out = new int[n];
         for (int i = 0; i < n; i++) out[i] = mem.getInt((int) (address + 4L * i));
