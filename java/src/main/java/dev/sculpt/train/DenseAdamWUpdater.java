@@ -2,6 +2,7 @@ package dev.sculpt.train;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.UpdateConstraint;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

@@ -1,4 +1,4 @@
-package dev.sculpt.train;
+package dev.sculpt.osft;
 
 import java.nio.FloatBuffer;
 import java.util.Map;
