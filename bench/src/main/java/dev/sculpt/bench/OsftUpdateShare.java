@@ -15,7 +15,7 @@ import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.train.DenseAdamWUpdater;
 import dev.sculpt.train.TrainConfig;
 import dev.sculpt.train.Trainer;
-import dev.sculpt.train.UpdateConstraint;
+import dev.sculpt.osft.UpdateConstraint;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

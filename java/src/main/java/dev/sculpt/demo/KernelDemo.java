@@ -9,8 +9,8 @@ import static org.bytedeco.openblas.global.openblas.cblas_dgemm;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backend;
+import dev.sculpt.backend.Svd;
 import dev.sculpt.linalg.Philox;
-import dev.sculpt.linalg.Svd;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;

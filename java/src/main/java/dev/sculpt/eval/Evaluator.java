@@ -16,7 +16,7 @@ import java.util.Set;
  * The one evaluator of {@code sculpt continual} and {@code sculpt evolve}: prompts become model inputs through the
  * tokenizer's input template ({@link Tokenizer#encodeInput}), answers come from greedy or sampled decoding that
  * stops at EOS (and, when asked, at a one-token newline) or after a token limit, and exact-match scoring compares
- * answers after {@link #normalise}. CEM's question sets go through it via {@link dev.sculpt.cem.Examiner}.
+ * answers after {@link #normalise}. CEM's question sets go through it via {@code dev.sculpt.cem.Examiner}.
  */
 public final class Evaluator {
     private final Tokenizer tokenizer;

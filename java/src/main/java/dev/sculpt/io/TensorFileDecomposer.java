@@ -2,7 +2,7 @@ package dev.sculpt.io;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backend;
-import dev.sculpt.linalg.Svd;
+import dev.sculpt.backend.Svd;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.tensor.MatrixBatch;

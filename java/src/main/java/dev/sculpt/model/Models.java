@@ -1,60 +1,40 @@
 package dev.sculpt.model;
 
 import dev.sculpt.SculptException;
-import dev.sculpt.model.llama.LlamaFamily;
 import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.text.HfTokenizer;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.text.WordTokenizer;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 
 /**
  * Entry point for models on disk: picks the {@link ModelFamily} from config.json's {@code architectures} /
  * {@code model_type}, loads, saves and initialises models, and opens the tokenizer saved next to them.
  *
- * <p>Families: LLaMA ({@link LlamaFamily}) is built in. T5 plugs in as the class
- * {@value #T5_FAMILY_CLASS}: a public class with a public no-argument constructor implementing
- * {@link ModelFamily}; it is found by name so that the two families stay independent.
+ * <p>Families (LLaMA, T5) register through {@link ServiceLoader}: a public class with a public no-argument
+ * constructor implementing {@link ModelFamily}, listed in {@code META-INF/services/dev.sculpt.model.ModelFamily}.
+ * The registry thus never names a family, and {@code model} does not depend on {@code model.llama} or
+ * {@code model.t5} (which depend on {@code nn}, which depends on {@code model}).
  */
 public final class Models {
-    /** The class the T5 family provides (see the class comment). */
-    public static final String T5_FAMILY_CLASS = "dev.sculpt.model.t5.T5Family";
-
     /** Tokenizer and generation files copied along when a model is saved from another model directory. */
     public static final List<String> SIDE_FILES = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "tokenizer.model", "spiece.model", "generation_config.json");
 
     private Models() {}
 
-    /** The registered families: llama, then t5 when its class is present. */
+    /** The registered families, in class-path order (llama, then t5, from sculpt-engine's services file). */
     public static List<ModelFamily> families() {
         List<ModelFamily> all = new ArrayList<>();
-        all.add(new LlamaFamily());
-        ModelFamily t5 = optionalFamily(T5_FAMILY_CLASS);
-        if (t5 != null) all.add(t5);
+        for (ModelFamily f : ServiceLoader.load(ModelFamily.class, Models.class.getClassLoader())) all.add(f);
         return all;
-    }
-
-    private static ModelFamily optionalFamily(String className) {
-        Class<?> c;
-        try {
-            c = Class.forName(className);
-        } catch (ClassNotFoundException e) {
-            return null;
-        }
-        try {
-            return (ModelFamily) c.getDeclaredConstructor().newInstance();
-        } catch (ClassCastException | ReflectiveOperationException e) {
-            Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
-            throw new SculptException(className + " is not a usable ModelFamily: " + cause, cause);
-        }
     }
 
     /** The family by its short name ("llama", "t5"). */
@@ -64,15 +44,16 @@ public final class Models {
             if (f.name().equals(name)) return f;
             known.add(f.name());
         }
-        if (name.equals("t5")) throw new SculptException("architecture t5 is not available in this build (no " + T5_FAMILY_CLASS + ")");
         throw new SculptException("unknown architecture '" + name + "'; known: " + known);
     }
 
     /** The family that reads this config, or a clear error naming its architectures and model_type. */
     public static ModelFamily familyFor(ModelConfig config) {
         for (ModelFamily f : families()) if (f.accepts(config)) return f;
+        List<String> known = new ArrayList<>();
+        for (ModelFamily f : families()) known.add(f.name());
         throw new SculptException(config.source() + ": unsupported model (" + config.describe()
-                + "); supported: LlamaForCausalLM (llama)" + (optionalFamily(T5_FAMILY_CLASS) != null ? ", T5ForConditionalGeneration (t5)" : ""));
+                + "); supported families: " + known);
     }
 
     /** Loads the model in {@code dir} (config.json plus safetensors). */

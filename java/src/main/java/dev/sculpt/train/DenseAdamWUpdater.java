@@ -5,6 +5,7 @@ import dev.sculpt.model.Parameter;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
+import dev.sculpt.osft.UpdateConstraint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

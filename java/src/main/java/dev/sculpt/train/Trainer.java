@@ -5,6 +5,7 @@ import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.UpdateConstraint;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -11,7 +11,6 @@ import dev.sculpt.model.Parameter;
 import dev.sculpt.train.TinyModel;
 import dev.sculpt.train.TrainConfig;
 import dev.sculpt.train.Trainer;
-import dev.sculpt.train.UpdateConstraint;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;

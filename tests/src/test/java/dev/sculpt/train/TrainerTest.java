@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sculpt.SculptException;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.osft.UpdateConstraint;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.sculpt.train;
+package dev.sculpt.osft;
 
 import dev.sculpt.ops.Tensor;
 import java.util.Map;

@@ -1,6 +1,9 @@
-package dev.sculpt.linalg;
+package dev.sculpt.backend;
 
-import dev.sculpt.backend.Backend;
+import dev.sculpt.linalg.SvdMethod;
+import dev.sculpt.linalg.SvdOptions;
+import dev.sculpt.linalg.SvdPlanner;
+import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.tensor.MatrixBatch;
 
 /**

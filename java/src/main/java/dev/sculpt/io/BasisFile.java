@@ -1,7 +1,7 @@
-package dev.sculpt.osft;
+package dev.sculpt.io;
 
 import dev.sculpt.SculptException;
-import dev.sculpt.io.AtomicFiles;
+import dev.sculpt.osft.ProtectedBasis;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
