@@ -10,6 +10,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [[ $# -lt 3 ]]; then sed -n 5,6p "$0"; exit 2; fi
 (cd "$root" && ./mvnw -q -B -o -pl bench -am -DskipTests compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt) >&2
-cp="$root/bench/target/classes:$root/java/target/classes:$(cat "$root/bench/target/classpath.txt")"
+cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"   # the reactor build names the modules' target/classes there
 exec java -Dcem.people.variants="${CEM_PEOPLE_VARIANTS:-}" -Dorg.bytedeco.javacpp.logger=slf4j -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" dev.sculpt.bench.CemAblation "$@"

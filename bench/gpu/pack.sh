@@ -11,7 +11,7 @@ say() { echo "[gpu pack] $*"; }
 cd "$repo"
 
 say "building the library, the CUDA libraries (where nvcc exists), the test classes and the benchmark classes"
-./mvnw -q -B -pl java,tests,bench test-compile
+./mvnw -q -B -pl tests,bench -am test-compile
 
 jdk=${JLINK_JDK:-}
 if [[ -z "$jdk" ]]; then
@@ -32,10 +32,11 @@ cp "$jdk/include/linux/jni_md.h" "$pack/include/linux/"
 
 # runtime jars the backend, linalg and contract tests use (not the tokenizer, search or plotting stacks)
 keep='javacpp|openblas|/cuda/|slf4j|jackson|picocli|progressbar|jline'
-tr ':' '\n' < java/target/classpath.txt | grep -E "$keep" | while read -r jar; do cp "$jar" "$pack/lib/"; done
+tr ':' '\n' < sculpt-cli/target/classpath.txt | grep '\.jar$' | grep -E "$keep" | while read -r jar; do cp "$jar" "$pack/lib/"; done
 ./mvnw -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
     -DoutputDirectory="$pack/lib" > /dev/null
-cp -r java/target/classes "$pack/classes"            # includes libsculpt_cuda.so + JNI glue built here (fallback)
+mkdir -p "$pack/classes"   # every module's classes in one folder; sculpt-cuda's include libsculpt_cuda.so + JNI glue built here (fallback)
+for m in sculpt-core sculpt-cuda sculpt-engine sculpt-continual sculpt-evolve sculpt-cli; do cp -r "$m/target/classes/." "$pack/classes/"; done
 cp -r tests/target/test-classes "$pack/test-classes"
 cp -r bench/target/classes "$pack/bench-classes"           # GpuBenchmark
 git rev-parse HEAD > "$pack/COMMIT" 2>/dev/null || true
