@@ -1,7 +1,8 @@
 package dev.sculpt.bench;
 
-import dev.sculpt.nn.Blas;
-import dev.sculpt.nn.FloatArray;
+import dev.sculpt.backend.cpu.BlasThreads;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.cpu.CpuOps;
 import java.util.SplittableRandom;
@@ -22,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The ops provider's cost over today's direct calls (issue 14: within 5 %): the same row-major sgemm through
- * {@link Blas#gemm} on {@link FloatArray}s and through {@link CpuOps#gemm} on {@link Tensor}s, at a layer-sized shape
+ * a direct {@code cblas_sgemm} on JavaCPP pointers (what the layers did before the provider, under the same
+ * {@link BlasThreads} policy) and through {@link CpuOps#gemm} on {@link Tensor}s, at a layer-sized shape
  * and at a small one where the provider's argument checks weigh most. Both run the same OpenBLAS call; the ratio of
  * the two scores, in one run, is the overhead.
  */
@@ -37,7 +39,7 @@ public class ProviderOverheadBench {
     @Param({"64", "256"})
     public int size;
 
-    private FloatArray a, b, c;
+    private FloatPointer a, b, c;
     private Tensor ta, tb, tc;
     private CpuOps ops;
 
@@ -50,9 +52,9 @@ public class ProviderOverheadBench {
             av[i] = (float) r.nextGaussian();
             bv[i] = (float) r.nextGaussian();
         }
-        a = FloatArray.of(av);
-        b = FloatArray.of(bv);
-        c = new FloatArray(n);
+        a = new FloatPointer(av);
+        b = new FloatPointer(bv);
+        c = new FloatPointer(n);
         ta = Tensor.ofHost("a", av, size, size);
         tb = Tensor.ofHost("b", bv, size, size);
         tc = Tensor.allocateHost("c", size, size);
@@ -65,11 +67,15 @@ public class ProviderOverheadBench {
         tb.close();
         tc.close();
         ops.close();
+        a.close();
+        b.close();
+        c.close();
     }
 
     @Benchmark
-    public FloatArray direct() {
-        Blas.gemm(false, false, size, size, size, 1f, a, 0, size, b, 0, size, 0f, c, 0, size);
+    public FloatPointer direct() {
+        BlasThreads.runProduct((long) size * size * size, () -> openblas.cblas_sgemm(openblas.CblasRowMajor,
+                openblas.CblasNoTrans, openblas.CblasNoTrans, size, size, size, 1f, a, size, b, size, 0f, c, size));
         return c;
     }
 

@@ -5,8 +5,8 @@ import dev.sculpt.model.Parameter;
 import dev.sculpt.model.llama.LlamaConfig;
 import dev.sculpt.model.llama.LlamaFamily;
 import dev.sculpt.model.llama.LlamaModel;
-import dev.sculpt.nn.Blas;
-import dev.sculpt.nn.FloatArray;
+import dev.sculpt.ops.Tensor;
+import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.text.ByteTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,7 +107,8 @@ public class TrainStepBench {
     static final class Floor implements AutoCloseable {
         private final LlamaConfig c;
         private final int seqs, len, tokens, lossRows;
-        private final FloatArray x, y, dx, w, gw, s;
+        private final Tensor x, y, dx, w, gw, s;
+        private final CpuOps ops = new CpuOps();
         final double flops;
 
         Floor(LlamaConfig c, int seqs, int len, int lossRows) {
@@ -132,18 +133,24 @@ public class TrainStepBench {
             flops = f;
         }
 
-        private static FloatArray random(long n) {
-            FloatArray a = new FloatArray(n);
+        private static Tensor random(long n) {
+            Tensor a = Tensor.allocateHost("floor scratch", Math.toIntExact(n));
             SplittableRandom r = new SplittableRandom(n);
-            for (int i = 0; i < n; i++) a.set(i, (float) (r.nextDouble() - 0.5) * 0.01f);
+            for (int i = 0; i < n; i++) a.hostBuffer().put(i, (float) (r.nextDouble() - 0.5) * 0.01f);
             return a;
+        }
+
+        /** One row-major product through the cpu provider (the models' own gemm path). */
+        private void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, int aOff, int lda,
+                          Tensor b, int bOff, int ldb, float beta, Tensor c, int cOff, int ldc) {
+            ops.gemm(ta, tb, 1, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0);
         }
 
         /** Forward, dX and dW of one projection [n rows, in -> out]. */
         private void linear(int n, int in, int out) {
-            Blas.gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
-            Blas.gemm(false, false, n, in, out, 1f, y, 0, out, w, 0, in, 0f, dx, 0, in);
-            Blas.gemm(true, false, out, in, n, 1f, y, 0, out, x, 0, in, 1f, gw, 0, in);
+            gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
+            gemm(false, false, n, in, out, 1f, y, 0, out, w, 0, in, 0f, dx, 0, in);
+            gemm(true, false, out, in, n, 1f, y, 0, out, x, 0, in, 1f, gw, 0, in);
         }
 
         float run() {
@@ -160,22 +167,23 @@ public class TrainStepBench {
                     int q0 = sq * len * qw, k0 = sq * len * kw;
                     for (int h = 0; h < c.numAttentionHeads(); h++) {
                         // forward QK^T, PV; backward dV, dP, dQ, dK
-                        Blas.gemm(false, true, len, len, hd, 1f, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
-                        Blas.gemm(false, false, len, hd, len, 1f, s, 0, len, x, k0, kw, 0f, y, q0 + h * hd, qw);
-                        Blas.gemm(true, false, len, hd, len, 1f, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
-                        Blas.gemm(false, true, len, len, hd, 1f, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
-                        Blas.gemm(false, false, len, hd, len, 1f, s, 0, len, x, k0, kw, 0f, dx, q0 + h * hd, qw);
-                        Blas.gemm(true, false, len, hd, len, 1f, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
+                        gemm(false, true, len, len, hd, 1f, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
+                        gemm(false, false, len, hd, len, 1f, s, 0, len, x, k0, kw, 0f, y, q0 + h * hd, qw);
+                        gemm(true, false, len, hd, len, 1f, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
+                        gemm(false, true, len, len, hd, 1f, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
+                        gemm(false, false, len, hd, len, 1f, s, 0, len, x, k0, kw, 0f, dx, q0 + h * hd, qw);
+                        gemm(true, false, len, hd, len, 1f, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
                     }
                 }
             }
             linear(lossRows, d, c.vocabSize());
-            return gw.get(0);
+            return gw.hostBuffer().get(0);
         }
 
         @Override
         public void close() {
-            for (FloatArray a : new FloatArray[]{x, y, dx, w, gw, s}) a.close();
+            for (Tensor a : new Tensor[]{x, y, dx, w, gw, s}) a.close();
+            ops.close();
         }
     }
 }

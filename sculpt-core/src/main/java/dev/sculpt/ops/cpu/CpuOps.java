@@ -15,7 +15,7 @@ import org.bytedeco.openblas.global.openblas;
 
 /**
  * The host provider: matrix products through OpenBLAS {@code cblas_sgemm} with the threading policy of
- * {@code nn.Blas} (products below {@code -Dsculpt.blas.smallMnk} multiply-adds, default 2^27, run on one OpenBLAS
+ * {@link dev.sculpt.backend.cpu.BlasThreads} (products below {@code -Dsculpt.blas.smallMnk} multiply-adds, default 2^27, run on one OpenBLAS
  * thread, since OpenBLAS's pool collapses on oversubscribed cores; the switch is process-wide), everything else as Java loops over heap
  * copies of blocks of the direct buffers (bulk copies; per-element buffer access is several times slower), rows or
  * element chunks split across the common fork-join pool ({@link CpuParallel}; no reduction crosses threads, so the

@@ -129,7 +129,7 @@ class LlamaCheckpointTest {
         assertEquals(1e-6, c.rmsNormEps());
         assertTrue(c.tieWordEmbeddings());
         assertArrayEquals(new int[]{6, 7}, c.eosTokenIds());
-        float[] plain = dev.sculpt.nn.Rope.defaultInvFreq(8, 500000.0);
+        float[] plain = dev.sculpt.engine.RopeFrequencies.standard(8, 500000.0);
         float[] scaled = c.inverseFrequencies();
         assertEquals(plain[0], scaled[0]);                 // high frequency: unchanged
         assertEquals(plain[3] / 8, scaled[3], 1e-12);      // lowest frequency: divided by the factor
