@@ -4,8 +4,6 @@ import static dev.sculpt.FloatBounds.U;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sculpt.FloatBounds;
 import dev.sculpt.SculptException;
@@ -17,10 +15,8 @@ import dev.sculpt.model.Parameter;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.OpsProviders;
+import dev.sculpt.ops.ParityProvider;
 import dev.sculpt.ops.Tensor;
-import dev.sculpt.ops.cuda.CudaEmulatedLibrary;
-import dev.sculpt.ops.cuda.CudaEmulatedOps;
-import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -33,29 +29,10 @@ import org.junit.jupiter.api.Test;
  * float32 tolerance. Inputs and norm weights are fresh random values each run (the seed is in every message).
  */
 class LlamaProviderParityTest {
-    /**
-     * The device provider compared with cpu: cuda-emulated, or what {@code -Dsculpt.parity.provider} names (bench/gpu/run.sh
-     * passes {@code cuda} on a GPU machine, so that the same test checks the real device).
-     */
-    static final String DEVICE = System.getProperty("sculpt.parity.provider", CudaEmulatedOps.NAME);
+    static final String DEVICE = ParityProvider.DEVICE;
 
-    private static boolean onPath(String exe) {
-        String path = System.getenv("PATH");
-        if (path == null) return false;
-        for (String dir : path.split(File.pathSeparator)) if (new File(dir, exe).canExecute()) return true;
-        return false;
-    }
-
-    /** Skips only where the emulated build cannot exist (no cmake or g++); otherwise its absence is a failure. */
-    private static void requireEmulated() {
-        if (!DEVICE.equals(CudaEmulatedOps.NAME)) {   // a GPU run names the real provider: it must be there
-            if (!OpsProviders.present().contains(DEVICE)) fail("provider " + DEVICE + " is not usable here: " + OpsProviders.present());
-            return;
-        }
-        if (OpsProviders.present().contains(CudaEmulatedOps.NAME)) return;
-        String reason = CudaEmulatedLibrary.unavailableReason();
-        assumeTrue(onPath("cmake") && onPath("g++"), "cmake or g++ is absent, so no cuda-emulated provider: " + reason);
-        fail("cuda-emulated is absent although cmake and g++ are here: " + reason);
+    static void requireEmulated() {
+        ParityProvider.require();
     }
 
     /** The same random model on a provider: HF init from the seed, then random norm weights (norms at 1 hide bugs). */
