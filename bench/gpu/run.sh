@@ -92,7 +92,7 @@ jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysica
 
 # 4. tests: the CUDA tests and the contract suite, which runs over every backend present
 t0=$SECONDS
-read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest --select-class dev.sculpt.osft.GuardInvariantOnProviderTest --select-class dev.sculpt.train.DenseAdamWUpdaterTest}"
+read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest --select-class dev.sculpt.osft.GuardInvariantOnProviderTest --select-class dev.sculpt.train.DenseAdamWUpdaterTest --select-class dev.sculpt.continual.EmulatedMidTaskResumeTest}"
 "$java" "${jvm[@]}" -jar "$pack"/lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" "${select[@]}" \
     --reports-dir "$work/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
 rc=$?
