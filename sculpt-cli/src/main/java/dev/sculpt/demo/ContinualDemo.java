@@ -3,6 +3,7 @@ package dev.sculpt.demo;
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backend;
 import dev.sculpt.backend.Backends;
+import dev.sculpt.continual.ChartFile;
 import dev.sculpt.continual.ContinualOptions;
 import dev.sculpt.continual.ContinualRunner;
 import dev.sculpt.continual.HfModelStore;
@@ -222,7 +223,7 @@ public final class ContinualDemo {
             }
         }
         Path png = o.outDir().resolve("report.png");
-        Report.write(png, records);
+        ChartFile.write(png, () -> Report.write(png, records));
         double secs = (System.nanoTime() - t0) / 1e9;
         Result res = new Result(records.get(0), records.get(1), secs);
         print(out, res);

@@ -263,7 +263,7 @@ public final class ContinualRunner {
             if (rec.completedTasks == tCount) finish(rec);
             AtomicFiles.writeString(outDir.resolve(STATE), toJson(rec));
             AtomicFiles.writeString(outDir.resolve(METRICS), toJson(rec));
-            Report.write(outDir.resolve(REPORT), List.of(rec));
+            ChartFile.write(outDir.resolve(REPORT), () -> Report.write(outDir.resolve(REPORT), List.of(rec)));
             TrainingStateCheckpoint.discard(outDir);   // the task is done; state.json now says where to go on
             LOG.info("task {} ({}) done in {} s; accuracy row {}", t + 1, task.name(), String.format("%.1f", seconds), Arrays.toString(accRow));
         }

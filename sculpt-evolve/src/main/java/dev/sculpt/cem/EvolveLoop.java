@@ -2,6 +2,7 @@ package dev.sculpt.cem;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sculpt.continual.ChartFile;
 import dev.sculpt.SculptException;
 import dev.sculpt.eval.ExampleEncoder;
 import dev.sculpt.io.AtomicFiles;
@@ -161,7 +162,7 @@ public final class EvolveLoop {
             }
         }
         writeMetrics(runDir, rounds, stop);
-        MetricsPlot.write(runDir.resolve("metrics.png"), rounds, retained);
+        ChartFile.write(runDir.resolve("metrics.png"), () -> MetricsPlot.write(runDir.resolve("metrics.png"), rounds, retained));
         if (checkpoints != null) checkpoints.finish(stop);
         out.println("stopped: " + stop);
         if (retained != null) out.println("retention perplexity (" + retained.file + "): " + retained.summary());
