@@ -21,7 +21,7 @@ public final class ChartFile {
         try {
             draw.run();
             return true;
-        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+        } catch (RuntimeException | LinkageError e) {   // no AWT type here: java.desktop may be absent
             LOG.warn("{} not written: charts cannot be drawn here ({}); the run's results are in metrics.json", png, e.toString());
             return false;
         }
