@@ -4,9 +4,7 @@ import dev.sculpt.model.Example;
 import dev.sculpt.model.Parameter;
 import dev.sculpt.model.t5.T5Config;
 import dev.sculpt.model.t5.T5Model;
-import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
-import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.text.ByteTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,12 +99,11 @@ public class T5TrainStepBench {
         return floor.run();
     }
 
-    /** The step's matrix products on scratch tensors of the right shapes, through the cpu provider's gemm. */
+    /** The step's matrix products on scratch tensors of the right shapes ({@link GemmFloor}). */
     static final class Floor implements AutoCloseable {
         private final T5Config c;
         private final int seqs, encLen, decLen, n, m;
-        private final Ops ops = new CpuOps();
-        private final Tensor x, y, dx, w, gw, s;
+        private final GemmFloor g;
         final double flops;
 
         Floor(T5Config c, int seqs, int encLen, int decLen) {
@@ -118,12 +115,7 @@ public class T5TrainStepBench {
             this.m = seqs * decLen;
             int widest = Math.max(Math.max(c.dModel(), c.dFf()), Math.max(c.innerDim(), c.vocabSize()));
             int rows = Math.max(n, m);
-            x = random("x", rows, widest);
-            y = random("y", rows, widest);
-            dx = random("dx", rows, widest);
-            w = random("w", widest, widest);
-            gw = random("gw", widest, widest);
-            s = random("s", Math.max(encLen, decLen), Math.max(encLen, decLen));
+            g = new GemmFloor(rows, widest, Math.max(encLen, decLen));
             long d = c.dModel(), in = c.innerDim(), ff = c.dFf();
             double f = 0;
             f += 6.0 * n * (4 * d * in + 2 * d * ff) * c.numLayers();                       // encoder projections
@@ -135,72 +127,51 @@ public class T5TrainStepBench {
             flops = f;
         }
 
-        private Tensor random(String name, int r, int cols) {
-            Tensor t = ops.allocate(name, r, cols);
-            SplittableRandom g = new SplittableRandom(name.hashCode());
-            float[] v = new float[r * cols];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (g.nextDouble() - 0.5) * 0.01f;
-            t.copyFrom(v);
-            return t;
-        }
-
-        private void gemm(boolean ta, boolean tb, int mm, int nn, int k, Tensor a, long aOff, int lda, Tensor b, long bOff, int ldb,
-                          float beta, Tensor cc, long cOff, int ldc) {
-            ops.gemm(ta, tb, 1, mm, nn, k, 1f, a, aOff, lda, 0, b, bOff, ldb, 0, beta, cc, cOff, ldc, 0);
-        }
-
-        /** Forward, dX and dW of one projection [rows, in -> out]. */
-        private void linear(int rows, int in, int out) {
-            gemm(false, true, rows, out, in, x, 0, in, w, 0, in, 0f, y, 0, out);
-            gemm(false, false, rows, in, out, y, 0, out, w, 0, in, 0f, dx, 0, in);
-            gemm(true, false, out, in, rows, y, 0, out, x, 0, in, 1f, gw, 0, in);
-        }
-
         /** The six per-head products of one sequence's attention forward and backward. */
         private void attention(int tq, int tk) {
             int hd = c.dKv(), qw = c.innerDim();
+            Tensor x = g.x, y = g.y, dx = g.dx, s = g.s;
             for (int h = 0; h < c.numHeads(); h++) {
                 long q0 = (long) h * hd;
-                gemm(false, true, tq, tk, hd, x, q0, qw, x, 0, qw, 0f, s, 0, tk);
-                gemm(false, false, tq, hd, tk, s, 0, tk, x, 0, qw, 0f, y, q0, qw);
-                gemm(true, false, tk, hd, tq, s, 0, tk, x, q0, qw, 0f, dx, 0, qw);
-                gemm(false, true, tq, tk, hd, x, q0, qw, x, 0, qw, 0f, s, 0, tk);
-                gemm(false, false, tq, hd, tk, s, 0, tk, x, 0, qw, 0f, dx, q0, qw);
-                gemm(true, false, tk, hd, tq, s, 0, tk, x, q0, qw, 0f, dx, 0, qw);
+                g.gemm(false, true, tq, tk, hd, x, q0, qw, x, 0, qw, 0f, s, 0, tk);
+                g.gemm(false, false, tq, hd, tk, s, 0, tk, x, 0, qw, 0f, y, q0, qw);
+                g.gemm(true, false, tk, hd, tq, s, 0, tk, x, q0, qw, 0f, dx, 0, qw);
+                g.gemm(false, true, tq, tk, hd, x, q0, qw, x, 0, qw, 0f, s, 0, tk);
+                g.gemm(false, false, tq, hd, tk, s, 0, tk, x, 0, qw, 0f, dx, q0, qw);
+                g.gemm(true, false, tk, hd, tq, s, 0, tk, x, q0, qw, 0f, dx, 0, qw);
             }
         }
 
         float run() {
             int d = c.dModel(), in = c.innerDim(), ff = c.dFf();
             for (int l = 0; l < c.numLayers(); l++) {
-                for (int p = 0; p < 3; p++) linear(n, d, in);
-                linear(n, in, d);
-                linear(n, d, ff);
-                linear(n, ff, d);
+                for (int p = 0; p < 3; p++) g.linear(n, d, in);
+                g.linear(n, in, d);
+                g.linear(n, d, ff);
+                g.linear(n, ff, d);
                 for (int sq = 0; sq < seqs; sq++) attention(encLen, encLen);
             }
             for (int l = 0; l < c.numDecoderLayers(); l++) {
-                for (int p = 0; p < 3; p++) linear(m, d, in);
-                linear(m, in, d);
-                linear(m, d, in);
-                linear(n, d, in);
-                linear(n, d, in);
-                linear(m, in, d);
-                linear(m, d, ff);
-                linear(m, ff, d);
+                for (int p = 0; p < 3; p++) g.linear(m, d, in);
+                g.linear(m, in, d);
+                g.linear(m, d, in);
+                g.linear(n, d, in);
+                g.linear(n, d, in);
+                g.linear(m, in, d);
+                g.linear(m, d, ff);
+                g.linear(m, ff, d);
                 for (int sq = 0; sq < seqs; sq++) {
                     attention(decLen, decLen);
                     attention(decLen, encLen);
                 }
             }
-            linear(m, d, c.vocabSize());
-            return gw.hostBuffer().get(0);
+            g.linear(m, d, c.vocabSize());
+            return g.result();
         }
 
         @Override
         public void close() {
-            for (Tensor t : new Tensor[] {x, y, dx, w, gw, s}) t.close();
-            ops.close();
+            g.close();
         }
     }
 }

@@ -6,7 +6,6 @@ import dev.sculpt.model.llama.LlamaConfig;
 import dev.sculpt.model.llama.LlamaFamily;
 import dev.sculpt.model.llama.LlamaModel;
 import dev.sculpt.ops.Tensor;
-import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.text.ByteTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,12 +102,11 @@ public class TrainStepBench {
         return floor.run();
     }
 
-    /** The step's matrix products on scratch buffers of the right shapes. */
+    /** The step's matrix products on scratch buffers of the right shapes ({@link GemmFloor}). */
     static final class Floor implements AutoCloseable {
         private final LlamaConfig c;
         private final int seqs, len, tokens, lossRows;
-        private final Tensor x, y, dx, w, gw, s;
-        private final CpuOps ops = new CpuOps();
+        private final GemmFloor g;
         final double flops;
 
         Floor(LlamaConfig c, int seqs, int len, int lossRows) {
@@ -118,12 +116,7 @@ public class TrainStepBench {
             this.tokens = seqs * len;
             this.lossRows = lossRows;
             int widest = Math.max(Math.max(c.hiddenSize(), c.intermediateSize()), Math.max(c.qDim(), c.vocabSize()));
-            x = random((long) tokens * widest);
-            y = random((long) tokens * widest);
-            dx = random((long) tokens * widest);
-            w = random((long) widest * widest);
-            gw = random((long) widest * widest);
-            s = random((long) len * len);
+            g = new GemmFloor(tokens, widest, len);
             double f = 0;
             int d = c.hiddenSize();
             long perTokenLinear = (long) d * c.qDim() * 2 + 2L * d * c.kvDim() + 3L * d * c.intermediateSize();
@@ -133,57 +126,37 @@ public class TrainStepBench {
             flops = f;
         }
 
-        private static Tensor random(long n) {
-            Tensor a = Tensor.allocateHost("floor scratch", Math.toIntExact(n));
-            SplittableRandom r = new SplittableRandom(n);
-            for (int i = 0; i < n; i++) a.hostBuffer().put(i, (float) (r.nextDouble() - 0.5) * 0.01f);
-            return a;
-        }
-
-        /** One row-major product through the cpu provider (the models' own gemm path). */
-        private void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, int aOff, int lda,
-                          Tensor b, int bOff, int ldb, float beta, Tensor c, int cOff, int ldc) {
-            ops.gemm(ta, tb, 1, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0);
-        }
-
-        /** Forward, dX and dW of one projection [n rows, in -> out]. */
-        private void linear(int n, int in, int out) {
-            gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
-            gemm(false, false, n, in, out, 1f, y, 0, out, w, 0, in, 0f, dx, 0, in);
-            gemm(true, false, out, in, n, 1f, y, 0, out, x, 0, in, 1f, gw, 0, in);
-        }
-
         float run() {
             int d = c.hiddenSize(), hd = c.headDim(), qw = c.qDim(), kw = c.kvDim();
+            Tensor x = g.x, y = g.y, dx = g.dx, s = g.s;
             for (int l = 0; l < c.numHiddenLayers(); l++) {
-                linear(tokens, d, qw);
-                linear(tokens, d, kw);
-                linear(tokens, d, kw);
-                linear(tokens, qw, d);
-                linear(tokens, d, c.intermediateSize());
-                linear(tokens, d, c.intermediateSize());
-                linear(tokens, c.intermediateSize(), d);
+                g.linear(tokens, d, qw);
+                g.linear(tokens, d, kw);
+                g.linear(tokens, d, kw);
+                g.linear(tokens, qw, d);
+                g.linear(tokens, d, c.intermediateSize());
+                g.linear(tokens, d, c.intermediateSize());
+                g.linear(tokens, c.intermediateSize(), d);
                 for (int sq = 0; sq < seqs; sq++) {
                     int q0 = sq * len * qw, k0 = sq * len * kw;
                     for (int h = 0; h < c.numAttentionHeads(); h++) {
                         // forward QK^T, PV; backward dV, dP, dQ, dK
-                        gemm(false, true, len, len, hd, 1f, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
-                        gemm(false, false, len, hd, len, 1f, s, 0, len, x, k0, kw, 0f, y, q0 + h * hd, qw);
-                        gemm(true, false, len, hd, len, 1f, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
-                        gemm(false, true, len, len, hd, 1f, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
-                        gemm(false, false, len, hd, len, 1f, s, 0, len, x, k0, kw, 0f, dx, q0 + h * hd, qw);
-                        gemm(true, false, len, hd, len, 1f, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
+                        g.gemm(false, true, len, len, hd, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
+                        g.gemm(false, false, len, hd, len, s, 0, len, x, k0, kw, 0f, y, q0 + h * hd, qw);
+                        g.gemm(true, false, len, hd, len, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
+                        g.gemm(false, true, len, len, hd, x, q0 + h * hd, qw, x, k0, kw, 0f, s, 0, len);
+                        g.gemm(false, false, len, hd, len, s, 0, len, x, k0, kw, 0f, dx, q0 + h * hd, qw);
+                        g.gemm(true, false, len, hd, len, s, 0, len, x, q0 + h * hd, qw, 0f, dx, k0, kw);
                     }
                 }
             }
-            linear(lossRows, d, c.vocabSize());
-            return gw.hostBuffer().get(0);
+            g.linear(lossRows, d, c.vocabSize());
+            return g.result();
         }
 
         @Override
         public void close() {
-            for (Tensor a : new Tensor[]{x, y, dx, w, gw, s}) a.close();
-            ops.close();
+            g.close();
         }
     }
 }
