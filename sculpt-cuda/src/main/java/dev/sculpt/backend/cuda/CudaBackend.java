@@ -172,10 +172,10 @@ public final class CudaBackend implements Backend {
                     + ") of the update " + d.name(0) + " have different ranks");
         }
         BatchChecks.finite(d, "update", op);
-        if ((useU ? u.cols() : v.cols()) == 0) return;   // nothing protected: D stays as it is, as on the CPU backend
+        int k = useU ? u.cols() : v.cols();
+        if (k == 0) return;   // nothing protected: D stays as it is, as on the CPU backend
         if (useU) BatchChecks.finite(u, "basis u", op);
         if (useV) BatchChecks.finite(v, "basis v", op);
-        int k = useU ? u.cols() : v.cols();
         List<MatrixBatch> owned = new ArrayList<>();
         try {
             MatrixBatch dd = d.isHost() ? track(owned, Cuda.toDevice(d)) : d;
