@@ -1,6 +1,7 @@
 package dev.sculpt.engine;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.ops.HostCopy;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 

@@ -1,6 +1,7 @@
 package dev.sculpt.model;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.ops.HostCopy;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 import java.nio.FloatBuffer;
@@ -104,27 +105,14 @@ public final class Parameter implements AutoCloseable {
         if (values.length != size) {
             throw new SculptException("parameter " + name + ": expected " + size + " values " + Arrays.toString(shape) + ", got " + values.length);
         }
-        if (value.isHost()) {
-            value.copyFrom(values);
-            return;
-        }
-        try (Tensor h = Tensor.ofHost(name + " (host copy)", values, shape); Tensor d = ops.upload(h, name + " (upload)")) {
-            ops.copy(d, value);
-        }
+        HostCopy.fromArray(ops, values, value);
     }
 
     /** A heap copy of the values. */
-    public float[] toArray() { return heapCopy(value); }
+    public float[] toArray() { return HostCopy.toArray(ops, value); }
 
     /** A heap copy of the accumulated gradient. */
-    public float[] gradientToArray() { return heapCopy(gradient); }
-
-    private float[] heapCopy(Tensor t) {
-        if (t.isHost()) return t.toArray();
-        try (Tensor h = ops.download(t, t.name() + " (download)")) {
-            return h.toArray();
-        }
-    }
+    public float[] gradientToArray() { return HostCopy.toArray(ops, gradient); }
 
     @Override
     public void close() {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sculpt.FloatBounds;
 import dev.sculpt.SculptException;
-import dev.sculpt.engine.HostCopy;
+import dev.sculpt.ops.HostCopy;
 import dev.sculpt.engine.Linear;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LossSum;

@@ -1,8 +1,6 @@
-package dev.sculpt.engine;
+package dev.sculpt.ops;
 
 import dev.sculpt.SculptException;
-import dev.sculpt.ops.Ops;
-import dev.sculpt.ops.Tensor;
 
 /** Whole-tensor copies between the Java heap and a tensor of any provider (a direct copy on the host, a transfer otherwise). */
 public final class HostCopy {
