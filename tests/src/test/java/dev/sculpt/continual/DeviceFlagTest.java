@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.sculpt.FloatBounds;
 import dev.sculpt.backend.Backends;
 import dev.sculpt.cli.CliRun;
-import dev.sculpt.ops.OpsProviders;
+import dev.sculpt.ops.ParityProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,16 +54,15 @@ class DeviceFlagTest {
 
     @Test
     void continualRunsEndToEndOnCudaEmulated() throws Exception {
-        assumeTrue(OpsProviders.present().contains("cuda-emulated"),
-                "no cuda-emulated provider here (libsculpt_cuda_emulated.so needs CMake and g++ at build time)");
+        ParityProvider.require();   // cuda-emulated, or the provider -Dsculpt.parity.provider names
         Path model = ContinualCommandTest.tinyModel(dir);
         Path a = ContinualCommandTest.jsonl(dir, "a", 6, 1), b = ContinualCommandTest.jsonl(dir, "b", 6, 2);
         Path out = dir.resolve("run");
         CliRun r = CliRun.of("continual", "--model", model.toString(), "--tasks", a + "," + b, "--method", "osft",
-                "--device", "cuda-emulated", "--lr", "1e-3", "--epochs", "1", "--batch-size", "3", "--check-every", "1",
+                "--device", ParityProvider.DEVICE, "--lr", "1e-3", "--epochs", "1", "--batch-size", "3", "--check-every", "1",
                 "--save-every", "1", "--seed", "5", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("cuda-emulated"), "the run names its provider: " + r.out());
+        assertTrue(r.out().contains(ParityProvider.DEVICE), "the run names its provider: " + r.out());
         RunRecord rec = ContinualRunner.read(out.resolve("metrics.json"));
         assertEquals(2, rec.completedTasks);
         assertEquals(2, rec.stepLosses.get(1).size());
