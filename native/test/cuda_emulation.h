@@ -1,6 +1,14 @@
-// Just enough of CUDA's execution model to run Sculpt's kernels on CPU threads for testing without a GPU:
-// one std::thread per CUDA thread, one block at a time, __syncthreads as a std::barrier, __shared__ variables
-// as function statics (shared by the block's threads). Not a general emulator; see kernel_emulation_test.cpp.
+// Just enough of CUDA's execution model to run Sculpt's kernels on the CPU for testing without a GPU: one block
+// at a time, each CUDA thread a fiber (ucontext) on the launching OS thread, __syncthreads a switch back to the
+// block's scheduler, __shared__ variables as function statics (shared by the block's threads). A block runs in
+// phases: every fiber not yet finished runs until it reaches __syncthreads or returns; when all have, the
+// barrier opens (a finished fiber no longer holds the others, like arrive_and_drop). Fibers cost a context switch
+// where the former one-std::thread-per-CUDA-thread shim cost a thread creation and join per thread and block
+// (about 20-50 us each, with heavy system time); the kernels run the same code either way. Within a phase, even
+// blocks run their threads in index order and odd blocks in reverse order, so that a missing __syncthreads
+// between a write by one thread and a read by another shows up in one of the two orders. Our kernels use no
+// warp shuffles and no atomics (block_reduce.cuh), which a cooperative schedule could not emulate.
+// Not a general emulator; see kernel_emulation_test.cpp.
 // Also the few runtime-API pieces the host launch wrappers use (cudaStream_t, cudaError_t, cudaGetLastError), so
 // that the wrappers, with their launch configurations, build with g++ into libsculpt_cuda_emulated.so. A launch
 // with a configuration the GPU would refuse (empty grid or block, over 1024 threads per block, grid.y or grid.z
@@ -9,13 +17,13 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <math.h>
 #include <mutex>
-#include <thread>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <vector>
 
 struct dim3 {
@@ -29,12 +37,70 @@ enum cudaError_t { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorInvalidC
 namespace sculpt_emu {
 inline thread_local dim3 thread_idx, block_idx;
 inline dim3 block_dim, grid_dim;
-inline std::barrier<>* bar = nullptr;
 inline std::vector<double> shared_mem;
 inline std::atomic<int> or_acc{0};
 inline std::mutex launch_lock;
 inline cudaError_t last_error = cudaSuccess;
 inline void* dynamic_shared() { return shared_mem.data(); }
+
+/** Stack of one fiber; no kernel recurses or keeps local arrays, so this is ample. */
+inline constexpr size_t FIBER_STACK = 256 * 1024;
+enum class fiber_state : unsigned char { ready, at_barrier, done };
+/** The fibers of the block being run (all guarded by launch_lock). Stacks are mapped once and reused. */
+inline ucontext_t scheduler;
+inline std::vector<ucontext_t> fibers;
+inline std::vector<void*> stacks;
+inline std::vector<fiber_state> states;
+inline unsigned current = 0;
+inline void (*body)(void*) = nullptr;
+inline void* body_arg = nullptr;
+
+inline void fiber_entry() {
+    body(body_arg);
+    states[current] = fiber_state::done;
+    // returning resumes uc_link, the scheduler
+}
+
+/** Called by a fiber at __syncthreads: back to the scheduler until the barrier opens. */
+inline void barrier_wait() {
+    states[current] = fiber_state::at_barrier;
+    swapcontext(&fibers[current], &scheduler);
+}
+
+inline void ensure_fibers(unsigned n) {
+    while (stacks.size() < n) {
+        void* s = mmap(nullptr, FIBER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (s == MAP_FAILED) std::abort();
+        stacks.push_back(s);
+    }
+    if (fibers.size() < n) fibers.resize(n);
+    states.assign(n, fiber_state::ready);
+}
+
+/** Runs one block of n threads of body(arg) to completion, in phases between __syncthreads. */
+inline void run_block(unsigned n, dim3 block, bool reverse) {
+    ensure_fibers(n);
+    for (unsigned t = 0; t < n; t++) {
+        getcontext(&fibers[t]);
+        fibers[t].uc_stack.ss_sp = stacks[t];
+        fibers[t].uc_stack.ss_size = FIBER_STACK;
+        fibers[t].uc_link = &scheduler;
+        makecontext(&fibers[t], fiber_entry, 0);
+    }
+    unsigned running = n;
+    while (running > 0) {
+        for (unsigned i = 0; i < n; i++) {
+            unsigned t = reverse ? n - 1 - i : i;
+            if (states[t] != fiber_state::ready) continue;
+            current = t;
+            thread_idx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+            swapcontext(&scheduler, &fibers[t]);
+            if (states[t] == fiber_state::done) running--;
+        }
+        for (unsigned t = 0; t < n; t++)
+            if (states[t] == fiber_state::at_barrier) states[t] = fiber_state::ready;
+    }
+}
 
 /** The limits of every CUDA GPU since compute capability 3.0 (sm_80 and sm_90 included). */
 inline bool valid_configuration(dim3 grid, dim3 block, size_t shared) {
@@ -56,21 +122,15 @@ void launch(dim3 grid, dim3 block, size_t shared, K kernel, A... args) {
     block_dim = block;
     shared_mem.assign(shared / sizeof(double) + 2, 0.0);
     unsigned nthreads = block.x * block.y * block.z;
+    auto call = [&] { kernel(args...); };
+    body = [](void* f) { (*static_cast<decltype(call)*>(f))(); };
+    body_arg = &call;
+    unsigned long long index = 0;
     for (unsigned bz = 0; bz < grid.z; bz++)
         for (unsigned by = 0; by < grid.y; by++)
             for (unsigned bx = 0; bx < grid.x; bx++) {
-                std::barrier<> b((std::ptrdiff_t) nthreads);
-                bar = &b;
-                std::vector<std::thread> ts;
-                for (unsigned t = 0; t < nthreads; t++) {
-                    ts.emplace_back([&, t, bx, by, bz] {
-                        block_idx = dim3(bx, by, bz);
-                        thread_idx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-                        kernel(args...);
-                        b.arrive_and_drop();   // an exited thread no longer holds the others at a barrier
-                    });
-                }
-                for (auto& th : ts) th.join();
+                block_idx = dim3(bx, by, bz);
+                run_block(nthreads, block, (index++ & 1) != 0);
             }
 }
 
@@ -108,7 +168,7 @@ inline cudaError_t cudaGetLastError() {
 using std::max;
 using std::min;
 
-inline void __syncthreads() { sculpt_emu::bar->arrive_and_wait(); }
+inline void __syncthreads() { sculpt_emu::barrier_wait(); }
 
 inline int __syncthreads_or(int p) {
     __syncthreads();
