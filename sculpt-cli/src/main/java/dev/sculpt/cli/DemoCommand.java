@@ -1,6 +1,5 @@
 package dev.sculpt.cli;
 
-import dev.sculpt.backend.Backend;
 import dev.sculpt.demo.ContinualDemo;
 import dev.sculpt.demo.KernelDemo;
 import dev.sculpt.linalg.SvdOptions;
@@ -39,8 +38,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
-    @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda or auto (cuda where usable, else cpu): where the"
-            + " decompositions run; the demo models still train on cpu in this build; cuda-emulated is refused (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "auto", description = "the ops provider the whole demo computes on (its models'"
+            + " training, evaluation and guard), with the matching SVD backend for the decompositions: cpu; cuda (a GPU, its"
+            + " driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host,"
+            + " for tests, slow; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--size", defaultValue = "small",
@@ -77,26 +78,27 @@ public final class DemoCommand implements Callable<Integer> {
         };
         RankPolicy policy = RankPolicy.parse(rankPolicy, RankPolicy.DEFAULT_MRR, RankPolicy.DEFAULT_TRR);
         NonTargets nt = NonTargets.parse(nonTargets);
-        Backend backend;
+        // the device is opened before any work: --device cuda without a GPU fails here, saying what is missing
         try (dev.sculpt.ops.RunDevice run = dev.sculpt.ops.RunDevice.open("--device", device)) {
-            if (run.isEmulation()) {
-                throw new dev.sculpt.SculptException("--device cuda-emulated: the demos build their models on cpu in this build;"
-                        + " use cpu, cuda or auto");
-            }
-            backend = run.backend();
+            System.out.println("device: " + run.describe());
+            return run(run, base, policy, nt);
         }
+    }
+
+    private int run(dev.sculpt.ops.RunDevice run, KernelDemo.Config base, RankPolicy policy, NonTargets nt) {
         if (evolve) {
-            dev.sculpt.demo.EvolveDemo.run(System.out, out.resolve("evolve"));
+            dev.sculpt.demo.EvolveDemo.run(System.out, out.resolve("evolve"), dev.sculpt.demo.EvolveDemo.Settings.defaults(),
+                    run.ops(), run.backend());
             return 0;
         }
         if (!kernels) {
             ContinualDemo.run(System.out, ContinualDemo.Options.defaults(out.resolve("continual"))
-                    .withBackend(backend).withProgress(!noProgress).withRankPolicy(policy).withNonTargets(nt));
+                    .withBackend(run.backend()).withProgress(!noProgress).withRankPolicy(policy).withNonTargets(nt), run.ops());
             return 0;
         }
         KernelDemo.Config cfg = new KernelDemo.Config(layers, base.hidden(), base.intermediate(), base.heads(),
                 base.kvHeads(), ratio, seed);
-        KernelDemo.run(backend, cfg, SvdOptions.defaults().withSeed(seed), spec.commandLine().getOut());
+        KernelDemo.run(run.backend(), cfg, SvdOptions.defaults().withSeed(seed), spec.commandLine().getOut());
         return 0;
     }
 }

@@ -39,6 +39,7 @@ final class LogitsCommand implements Callable<Integer> {
                     if (id >= m.vocabSize()) throw new SculptException((list == in ? "--ids" : "--decoder-ids") + ": token id " + id + " is outside the vocabulary [0, " + m.vocabSize() + ")");
                 }
             }
+            System.out.println("device: " + dev.describe());
             float[][] logits = m.logits(in, dec);
             int rows = logits.length;
             int vocab = m.vocabSize();

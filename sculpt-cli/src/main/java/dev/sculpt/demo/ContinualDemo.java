@@ -17,6 +17,8 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.llama.LlamaConfig;
 import dev.sculpt.model.llama.LlamaModel;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.UpdateConstraint;
 import dev.sculpt.retention.Retention;
@@ -151,12 +153,29 @@ public final class ContinualDemo {
         public static double rise(RunRecord r) { return r.retention.last() - r.retention.baseline; }
     }
 
-    /** Runs the demo with the byte-level tokenizer, printing to {@code out}. */
+    /** Runs the demo with the byte-level tokenizer on a cpu provider of its own, printing to {@code out}. */
     public static Result run(PrintStream out, Options o) {
         return run(out, o, new ByteTokenizer());
     }
 
+    /** Runs the demo with {@code tok} on a cpu provider of its own. */
     public static Result run(PrintStream out, Options o, Tokenizer tok) {
+        try (Ops cpu = new CpuOps()) {
+            return run(out, o, tok, cpu);
+        }
+    }
+
+    /** Runs the demo with the byte-level tokenizer on {@code ops}; see {@link #run(PrintStream, Options, Tokenizer, Ops)}. */
+    public static Result run(PrintStream out, Options o, Ops ops) {
+        return run(out, o, new ByteTokenizer(), ops);
+    }
+
+    /**
+     * Runs the demo with {@code tok}: every model (the base and both runs) is built and loaded on {@code ops}, so that
+     * pre-training, the tasks' training, evaluation, retention and the guard compute on that provider (the caller
+     * closes it afterwards); decompositions run on {@link Options#backend()}.
+     */
+    public static Result run(PrintStream out, Options o, Tokenizer tok, Ops ops) {
         long t0 = System.nanoTime();
         List<TaskData> tasks = o.taskSet().generate(o.trainPerTask(), o.testPerTask(), o.seed());
         List<List<String>> corpus = StoryCorpus.generate(o.pretrainLines(), o.heldoutLines(), o.seed());
@@ -179,7 +198,7 @@ public final class ContinualDemo {
 
         Path baseDir = o.outDir().resolve("base");
         HfModelStore store = new HfModelStore(new ByteTokenizer().files());
-        try (LlamaModel base = LlamaModel.create(cfg, o.seed())) {
+        try (LlamaModel base = LlamaModel.create(cfg, o.seed(), ops)) {
             String fingerprint = fingerprint(o, cfg);
             if (isCached(baseDir, fingerprint)) {
                 store.loadInto(base, baseDir);
@@ -204,7 +223,7 @@ public final class ContinualDemo {
                     .withProtectInitial(o.protectInitial()).withAccumulate(o.accumulate()).withMode(o.projection());
             int total = 0;
             for (TaskData t : tasks) total += train.totalSteps(t.train().size());
-            try (LlamaModel model = LlamaModel.create(cfg, o.seed());
+            try (LlamaModel model = LlamaModel.create(cfg, o.seed(), ops);
                  ProgressBar bar = bar(o, m.label(), total, out)) {
                 store.loadInto(model, baseDir);
                 int[] done = {0};

@@ -1,5 +1,6 @@
 package dev.sculpt.demo;
 
+import dev.sculpt.backend.Backend;
 import dev.sculpt.backend.Backends;
 import dev.sculpt.backend.cpu.BlasThreads;
 import dev.sculpt.cem.ContinualRoundTrainer;
@@ -24,6 +25,8 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.llama.LlamaConfig;
 import dev.sculpt.model.llama.LlamaModel;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.UpdateConstraint;
 import dev.sculpt.text.ByteTokenizer;
@@ -114,12 +117,23 @@ public final class EvolveDemo {
         return run(out, workDir, Settings.defaults());
     }
 
+    /** Runs the demo on a cpu provider of its own, decompositions on cpu. */
     public static EvolveResult run(PrintStream out, Path workDir, Settings s) {
-        // the demo's matrices are tiny: one BLAS thread beats OpenBLAS's thread start-up on every call
-        return BlasThreads.singleThreaded(() -> runTiny(out, workDir, s));
+        try (Ops cpu = new CpuOps()) {
+            return run(out, workDir, s, cpu, Backends.cpu());
+        }
     }
 
-    private static EvolveResult runTiny(PrintStream out, Path workDir, Settings s) {
+    /**
+     * Runs the demo with its model on {@code ops} (pre-training, the loop's training, examining and the guard compute
+     * there; the caller closes it afterwards) and the osft decompositions on {@code backend}.
+     */
+    public static EvolveResult run(PrintStream out, Path workDir, Settings s, Ops ops, Backend backend) {
+        // the demo's matrices are tiny: one BLAS thread beats OpenBLAS's thread start-up on every call
+        return BlasThreads.singleThreaded(() -> runTiny(out, workDir, s, ops, backend));
+    }
+
+    private static EvolveResult runTiny(PrintStream out, Path workDir, Settings s, Ops ops, Backend backend) {
         long t0 = System.nanoTime();
         KnowledgeWorld world = KnowledgeWorld.generate(s.seed(), s.loopPeople(), s.knownPeople(), s.bystanders());
         Tokenizer tok = s.wordTokens() ? WordTokenizer.fromTexts(world.texts()) : new ByteTokenizer();
@@ -127,7 +141,7 @@ public final class EvolveDemo {
                 .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(512).withTiedEmbeddings(true);
         // cloze template: the prompt is the question itself, so the answer is the fact's continuation (LAMA style)
         PromptTemplate template = new PromptTemplate(PromptTemplate.DEFAULT_MULTIPLE_CHOICE, "{question}");
-        try (LlamaModel model = LlamaModel.create(cfg, s.seed())) {
+        try (LlamaModel model = LlamaModel.create(cfg, s.seed(), ops)) {
             out.printf(Locale.ROOT, "CEM demo: tiny LLaMA (%d layers, hidden %d, %,d parameters), %s; world of %d loop, %d known, %d bystander people%n",
                     s.layers(), s.hidden(), cfg.parameterCount(),
                     s.wordTokens() ? "word tokenizer (" + (tok.vocabSize() - ByteTokenizer.VOCAB_SIZE) + " words + bytes)" : "byte tokenizer",
@@ -145,13 +159,13 @@ public final class EvolveDemo {
                     general, workDir.resolve("index"));
             List<float[]> pretrained = new ArrayList<>();
             for (var p : model.parameters()) pretrained.add(p.toArray());
-            EvolveResult r = loop(model, tok, in, template, s, s.method(), workDir.resolve("run"), out);
+            EvolveResult r = loop(model, tok, in, template, s, s.method(), workDir.resolve("run"), out, backend, true);
             summary(out, s.method(), r, t0, workDir.resolve("run"));
             if (s.compareSeqft() && s.method() != Method.SEQFT) {
                 out.println("the same loop from the same pre-trained weights with seqft (no constraint):");
                 int i = 0;
                 for (var p : model.parameters()) p.copyFrom(pretrained.get(i++));
-                EvolveResult q = loop(model, tok, in, template, s, Method.SEQFT, workDir.resolve("run-seqft"), out);
+                EvolveResult q = loop(model, tok, in, template, s, Method.SEQFT, workDir.resolve("run-seqft"), out, backend, true);
                 summary(out, Method.SEQFT, q, t0, workDir.resolve("run-seqft"));
                 table(out, s.method(), r, q);
             }
@@ -183,7 +197,7 @@ public final class EvolveDemo {
                     int i = 0;
                     for (var p : model.parameters()) p.copyFrom(pretrained.get(i++));
                     out.println("variant " + v.name());
-                    results.add(loop(model, tok, in, template, v.settings(), v.settings().method(), workDir.resolve("run-" + v.name()), out, v.grounded()));
+                    results.add(loop(model, tok, in, template, v.settings(), v.settings().method(), workDir.resolve("run-" + v.name()), out, Backends.cpu(), v.grounded()));
                 }
                 return results;
             }
@@ -191,16 +205,11 @@ public final class EvolveDemo {
     }
 
     private static EvolveResult loop(LlamaModel model, Tokenizer tok, EvolveInputs in, PromptTemplate template, Settings s,
-                                     Method method, Path runDir, PrintStream out) {
-        return loop(model, tok, in, template, s, method, runDir, out, true);
-    }
-
-    private static EvolveResult loop(LlamaModel model, Tokenizer tok, EvolveInputs in, PromptTemplate template, Settings s,
-                                     Method method, Path runDir, PrintStream out, boolean grounded) {
+                                     Method method, Path runDir, PrintStream out, Backend backend, boolean grounded) {
         TrainConfig tc = TrainConfig.defaults().withLr(s.roundLr()).withEpochs(s.roundEpochs()).withBatchSize(s.batchSize())
                 .withWarmup(0.05f).withWeightDecay(0f).withSeed(s.seed());
         ContinualRoundTrainer trainer = new ContinualRoundTrainer(method, tc, RankPolicy.ratio(s.rankRatio()),
-                s.projection(), Backends.cpu(), s.rounds(), 64).accumulate(s.accumulate()).nonTargets(s.nonTargets());
+                s.projection(), backend, s.rounds(), 64).accumulate(s.accumulate()).nonTargets(s.nonTargets());
         // top-1 passage for each of a mistake's first two points (the gold answer and the person's name); no
         // extractive items: their prompts repeat whole passages, which costs more CPU time than they teach here
         EvolveOptions eo = new EvolveOptions(s.rounds(), 1, 64, 2, EvolveOptions.NO_MIN_GAIN, 320,
