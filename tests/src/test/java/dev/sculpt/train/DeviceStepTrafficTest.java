@@ -54,31 +54,44 @@ class DeviceStepTrafficTest {
     private static final long STEP_BYTES = 2 * Double.BYTES;
     private static final int STEP_READS = 2;
 
-    @ParameterizedTest(name = "{0}, constrained and clipped = {1}")
-    @CsvSource({"llama, false", "llama, true", "t5, false", "t5, true"})
-    void aStepReadsBackTheLossAndTheNormOnlyAndChangesNoBit(String arch, boolean constrained) {
+    /**
+     * With the OSFT guard and clipping on: the traffic bound and the old loop's bits on cpu and on the device. Without
+     * either: the old loop's bits on cpu and the traffic bound on the device (the device's bits are the constrained
+     * case's arithmetic minus the clip and the projection, so one device comparison keeps the emulated run short).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"llama", "t5"})
+    void aStepReadsBackTheLossAndTheNormOnlyAndChangesNoBit(String arch) {
         ParityProvider.require();
         long seed = System.nanoTime();
-        String where = arch + ", constrained " + constrained + ", seed " + seed;
         Random rnd = new Random(seed);
         List<Example> data = new ArrayList<>();
         for (int i = 0; i < 4 * STEPS; i++) data.add(new Example(ids(rnd, 2 + rnd.nextInt(3)), ids(rnd, 2 + rnd.nextInt(3))));
-        // 2 micro-batches of 2 per step; clipNorm 1e-3 is far below the norms of these random models, so every
-        // constrained step clips (asserted below)
-        TrainConfig cfg = TrainConfig.defaults().withLr(1e-2f).withBatchSize(2).withGradAccum(2).withEpochs(1)
-                .withSeed(seed).withClipNorm(constrained ? 1e-3f : 0f);
         Function<Ops, LanguageModel> build = ops -> arch.equals("llama")
                 ? LlamaModel.create(new LlamaConfig(13, 16, 24, 1, 4, 2, 4, 1e-5, 10000.0, null, 64, true, 1, new int[] {2}, -1, 0.25), seed, ops)
                 : T5Model.init(new T5Config(13, 8, 4, 12, 1, 1, 2, 8, 12, "gated-gelu", 1e-6f, true, 0, 1, 0), seed, ops);
-
-        try (Ops cpu = new CpuOps()) {
-            sameAsBefore(build, cpu, data, cfg, constrained, where + ", cpu");
+        for (boolean constrained : new boolean[] {true, false}) {
+            String where = arch + ", constrained and clipped " + constrained + ", seed " + seed;
+            // 2 micro-batches of 2 per step; clipNorm 1e-3 is far below the norms of these random models, so every
+            // constrained step clips (asserted)
+            TrainConfig cfg = TrainConfig.defaults().withLr(1e-2f).withBatchSize(2).withGradAccum(2).withEpochs(1)
+                    .withSeed(seed).withClipNorm(constrained ? 1e-3f : 0f);
+            try (Ops cpu = new CpuOps()) {
+                sameAsBefore(build, cpu, data, cfg, constrained, true, where + ", cpu");
+            }
+            try (Ops dev = OpsProviders.create(ParityProvider.DEVICE)) {
+                assertInstanceOf(CudaOps.class, dev, where);
+                // without the guard, 2 steps show a warm step's traffic
+                List<Example> run = constrained ? data : data.subList(0, 4 * 2);
+                traffic(sameAsBefore(build, dev, run, cfg, constrained, constrained, where + ", " + dev.name()), constrained, where);
+            }
         }
-        try (Ops dev = OpsProviders.create(ParityProvider.DEVICE)) {
-            CudaOps counted = assertInstanceOf(CudaOps.class, dev, where);
-            List<Transfers> perStep = sameAsBefore(build, dev, data, cfg, constrained, where + ", " + dev.name());
+    }
+
+    private static void traffic(List<Transfers> perStep, boolean constrained, String where) {
+        {
             Transfers before = perStep.get(0);
-            for (int s = 1; s <= STEPS; s++) {
+            for (int s = 1; s < perStep.size(); s++) {
                 Transfers t = perStep.get(s).since(before);
                 before = perStep.get(s);
                 System.out.printf("%s: step %d: %d device-to-host copies, %d bytes; %d host-to-device copies, %d bytes%n",
@@ -92,7 +105,6 @@ class DeviceStepTrafficTest {
                         where + ": step " + s + " read back more than the loss and the norm: " + t);
                 assertTrue(t.toDeviceCalls() > 0, where + ": the token ids go up every micro-batch: " + t);
             }
-            assertTrue(counted.transfers().toHostCalls() > 0, where);
         }
     }
 
@@ -103,11 +115,11 @@ class DeviceStepTrafficTest {
     }
 
     /**
-     * Trains one model with {@link Trainer} and a twin with the loop as it was, on {@code ops}; asserts equal bits;
-     * returns the provider's transfer counts before the first step and after each (empty for a host provider).
+     * Trains one model with {@link Trainer} and (when {@code compare}) a twin with the loop as it was, on {@code ops};
+     * asserts equal bits; returns the provider's transfer counts before the first step and after each (empty for a host provider).
      */
     private static List<Transfers> sameAsBefore(Function<Ops, LanguageModel> build, Ops ops, List<Example> data, TrainConfig cfg,
-                                                boolean constrained, String where) {
+                                                boolean constrained, boolean compare, String where) {
         List<Transfers> counts = new ArrayList<>();
         List<Double> losses = new ArrayList<>(), norms = new ArrayList<>();
         List<Float> lrs = new ArrayList<>();
@@ -121,12 +133,13 @@ class DeviceStepTrafficTest {
                 norms.add(norm);
             };
             TrainResult r = new Trainer(m, cfg).train(data, g == null ? UpdateConstraint.NONE : g, l);
-            assertEquals(STEPS, r.stepLosses().size(), where);
+            assertEquals(data.size() / 4, r.stepLosses().size(), where);
             trained = weights(m);
         }
+        if (!compare) return counts;
         try (LanguageModel m = build.apply(ops); SubspaceGuard g = constrained ? guard(m) : null) {
             List<double[]> ref = loopAsBefore(m, data, cfg, lrs, g == null ? UpdateConstraint.NONE : g);
-            for (int s = 0; s < STEPS; s++) {
+            for (int s = 0; s < losses.size(); s++) {
                 assertEquals(ref.get(s)[0], losses.get(s), where + ": loss of step " + (s + 1));
                 assertEquals(ref.get(s)[1], norms.get(s), where + ": gradient norm of step " + (s + 1));
                 if (constrained) assertTrue(norms.get(s) > 10 * cfg.clipNorm(), where + ": step " + (s + 1) + " clips");
