@@ -144,7 +144,16 @@ class DeviceStepTrafficTest {
         }
         if (!compare) return counts;
         try (LanguageModel m = build.apply(ops); SubspaceGuard g = constrained ? guard(m) : null) {
+            Transfers before = ops instanceof CudaOps c ? c.transfers() : null;
             List<double[]> ref = loopAsBefore(m, data, cfg, lrs, g == null ? UpdateConstraint.NONE : g);
+            if (ops instanceof CudaOps c) {
+                // the counter sees the reads the loop used to make: one per micro-batch loss and per gradient
+                Transfers old = c.transfers().since(before);
+                long trainable = m.parameters().stream().filter(Parameter::trainable).count();
+                System.out.printf("%s: the old loop read back %d copies, %d bytes in %d steps%n", where, old.toHostCalls(),
+                        old.toHostBytes(), losses.size());
+                assertTrue(old.toHostCalls() >= losses.size() * (cfg.gradAccum() + trainable), where + ": " + old);
+            }
             for (int s = 0; s < losses.size(); s++) {
                 assertEquals(ref.get(s)[0], losses.get(s), where + ": loss of step " + (s + 1));
                 assertEquals(ref.get(s)[1], norms.get(s), where + ": gradient norm of step " + (s + 1));
