@@ -142,6 +142,11 @@ int sculpt_logsumexp_rows(float* lse, const float* x, int n, int cols, void* str
  * Block b of `blocks` (>= 1) writes its partial result to partials[b]; the caller adds the partials.
  */
 int sculpt_reduce(const float* x, long long count, int op, double* partials, int blocks, void* stream);
+/**
+ * *acc += (partials[0] + partials[1] + ... + partials[blocks - 1]) in double, added in that order by one thread
+ * (the host's order), on the stream: keeps a sculpt_reduce result on the device. blocks >= 1.
+ */
+int sculpt_accumulate_partials(const double* partials, int blocks, double* acc, void* stream);
 /** out[i] = table[ids[i]]. */
 int sculpt_embedding_forward(float* out, const float* table, const int* ids, int n, int dim, void* stream);
 /** dtable[ids[i]] += dout[i], deterministic (no atomics). */

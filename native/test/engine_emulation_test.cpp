@@ -328,6 +328,27 @@ static void test_adamw() {
     std::printf("ok adamw: three steps bit-identical to the CPU optimizer's float arithmetic\n");
 }
 
+// ---- a reduction kept on the device: the host's additions, in the host's order ----
+static void test_accumulate_partials() {
+    long long count = 70000;   // 64 blocks of 256 threads, each striding over several elements
+    int blocks = 64;
+    vecf x = randf((size_t) count);
+    vecd partials(blocks), acc(1);
+    for (int op = 0; op <= 1; op++) {
+        CHECK(sculpt_reduce(x.data(), count, op, partials.data(), blocks, nullptr) == 0, "sculpt_reduce op %d", op);
+        double start = gauss();
+        acc[0] = start;
+        CHECK(sculpt_accumulate_partials(partials.data(), blocks, acc.data(), nullptr) == 0, "sculpt_accumulate_partials");
+        double s = 0;
+        for (int b = 0; b < blocks; b++) s += partials[b];
+        double host = start + s;
+        CHECK(std::memcmp(&host, &acc[0], sizeof(double)) == 0, "op %d: device %.17g, host %.17g", op, acc[0], host);
+    }
+    CHECK(sculpt_accumulate_partials(partials.data(), 0, acc.data(), nullptr) == (int) cudaErrorInvalidValue,
+          "zero partials are refused");
+    std::printf("ok accumulate_partials: bit-identical to the host's sum of the partials\n");
+}
+
 // ---- the host launch wrappers and the shim's launch-configuration check ----
 static void test_wrappers_and_launch_limits() {
     int count = 300;   // two blocks of 256 in sculpt_relu_forward's configuration, the second one partly idle
@@ -360,6 +381,7 @@ int main(int argc, char** argv) {
     test_cross_entropy();
     test_embedding();
     test_adamw();
+    test_accumulate_partials();
     test_wrappers_and_launch_limits();
     std::printf("all engine kernel checks passed\n");
     return 0;

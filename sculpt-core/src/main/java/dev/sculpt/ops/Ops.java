@@ -219,6 +219,15 @@ public interface Ops extends AutoCloseable {
     /** Number of NaN or infinite elements. */
     long nonFiniteCount(Tensor x);
 
+    /**
+     * {@code slots} (>= 1) double accumulators kept where this provider computes (see {@link ScalarSums}); the
+     * default keeps them on the heap over {@link #sum} and {@link #sumOfSquares}. Device providers override it so
+     * that a training step reads its loss and gradient norm back once, not once per tensor.
+     */
+    default ScalarSums scalarSums(String name, int slots) {
+        return new HostScalarSums(this, slots);
+    }
+
     /** Frees the provider's scratch memory. Tensors it allocated stay valid until closed themselves. */
     @Override
     void close();

@@ -8,6 +8,7 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.cpu.CpuOps;
 import dev.sculpt.tensor.MatrixBatch;
@@ -45,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * bases {@code U_h} (m x k) and {@code V_h} (n x k) are then uploaded to the provider, as are the two products the
  * invariant needs, {@code U_h^T W0} (k x n) and {@code W0 V_h} (m x k). W0 itself is not kept anywhere. Projections
  * are {@link Ops#project}; the invariant check is three {@link Ops#gemm}s into scratch allocated once (shared by
- * all matrices) and four {@link Ops#sumOfSquares}; for matrices registered as tensors it allocates nothing. Heap
+ * all matrices) and four squared norms per matrix, added up by the provider ({@link Ops#scalarSums}) and read back
+ * together in one copy per check; for matrices registered as tensors it allocates nothing. Heap
  * registrations and heap updates are adapters: they copy through the provider ({@link Ops#upload} /
  * {@link Ops#download}) on every call. With accumulation on, the bases of successive {@code protect()} calls are
  * united (re-orthonormalised).
@@ -422,10 +424,20 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     /** Computes and records the invariant residuals of every matrix now. */
     public List<InvariantResidual> checkInvariant(long step) {
         bindScratch();
+        List<Target> checked = new ArrayList<>();
+        for (Target t : targets.values()) if (t.isProtected) checked.add(t);
         List<InvariantResidual> out = new ArrayList<>();
-        for (Target t : targets.values()) {
-            if (!t.isProtected) continue;
-            InvariantResidual r = residual(t, step);
+        if (checked.isEmpty()) return out;
+        // four squared norms per matrix, added up where the provider computes and read back in one copy
+        double[] sq;
+        try (ScalarSums sums = ops.scalarSums("subspace guard invariant", 4 * checked.size())) {
+            for (int i = 0; i < checked.size(); i++) squaredResiduals(checked.get(i), sums, 4 * i);
+            sq = sums.read();
+        }
+        for (int i = 0; i < checked.size(); i++) {
+            Target t = checked.get(i);
+            InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[4 * i + 1]), Math.sqrt(sq[4 * i + 2]),
+                    Math.sqrt(sq[4 * i + 3]), Math.sqrt(sq[4 * i]));
             out.add(r);
             latest.put(t.name, r);
         }
@@ -457,19 +469,24 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         scratchBound = true;
     }
 
-    private InvariantResidual residual(Target t, long step) {
+    /**
+     * Adds to slots {@code first ..+3} of {@code sums}: ||W||_F^2, ||U_h^T (W - W0)||_F^2, ||(W - W0) V_h||_F^2 and
+     * ||U_h^T (W - W0) V_h||_F^2 (the last three stay 0 when nothing is protected).
+     */
+    private void squaredResiduals(Target t, ScalarSums sums, int first) {
         Tensor w = t.source.current();
         try {
-            double weightNorm = Math.sqrt(ops.sumOfSquares(w));
-            if (t.k() == 0) return new InvariantResidual(t.name, step, 0, 0, 0, weightNorm);
+            sums.addSumOfSquares(first, w);
+            if (t.k() == 0) return;
             ops.copy(t.u0w, t.left);
             leftProduct(t, w, -1f, t.left);       // U_h^T W - U_h^T W0
             ops.copy(t.w0v, t.right);
             rightProduct(t, w, -1f, t.right);     // W V_h - W0 V_h
             int k = t.k();
             ops.gemm(false, false, 1, k, k, t.cols, 1f, t.left, 0, t.cols, 0, t.v, 0, k, 0, 0f, t.block, 0, k, 0);
-            return new InvariantResidual(t.name, step, Math.sqrt(ops.sumOfSquares(t.left)),
-                    Math.sqrt(ops.sumOfSquares(t.right)), Math.sqrt(ops.sumOfSquares(t.block)), weightNorm);
+            sums.addSumOfSquares(first + 1, t.left);
+            sums.addSumOfSquares(first + 2, t.right);
+            sums.addSumOfSquares(first + 3, t.block);
         } finally {
             t.source.done(w);
         }

@@ -2,7 +2,9 @@ package dev.sculpt.engine;
 
 import dev.sculpt.model.LossSum;
 import dev.sculpt.ops.HostCopy;
+import dev.sculpt.ops.HostScalarSums;
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
 
 /**
@@ -44,10 +46,21 @@ public final class LmHead {
      * gradient accumulates and dHidden [n, d] is overwritten (zero on rows without a loss).
      */
     public LossSum loss(Tensor hidden, int[] rows, int[] targets, float gradScale, Tensor dHidden) {
+        HostScalarSums sum = new HostScalarSums(ops, 1);   // ops.sum: the loss is read back here
+        long counted = loss(hidden, rows, targets, gradScale, dHidden, sum, 0);
+        return new LossSum(sum.read()[0], counted);
+    }
+
+    /**
+     * As {@link #loss(Tensor, int[], int[], float, Tensor)}, but the summed cross-entropy is added to slot
+     * {@code slot} of {@code lossSums} where the provider computes (nothing is read back); returns the number of
+     * target tokens it covers.
+     */
+    public long loss(Tensor hidden, int[] rows, int[] targets, float gradScale, Tensor dHidden, ScalarSums lossSums, int slot) {
         int m = rows.length, d = head.in(), vocab = head.out();
         if (m == 0) {
             if (dHidden != null) ops.zero(dHidden);
-            return new LossSum(0, 0);
+            return 0;
         }
         Tensor sel = arena.get("scratch.head.sel", m, d);
         Tensor logits = arena.get("scratch.head.logits", m, vocab);
@@ -56,7 +69,7 @@ public final class LmHead {
         Rows.gather(ops, hidden, rows, sel);
         project(sel, logits);
         ops.crossEntropyForward(logits, targets, loss, lse);
-        double sum = ops.sum(loss);
+        lossSums.addSum(slot, loss);
         long counted = 0;
         for (int t : targets) if (t != Ops.IGNORE_INDEX) counted++;
         if (dHidden != null) {
@@ -68,7 +81,7 @@ public final class LmHead {
             ops.zero(dHidden);
             Rows.scatterAdd(ops, rows, dSel, dHidden);
         }
-        return new LossSum(sum, counted);
+        return counted;
     }
 
     /** Logits [n][vocab] of every row of {@code hidden} [n, d], copied to the heap. */

@@ -1,6 +1,7 @@
 package dev.sculpt.model;
 
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import java.util.List;
 
 /**
@@ -29,6 +30,18 @@ public interface LanguageModel extends AutoCloseable {
      * into every trainable parameter's gradient and returns the summed loss.
      */
     LossSum forwardBackward(List<Example> batch, float gradScale);
+
+    /**
+     * As {@link #forwardBackward(List, float)}, but the summed loss is added to slot {@code slot} of
+     * {@code lossSums} (sums of {@link #ops()}) instead of being returned, so that a trainer on a device reads the
+     * loss back once per optimizer step; returns the number of target tokens. The default adds the returned sum
+     * from the host; the engine's models keep it on the device.
+     */
+    default long forwardBackward(List<Example> batch, float gradScale, ScalarSums lossSums, int slot) {
+        LossSum loss = forwardBackward(batch, gradScale);
+        lossSums.add(slot, loss.sum());
+        return loss.tokens();
+    }
 
     /** Forward only: the summed target-token loss. */
     LossSum loss(List<Example> batch);

@@ -4,6 +4,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.model.Parameter;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.osft.UpdateConstraint;
 import java.util.ArrayList;
@@ -24,6 +25,13 @@ import java.util.Map;
  * can differ from {@link GradientClipping#globalNorm}'s single running sum in the last bits of the double.
  *
  * <p>A gradient holding NaN or infinite values stops training before any weight changes, naming the parameter.
+ *
+ * <p>Device-to-host traffic of a step: the squared gradient norm is added up where the provider computes
+ * ({@link Ops#scalarSums}, the same double additions in the same order as reading each tensor's sum back) and read
+ * back as one double, which is also the non-finite flag (a NaN or infinite gradient makes it non-finite) and from
+ * which the host decides the clip factor. Only a failed step reads more (each gradient's non-finite count, to name
+ * the culprit); the constraint's own reads are its business ({@link dev.sculpt.osft.SubspaceGuard} reads its
+ * invariant residuals on its check steps only).
  */
 public final class DenseAdamWUpdater implements ParameterUpdater {
     private static final String ADAM = "adamw/";
@@ -41,6 +49,7 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
     private final Tensor[] v;
     private final long[] steps;
     private final Map<String, Tensor> constrained = new LinkedHashMap<>();
+    private ScalarSums gradSquares;   // slot 0: sum of all trainable gradients' squares
 
     /**
      * An updater of the trainable {@code parameters} (all on {@code ops}' device) with the hyper-parameters of
@@ -69,6 +78,7 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
         v = new Tensor[n];
         steps = new long[n];
         try {
+            gradSquares = ops.scalarSums("gradient sum of squares", 1);
             for (int i = 0; i < n; i++) {
                 Parameter p = params.get(i);
                 deltas[i] = ops.allocate(p.name() + " (update)", p.shape());
@@ -82,9 +92,9 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
 
     @Override
     public double step(float lr, long stepIndex) {
-        double sumSq = 0;
-        for (Parameter p : params) sumSq += ops.sumOfSquares(p.gradient());
-        double norm = Math.sqrt(sumSq);
+        gradSquares.reset();
+        for (Parameter p : params) gradSquares.addSumOfSquares(0, p.gradient());
+        double norm = Math.sqrt(gradSquares.read()[0]);   // the step's one read: norm and non-finite flag
         if (!Double.isFinite(norm)) throw diverged(stepIndex);
         if (clipNorm > 0 && norm > clipNorm) {
             float f = (float) (clipNorm / (norm + 1e-6));
@@ -195,5 +205,7 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
     public void close() {
         freeMoments();
         for (Tensor d : deltas) if (d != null) d.close();
+        if (gradSquares != null) gradSquares.close();
+        gradSquares = null;
     }
 }

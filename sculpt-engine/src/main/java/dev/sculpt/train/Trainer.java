@@ -5,6 +5,7 @@ import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.osft.UpdateConstraint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +18,10 @@ import java.util.function.Function;
  * gradient accumulation, the loss averaged over all target tokens of an optimizer step, a warmup-then-decay
  * learning rate, and a pluggable {@link ParameterUpdater} (dense AdamW with an optional constraint, or LoRA).
  * Deterministic for a given seed.
+ *
+ * <p>The step's loss is added up across micro-batches where the model computes ({@link ScalarSums} of the model's
+ * provider) and read back once per optimizer step, after the update; with {@link DenseAdamWUpdater} the only other
+ * device-to-host read of a step is the gradient norm (one double).
  */
 public final class Trainer {
     /** Told about every optimizer step. */
@@ -58,6 +63,13 @@ public final class Trainer {
      */
     public TrainResult train(List<Example> data, ParameterUpdater updater, StepListener listener,
                              TrainProgress start, int saveEvery, ProgressSink sink) {
+        try (ScalarSums lossSum = model.ops().scalarSums("step loss", 1)) {
+            return train(data, updater, listener, start, saveEvery, sink, lossSum);
+        }
+    }
+
+    private TrainResult train(List<Example> data, ParameterUpdater updater, StepListener listener,
+                              TrainProgress start, int saveEvery, ProgressSink sink, ScalarSums lossSum) {
         if (data.isEmpty()) throw new SculptException("no training examples");
         if (saveEvery < 0) throw new SculptException("checkpoint interval must be >= 0 steps, got " + saveEvery);
         int perStep = config.batchSize() * config.gradAccum();
@@ -93,14 +105,15 @@ public final class Trainer {
                 for (Example e : stepExamples) tokens += e.target().length;
                 if (tokens == 0) throw new SculptException("an optimizer step has no target tokens (empty completions)");
                 for (Parameter p : params) if (p.trainable()) p.zeroGrad();
-                LossSum sum = new LossSum(0, 0);
+                lossSum.reset();   // the micro-batches' losses add up where the model computes
+                long counted = 0;
                 for (int mb = 0; mb < stepExamples.size(); mb += config.batchSize()) {
                     List<Example> micro = stepExamples.subList(mb, Math.min(stepExamples.size(), mb + config.batchSize()));
-                    sum = sum.plus(model.forwardBackward(micro, 1f / tokens));
+                    counted += model.forwardBackward(micro, 1f / tokens, lossSum, 0);
                 }
                 float lr = schedule.at(step);
                 double norm = updater.step(lr, step);
-                double mean = sum.mean();
+                double mean = new LossSum(lossSum.read()[0], counted).mean();   // the step's one loss read
                 if (!Double.isFinite(mean)) throw new SculptException("training diverged: loss " + mean + " at step " + (step + 1));
                 losses.add(mean);
                 step++;

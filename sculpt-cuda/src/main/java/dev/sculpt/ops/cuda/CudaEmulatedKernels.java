@@ -47,6 +47,8 @@ public final class CudaEmulatedKernels {
     public static native int sculpt_logsumexp_rows(@Cast("float*") long lse, @Cast("const float*") long x, int n, int cols, @Cast("void*") long stream);
     public static native int sculpt_reduce(@Cast("const float*") long x, long count, int op, @Cast("double*") long partials, int blocks,
                                            @Cast("void*") long stream);
+    public static native int sculpt_accumulate_partials(@Cast("const double*") long partials, int blocks, @Cast("double*") long acc,
+                                                        @Cast("void*") long stream);
     public static native int sculpt_embedding_forward(@Cast("float*") long out, @Cast("const float*") long table, @Cast("const int*") long ids,
                                                       int n, int dim, @Cast("void*") long stream);
     public static native int sculpt_embedding_backward(@Cast("float*") long dtable, @Cast("const float*") long dout, @Cast("const int*") long ids,

@@ -6,6 +6,7 @@ import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.DType;
 import dev.sculpt.ops.OpArguments;
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.TensorChecks;
 import dev.sculpt.tensor.Device;
@@ -37,7 +38,9 @@ import org.bytedeco.javacpp.IntPointer;
  *       is checked but not read.</li>
  *   <li>Attention: strided-batched gemms around the softmax kernels ({@code sculpt_attention_softmax_forward/backward},
  *       one launch over all heads); with GQA one batched gemm per query head of a group, batched over the groups.</li>
- *   <li>Reductions: {@code sculpt_reduce} (engine_reduce.cu) writes per-block double partials, copied back and added.</li>
+ *   <li>Reductions: {@code sculpt_reduce} (engine_reduce.cu) writes per-block double partials, copied back and added;
+ *       {@link #scalarSums} adds them on the device instead ({@code sculpt_accumulate_partials}, same order), so
+ *       that a training step reads back one block of doubles, not one per tensor.</li>
  *   <li>The OSFT projection: gemms only, as the CPU provider.</li>
  * </ul>
  * Token ids, targets and RoPE frequencies are copied to arena scratch on the stream before the launch that reads them.
@@ -55,7 +58,7 @@ public class CudaOps implements Ops {
     private static final int REDUCE_MAX_BLOCKS = 64;
 
     private final String name;
-    private final CudaRuntime rt;
+    private final CountingRuntime rt;
     private final EngineKernels kernels;
     private final long stream;
     private final CachingArena arena;
@@ -64,7 +67,7 @@ public class CudaOps implements Ops {
 
     CudaOps(String name, CudaRuntime runtime) {
         this.name = name;
-        this.rt = runtime;
+        this.rt = new CountingRuntime(runtime);
         this.kernels = runtime.kernels();
         this.stream = runtime.stream();
         this.arena = new CachingArena(runtime, name);
@@ -80,6 +83,12 @@ public class CudaOps implements Ops {
     public static Ops emulated() {
         return new CudaEmulatedOps();
     }
+
+    /**
+     * The host-device copies this provider made since it was created (its own count; another provider's copies
+     * are not in it): what a test reads to bound a training step's device-to-host traffic.
+     */
+    public Transfers transfers() { return rt.transfers(); }
 
     /** The memory arena (tests). */
     CachingArena arena() { return arena; }
@@ -507,10 +516,14 @@ public class CudaOps implements Ops {
 
     private static final int SUM = 0, SUM_OF_SQUARES = 1, NON_FINITE = 2;   // the op argument of sculpt_reduce
 
+    private static int reduceBlocks(long n) {
+        return (int) Math.max(1, Math.min(REDUCE_MAX_BLOCKS, (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK));
+    }
+
     private double reduce(Tensor x, int op, String role) {
         on(role, x);
         long n = x.size();
-        int blocks = (int) Math.max(1, Math.min(REDUCE_MAX_BLOCKS, (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK));
+        int blocks = reduceBlocks(n);
         try (Scratch partials = new Scratch("reduction partials", (long) blocks * Double.BYTES);
              DoublePointer host = new DoublePointer(blocks)) {
             check(kernels.reduce(addr(x), n, op, partials.address, blocks, stream), "sculpt_reduce");
@@ -526,6 +539,88 @@ public class CudaOps implements Ops {
     @Override public double sumOfSquares(Tensor x) { return reduce(x, SUM_OF_SQUARES, "squared-sum"); }
 
     @Override public long nonFiniteCount(Tensor x) { return (long) reduce(x, NON_FINITE, "finiteness-checked"); }
+
+    /** Sums kept on the device: each add is {@code sculpt_reduce} then {@code sculpt_accumulate_partials}, no copy back. */
+    @Override public ScalarSums scalarSums(String sumsName, int slots) {
+        return new DeviceScalarSums(sumsName, slots);
+    }
+
+    /** {@link ScalarSums} in arena memory: {@code slots} doubles plus room for one reduction's partials. */
+    private final class DeviceScalarSums implements ScalarSums {
+        private final String sumsName;
+        private final int slots;
+        private final long values;     // slots doubles
+        private final long partials;   // REDUCE_MAX_BLOCKS doubles
+        private boolean closed;
+
+        DeviceScalarSums(String sumsName, int slots) {
+            if (slots < 1) throw new SculptException(name + ": scalar sums '" + sumsName + "' need at least one slot, got " + slots);
+            this.sumsName = sumsName;
+            this.slots = slots;
+            long bytes = (long) (slots + REDUCE_MAX_BLOCKS) * Double.BYTES;
+            values = arena.allocate("scalar sums '" + sumsName + "'", bytes);
+            partials = values + (long) slots * Double.BYTES;
+            try {
+                rt.zero(values, (long) slots * Double.BYTES);
+            } catch (RuntimeException e) {
+                arena.release(values);
+                throw e;
+            }
+        }
+
+        @Override public int slots() { return slots; }
+
+        private long slot(int slot) {
+            if (closed) throw new SculptException(name + ": scalar sums '" + sumsName + "' are closed");
+            if (slot < 0 || slot >= slots) {
+                throw new SculptException(name + ": scalar sums '" + sumsName + "': slot " + slot + " outside [0, " + slots + ")");
+            }
+            return values + (long) slot * Double.BYTES;
+        }
+
+        private void add(int slot, Tensor x, int op, String role) {
+            long acc = slot(slot);
+            on(role, x);
+            long n = x.size();
+            int blocks = reduceBlocks(n);
+            check(kernels.reduce(addr(x), n, op, partials, blocks, stream), "sculpt_reduce");
+            check(kernels.accumulatePartials(partials, blocks, acc, stream), "sculpt_accumulate_partials");
+        }
+
+        @Override public void addSum(int slot, Tensor x) { add(slot, x, SUM, "summed"); }
+
+        @Override public void addSumOfSquares(int slot, Tensor x) { add(slot, x, SUM_OF_SQUARES, "squared-sum"); }
+
+        @Override public void add(int slot, double value) {
+            long acc = slot(slot);
+            try (DoublePointer host = new DoublePointer(1)) {
+                host.put(0, value);
+                rt.copyToDevice(partials, host.address(), Double.BYTES);
+            }
+            check(kernels.accumulatePartials(partials, 1, acc, stream), "sculpt_accumulate_partials");
+        }
+
+        @Override public void reset() {
+            slot(0);
+            rt.zero(values, (long) slots * Double.BYTES);
+        }
+
+        @Override public double[] read() {
+            slot(0);
+            try (DoublePointer host = new DoublePointer(slots)) {
+                rt.copyToHost(host.address(), values, (long) slots * Double.BYTES);
+                double[] out = new double[slots];
+                host.get(out);
+                return out;
+            }
+        }
+
+        @Override public void close() {
+            if (closed) return;
+            closed = true;
+            arena.release(values);
+        }
+    }
 
     /** Returns the arena's cached memory and the runtime's stream and handles; open tensors stay valid. */
     @Override public void close() {

@@ -46,6 +46,9 @@ interface EngineKernels {
     /** sculpt_reduce */
     int reduce(long x, long count, int op, long partials, int blocks, long stream);
 
+    /** sculpt_accumulate_partials */
+    int accumulatePartials(long partials, int blocks, long acc, long stream);
+
     /** sculpt_embedding_forward */
     int embeddingForward(long out, long table, long ids, int n, int dim, long stream);
 
@@ -103,6 +106,10 @@ interface EngineKernels {
 
         @Override public int reduce(long x, long count, int op, long partials, int blocks, long stream) {
             return CudaKernels.sculpt_reduce(x, count, op, partials, blocks, stream);
+        }
+
+        @Override public int accumulatePartials(long partials, int blocks, long acc, long stream) {
+            return CudaKernels.sculpt_accumulate_partials(partials, blocks, acc, stream);
         }
 
         @Override public int embeddingForward(long out, long table, long ids, int n, int dim, long stream) {
@@ -166,6 +173,10 @@ interface EngineKernels {
 
         @Override public int reduce(long x, long count, int op, long partials, int blocks, long stream) {
             return CudaEmulatedKernels.sculpt_reduce(x, count, op, partials, blocks, stream);
+        }
+
+        @Override public int accumulatePartials(long partials, int blocks, long acc, long stream) {
+            return CudaEmulatedKernels.sculpt_accumulate_partials(partials, blocks, acc, stream);
         }
 
         @Override public int embeddingForward(long out, long table, long ids, int n, int dim, long stream) {

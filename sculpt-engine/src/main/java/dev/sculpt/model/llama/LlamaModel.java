@@ -22,7 +22,9 @@ import dev.sculpt.model.Generator;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.HostScalarSums;
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.cpu.CpuOps;
 import java.nio.file.Path;
@@ -231,14 +233,21 @@ public final class LlamaModel implements LanguageModel {
 
     @Override
     public LossSum forwardBackward(List<Example> batch, float gradScale) {
+        HostScalarSums sum = new HostScalarSums(ops, 1);   // the loss read back per micro-batch
+        long tokens = forwardBackward(batch, gradScale, sum, 0);
+        return new LossSum(sum.read()[0], tokens);
+    }
+
+    @Override
+    public long forwardBackward(List<Example> batch, float gradScale, ScalarSums lossSums, int slot) {
         checkOpen();
         PackedBatch b = PackedBatch.ofExamples(batch, cfg.maxPositionEmbeddings());
-        if (b.lossRows().length == 0) return new LossSum(0, 0); // nothing to learn from: no gradient at all
+        if (b.lossRows().length == 0) return 0; // nothing to learn from: no gradient at all
         forward(b);
         Tensor dLn = arena.get("scratch.dln", b.tokens(), cfg.hiddenSize());
-        LossSum loss = head.loss(act("lnf", b.tokens()), b.lossRows(), b.lossTargets(), gradScale, dLn);
+        long tokens = head.loss(act("lnf", b.tokens()), b.lossRows(), b.lossTargets(), gradScale, dLn, lossSums, slot);
         backward(b);
-        return loss;
+        return tokens;
     }
 
     @Override

@@ -26,7 +26,9 @@ import dev.sculpt.model.Generator;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.LossSum;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.HostScalarSums;
 import dev.sculpt.ops.Ops;
+import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.cpu.CpuOps;
 import java.nio.file.Path;
@@ -451,12 +453,19 @@ public final class T5Model implements LanguageModel {
         if (batch.sequences() == 0) return new LossSum(0, 0);
         Pass p = forward(batch);
         PackedBatch dec = batch.decoder();
-        int m = dec.tokens();
         if (!withBackward) return head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), 0f, null);
-        Tensor dNorm = arena.get("grad.dnorm", m, d);
-        LossSum loss = head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), gradScale, dNorm);
+        HostScalarSums sum = new HostScalarSums(ops, 1);   // the loss read back per micro-batch
+        long tokens = forwardBackward(p, gradScale, sum, 0);
+        return new LossSum(sum.read()[0], tokens);
+    }
+
+    /** The loss of a forward pass into a slot of {@code lossSums}, then the backward; returns the target tokens. */
+    private long forwardBackward(Pass p, float gradScale, ScalarSums lossSums, int slot) {
+        PackedBatch dec = p.batch.decoder();
+        Tensor dNorm = arena.get("grad.dnorm", dec.tokens(), d);
+        long tokens = head.loss(p.decNorm, dec.lossRows(), dec.lossTargets(), gradScale, dNorm, lossSums, slot);
         backward(p, dNorm);
-        return loss;
+        return tokens;
     }
 
     /** Backward from the gradient of the decoder's final norm output. */
@@ -511,6 +520,13 @@ public final class T5Model implements LanguageModel {
     @Override
     public LossSum forwardBackward(List<Example> batch, float gradScale) {
         return run(batch, true, gradScale);
+    }
+
+    @Override
+    public long forwardBackward(List<Example> batch, float gradScale, ScalarSums lossSums, int slot) {
+        T5Batch packed = T5Batch.ofExamples(batch, config);
+        if (packed.sequences() == 0) return 0;
+        return forwardBackward(forward(packed), gradScale, lossSums, slot);
     }
 
     @Override
