@@ -79,6 +79,14 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         this.calibrationExamples = calibrationExamples;
     }
 
+    /**
+     * The largest share of min(m, n) {@code policy} preserves over {@code totalRounds} rounds (round r ranks as task
+     * r + 1 of totalRounds + 1), for the memory plan.
+     */
+    public static double largestRankRatio(RankPolicy policy, int totalRounds) {
+        return policy.largestRatio(totalRounds + 1, false);
+    }
+
     /** Told about every optimizer step (progress display); may be null. */
     public ContinualRoundTrainer listener(Trainer.StepListener l) {
         this.listener = l;
