@@ -151,7 +151,7 @@ final class EvolveCommand implements Callable<Integer> {
             }
         }
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
-        PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds), batchSize, maxTokens,
+        PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), batchSize, maxTokens,
                 false, SvdOptions.DEFAULT_OVERSAMPLE);
         Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
         plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));

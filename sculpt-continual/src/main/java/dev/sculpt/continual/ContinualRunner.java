@@ -119,7 +119,8 @@ public final class ContinualRunner {
     /**
      * The start-of-run memory check on a device provider ({@link RunMemory#check}): plans the run of the model at
      * {@code modelDir} with these options and tasks (fp32; micro-batches of --batch-size sequences of the longest
-     * training example; bases at the rank policy's largest ratio over the tasks; {@code recompute} as the run does),
+     * training example; bases at the rank policy's largest ratio over the tasks, or ratio 1 with --accumulate, whose
+     * unions may grow to min(m, n) - 1 columns; {@code recompute} as the run does),
      * refuses it, with the plan, when it does not fit in the device's memory ({@code deviceMemory} when stated), and
      * caps the provider's arena by it. Empty on a host provider. Reads the tasks only: call it before the model is
      * loaded and before anything is written.
@@ -135,7 +136,8 @@ public final class ContinualRunner {
         for (TaskData t : tasks) {
             for (Example e : eval.examples(t.train())) longest = Math.max(longest, e.prompt().length + e.target().length);
         }
-        double ratio = options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
+        // accumulated bases are unions, up to min(m, n) - 1 columns whatever the policy: ratio 1 bounds them
+        double ratio = options.accumulate() ? 1.0 : options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
         PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, options.train().batchSize(), longest, recompute,
                 options.svd().oversample());
         return RunMemory.check(modelDir, ops, plan, deviceMemory);
