@@ -118,8 +118,8 @@ public final class ContinualRunner {
 
     /**
      * The start-of-run memory check on a device provider ({@link RunMemory#check}): plans the run of the model at
-     * {@code modelDir} with these options and tasks (fp32; micro-batches of --batch-size sequences of the longest
-     * training example; bases at the rank policy's largest ratio over the tasks, or ratio 1 with --accumulate, whose
+     * {@code modelDir} with these options and tasks (fp32; micro-batches of the larger of --batch-size and the
+     * evaluation batch, in sequences of the longest training or evaluation example; bases at the rank policy's largest ratio over the tasks, or ratio 1 with --accumulate, whose
      * unions may grow to min(m, n) - 1 columns; {@code recompute} as the run does),
      * refuses it, with the plan, when it does not fit in the device's memory ({@code deviceMemory} when stated), and
      * caps the provider's arena by it. Empty on a host provider. Reads the tasks only: call it before the model is
@@ -135,10 +135,13 @@ public final class ContinualRunner {
         int longest = 1;
         for (TaskData t : tasks) {
             for (Example e : eval.examples(t.train())) longest = Math.max(longest, e.prompt().length + e.target().length);
+            for (Example e : eval.examples(t.test())) longest = Math.max(longest, e.prompt().length + e.target().length);
         }
+        // evaluation runs the model on batches of evalBatch examples too
+        int batch = Math.max(options.train().batchSize(), options.evalBatch());
         // accumulated bases are unions, up to min(m, n) - 1 columns whatever the policy: ratio 1 bounds them
         double ratio = options.accumulate() ? 1.0 : options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
-        PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, options.train().batchSize(), longest, recompute,
+        PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, batch, longest, recompute,
                 options.svd().oversample());
         return RunMemory.check(modelDir, ops, plan, deviceMemory);
     }

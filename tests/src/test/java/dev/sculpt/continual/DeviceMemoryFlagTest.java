@@ -54,7 +54,8 @@ class DeviceMemoryFlagTest {
         for (String c : new String[] {"weights", "gradients", "adamw_state", "bases"}) assertTrue(err.contains(c), c + ": " + err);
         assertEquals(before, listing(), "nothing written");
 
-        // the run plans micro-batches of --batch-size sequences of its longest training example
+        // the run plans micro-batches of max(--batch-size 3, evaluation batch 8) sequences of its longest example
+        // (with no --eval files, the evaluation sets are the training sets)
         Evaluator eval = new Evaluator(Models.tokenizer(model), false);
         int longest = 0;
         for (Path f : new Path[] {a, b}) {
@@ -63,7 +64,7 @@ class DeviceMemoryFlagTest {
         Matcher s = SETTINGS.matcher(err), t = TOTAL.matcher(err);
         assertTrue(s.find() && t.find(), err);
         assertEquals(longest, Integer.parseInt(s.group(2)));
-        assertEquals(3L * longest, Long.parseLong(s.group(1)));
+        assertEquals(8L * longest, Long.parseLong(s.group(1)));
         CliRun plan = CliRun.of("plan", "--model", model.toString(), "--device-memory", "1M", "--method", "osft", "--rank-ratio", "0.5",
                 "--micro-batch-tokens", s.group(1), "--seq-len", s.group(2), "--json");
         assertEquals(0, plan.code(), plan.err());
