@@ -21,6 +21,9 @@ import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.plan.ByteSize;
+import dev.sculpt.plan.MemoryPlan;
+import dev.sculpt.plan.RunMemory;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.train.LrSchedule;
 import dev.sculpt.train.TrainConfig;
@@ -29,6 +32,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -106,6 +111,11 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--check-every", defaultValue = "20", description = "optimizer steps between checks of the invariant ||U_h^T (W - W0)|| (default: ${DEFAULT-VALUE})") int checkEvery;
     @Option(names = "--svd", defaultValue = "auto", description = "decomposition: auto (exact or randomized by cost), randomized or exact (default: ${DEFAULT-VALUE})") String svd;
     @Option(names = "--device", defaultValue = "cpu", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
+    @Option(names = "--device-memory", paramLabel = "SIZE",
+            description = "device memory the run is planned against before it starts (it is refused, with the plan, when it does not fit)"
+                    + " and its device arena is capped to, less the plan's 1 GiB runtime reserve: 141G = 141 x 10^9 bytes, 80GiB = 80 x 2^30"
+                    + " bytes, or plain bytes; not used on cpu (default: the GPU's total memory from cudaMemGetInfo on cuda,"
+                    + " unlimited on cuda-emulated)") String deviceMemory;
     @Option(names = "--lora-rank", defaultValue = "8",
             description = "lora method: adapter rank r (default: ${DEFAULT-VALUE})") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16",
@@ -133,16 +143,19 @@ public final class ContinualCommand implements Callable<Integer> {
         if (saveEvery != null && saveEvery < 1) {
             throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
         }
+        OptionalLong memory = deviceMemory == null ? OptionalLong.empty() : OptionalLong.of(ByteSize.parse("--device-memory", deviceMemory));
         try (RunDevice dev = RunDevice.open("--device", device)) {
-            return call(dev, o);
+            return call(dev, memory, o);
         }
     }
 
-    private Integer call(RunDevice dev, PrintStream o) {
+    private Integer call(RunDevice dev, OptionalLong memory, PrintStream o) {
         ContinualOptions options = options(dev.backend());
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
+        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), false, memory);
+        plan.ifPresent(p -> o.println(RunMemory.summary(p)));
         Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
         try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer(), dev.ops())) {
             o.println("device: " + dev.describe());
@@ -165,6 +178,7 @@ public final class ContinualCommand implements Callable<Integer> {
             RunRecord r = runner.run(data, out);
             o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s%s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer),
                     r.retention == null ? "" : "  retention perplexity " + r.retention.summary(), out.resolve("metrics.json"));
+            plan.ifPresent(p -> o.println(RunMemory.peak(p, dev.ops())));
         }
         return 0;
     }

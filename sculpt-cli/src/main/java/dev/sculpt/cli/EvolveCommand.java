@@ -17,7 +17,12 @@ import dev.sculpt.continual.NonTargets;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Models;
+import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.osft.RankPolicy;
+import dev.sculpt.plan.ByteSize;
+import dev.sculpt.plan.MemoryPlan;
+import dev.sculpt.plan.PlanOptions;
+import dev.sculpt.plan.RunMemory;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.train.TrainConfig;
@@ -25,6 +30,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -100,6 +107,11 @@ final class EvolveCommand implements Callable<Integer> {
             + " (every round leaves a checkpoint in RUN_DIR/checkpoints and RUN_DIR/evolve-state.json), and inside the next"
             + " round from RUN_DIR/training-state when --save-every left one (default: off, a new run)") boolean resume;
     @Option(names = "--device", defaultValue = "auto", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
+    @Option(names = "--device-memory", paramLabel = "SIZE",
+            description = "device memory the run is planned against before it starts (it is refused, with the plan, when it does not fit;"
+                    + " micro-batches are planned as --batch-size x --max-tokens tokens) and its device arena is capped to, less the plan's"
+                    + " 1 GiB runtime reserve: 141G = 141 x 10^9 bytes, 80GiB = 80 x 2^30 bytes, or plain bytes; not used on cpu"
+                    + " (default: the GPU's total memory from cudaMemGetInfo on cuda, unlimited on cuda-emulated)") String deviceMemory;
     @Option(names = "--save-every", paramLabel = "STEPS",
             description = "write a training-state checkpoint (RUN_DIR/training-state: weights, AdamW moments, step, data order, OSFT bases)"
                     + " every STEPS optimizer steps inside a round, so that --resume continues inside it with the same final weights;"
@@ -108,12 +120,13 @@ final class EvolveCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (saveEvery != null && saveEvery < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
+        OptionalLong memory = deviceMemory == null ? OptionalLong.empty() : OptionalLong.of(ByteSize.parse("--device-memory", deviceMemory));
         try (RunDevice run = RunDevice.open("--device", device)) {
-            return call(run);
+            return call(run, memory);
         }
     }
 
-    private Integer call(RunDevice run) {
+    private Integer call(RunDevice run, OptionalLong memory) {
         if (!resume && dev.sculpt.continual.TrainingStateCheckpoint.exists(out)) {
             throw new SculptException("--out " + out + " already holds a run (" + dev.sculpt.continual.TrainingStateCheckpoint.DIR
                     + "); pass --resume to continue it or choose another directory");
@@ -138,6 +151,10 @@ final class EvolveCommand implements Callable<Integer> {
             }
         }
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
+        PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), batchSize, maxTokens,
+                false, SvdOptions.DEFAULT_OVERSAMPLE);
+        Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
+        plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
         Tokenizer tok = null;
         try (LuceneRetriever retriever = Evolve.openIndex(in, out, System.out)) {
             if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
@@ -156,6 +173,7 @@ final class EvolveCommand implements Callable<Integer> {
                 }
                 System.out.printf(java.util.Locale.ROOT, "probe accuracy %.4f -> %.4f over %d rounds; metrics in %s%n",
                         r.first().probe().accuracy(), r.last().probe().accuracy(), r.rounds().size() - 1, out.resolve("metrics.json"));
+                plan.ifPresent(p -> System.out.println(RunMemory.peak(p, run.ops())));
             }
         } finally {
             if (tok instanceof AutoCloseable c) {

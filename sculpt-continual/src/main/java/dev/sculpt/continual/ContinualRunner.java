@@ -15,6 +15,10 @@ import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
 import dev.sculpt.osft.UpdateConstraint;
+import dev.sculpt.ops.Ops;
+import dev.sculpt.plan.MemoryPlan;
+import dev.sculpt.plan.PlanOptions;
+import dev.sculpt.plan.RunMemory;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.retention.RetentionRecord;
 import dev.sculpt.text.Tokenizer;
@@ -34,6 +38,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -108,6 +114,36 @@ public final class ContinualRunner {
             if (t.train().isEmpty()) throw new SculptException("task " + t.name() + " has no training examples");
             if (t.test().isEmpty()) throw new SculptException("task " + t.name() + " has no evaluation examples");
         }
+    }
+
+    /**
+     * The start-of-run memory check on a device provider ({@link RunMemory#check}): plans the run of the model at
+     * {@code modelDir} with these options and tasks (fp32; micro-batches of the larger of --batch-size and the
+     * evaluation batch, in sequences of the longest training or evaluation example; bases at the rank policy's largest ratio over the tasks, or ratio 1 with --accumulate, whose
+     * unions may grow to min(m, n) - 1 columns; {@code recompute} as the run does),
+     * refuses it, with the plan, when it does not fit in the device's memory ({@code deviceMemory} when stated), and
+     * caps the provider's arena by it. Empty on a host provider. Reads the tasks only: call it before the model is
+     * loaded and before anything is written.
+     */
+    public static Optional<MemoryPlan> checkMemory(Path modelDir, Ops ops, ContinualOptions options, List<TaskData> tasks,
+                                                   Tokenizer tokenizer, boolean recompute, OptionalLong deviceMemory) {
+        if (ops.memory().isEmpty()) {
+            LOG.debug("no memory plan: the {} provider keeps its tensors in host memory", ops.name());
+            return Optional.empty();
+        }
+        Evaluator eval = new Evaluator(tokenizer, false);
+        int longest = 1;
+        for (TaskData t : tasks) {
+            for (Example e : eval.examples(t.train())) longest = Math.max(longest, e.prompt().length + e.target().length);
+            for (Example e : eval.examples(t.test())) longest = Math.max(longest, e.prompt().length + e.target().length);
+        }
+        // evaluation runs the model on batches of evalBatch examples too
+        int batch = Math.max(options.train().batchSize(), options.evalBatch());
+        // accumulated bases are unions, up to min(m, n) - 1 columns whatever the policy: ratio 1 bounds them
+        double ratio = options.accumulate() ? 1.0 : options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
+        PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, batch, longest, recompute,
+                options.svd().oversample());
+        return RunMemory.check(modelDir, ops, plan, deviceMemory);
     }
 
     public RunRecord run(List<TaskData> tasks, Path outDir) {

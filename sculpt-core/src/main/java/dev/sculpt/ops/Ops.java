@@ -2,6 +2,7 @@ package dev.sculpt.ops;
 
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.tensor.Device;
+import java.util.Optional;
 
 /**
  * The training op set over {@link Tensor}s: one interface, one implementation per device (cpu and cuda-emulated today), one
@@ -34,6 +35,14 @@ public interface Ops extends AutoCloseable {
 
     /** A short description of the hardware. */
     String describe();
+
+    /**
+     * The device memory this provider's tensors live in, with its size and a cap on what the provider takes; empty
+     * for a host provider (the default).
+     */
+    default Optional<DeviceMemory> memory() {
+        return Optional.empty();
+    }
 
     // ---------------------------------------------------------------- memory
 

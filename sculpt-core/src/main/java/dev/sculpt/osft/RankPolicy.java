@@ -129,6 +129,24 @@ public final class RankPolicy {
         }
     }
 
+    /**
+     * The largest share of min(m, n) this policy preserves in any matrix over {@code taskCount} tasks, for sizing
+     * memory ({@link #rankFor} of it is at least every rank {@link #rank} gives): the ratio itself; trr for
+     * importance (the most important layer's); {@code max(T - 1, 1 if baseProtected else 0) / T} for the schedule
+     * (its last task's, whose floor the rounding of rankFor does not undercut).
+     */
+    public double largestRatio(int taskCount, boolean baseProtected) {
+        switch (kind) {
+            case SCHEDULE:
+                if (taskCount < 1) throw new SculptException("task count must be >= 1, got " + taskCount);
+                return (double) Math.max(taskCount - 1, baseProtected ? 1 : 0) / taskCount;
+            case RATIO:
+                return ratio;
+            default:
+                return trr;
+        }
+    }
+
     @Override
     public String toString() {
         switch (kind) {

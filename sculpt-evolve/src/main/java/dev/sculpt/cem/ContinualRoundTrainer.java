@@ -79,6 +79,15 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         this.calibrationExamples = calibrationExamples;
     }
 
+    /**
+     * The largest share of min(m, n) the protected bases reach over {@code totalRounds} rounds, for the memory plan:
+     * what {@code policy} preserves at most (round r ranks as task r + 1 of totalRounds + 1), or 1 when
+     * {@code accumulate} unites the rounds' bases (unions of up to min(m, n) - 1 columns).
+     */
+    public static double largestRankRatio(RankPolicy policy, int totalRounds, boolean accumulate) {
+        return accumulate ? 1.0 : policy.largestRatio(totalRounds + 1, false);
+    }
+
     /** Told about every optimizer step (progress display); may be null. */
     public ContinualRoundTrainer listener(Trainer.StepListener l) {
         this.listener = l;

@@ -60,9 +60,11 @@ class DeviceFlagTest {
         Path out = dir.resolve("run");
         CliRun r = CliRun.of("continual", "--model", model.toString(), "--tasks", a + "," + b, "--method", "osft",
                 "--device", ParityProvider.DEVICE, "--lr", "1e-3", "--epochs", "1", "--batch-size", "3", "--check-every", "1",
-                "--save-every", "1", "--seed", "5", "--out", out.toString());
+                "--save-every", "1", "--seed", "5", "--device-memory", "2G", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains(ParityProvider.DEVICE), "the run names its provider: " + r.out());
+        assertTrue(r.out().contains("memory plan: ") && r.out().contains("of 1.86 GiB device memory") && r.out().contains("device memory: peak "),
+                "the run plans itself against --device-memory and reports its arena's peak: " + r.out());
         RunRecord rec = ContinualRunner.read(out.resolve("metrics.json"));
         assertEquals(2, rec.completedTasks);
         assertEquals(2, rec.stepLosses.get(1).size());

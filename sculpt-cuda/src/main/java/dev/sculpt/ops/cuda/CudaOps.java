@@ -4,6 +4,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.DType;
+import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.OpArguments;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.ScalarSums;
@@ -11,6 +12,7 @@ import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.TensorChecks;
 import dev.sculpt.tensor.Device;
 import java.util.Arrays;
+import java.util.Optional;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -62,6 +64,7 @@ public class CudaOps implements Ops {
     private final EngineKernels kernels;
     private final long stream;
     private final CachingArena arena;
+    private final ArenaMemory memory;
     private final OpArguments args;
     private boolean closed;
 
@@ -71,6 +74,7 @@ public class CudaOps implements Ops {
         this.kernels = runtime.kernels();
         this.stream = runtime.stream();
         this.arena = new CachingArena(runtime, name);
+        this.memory = new ArenaMemory(runtime, arena);
         this.args = new OpArguments(Device.CUDA, name);
     }
 
@@ -98,6 +102,8 @@ public class CudaOps implements Ops {
     @Override public Device device() { return Device.CUDA; }
 
     @Override public String describe() { return name + " (" + rt.describe() + ")"; }
+
+    @Override public Optional<DeviceMemory> memory() { return Optional.of(memory); }
 
     // ---------------------------------------------------------------- plumbing
 
@@ -168,7 +174,7 @@ public class CudaOps implements Ops {
         long n = 1;
         for (int d : shape) n = Math.multiplyExact(n, (long) Math.max(d, 0));
         long bytes = Math.max(1, n) * FLOAT;
-        long a = arena.allocate("tensor '" + tensorName + "' " + Arrays.toString(shape), bytes);
+        long a = arena.allocate("tensor '" + tensorName + "' " + Arrays.toString(shape), tensorName, bytes);
         try {
             rt.zero(a, bytes);
             return Tensor.wrapDevice(tensorName, a, () -> arena.release(a), shape);

@@ -11,6 +11,15 @@ interface CudaRuntime extends AutoCloseable {
     /** The hardware, for {@code Ops.describe()}. */
     String describe();
 
+    /** Bytes of the device's memory (Long.MAX_VALUE where nothing bounds it but the host). */
+    long totalMemory();
+
+    /** Bytes of the device's memory free now. */
+    long freeMemory();
+
+    /** Where {@link #totalMemory()} comes from, for messages. */
+    String memorySource();
+
     /** {@code bytes} (> 0) of device memory, aligned for any element type; 0 when the device has no room left. */
     long malloc(long bytes);
 

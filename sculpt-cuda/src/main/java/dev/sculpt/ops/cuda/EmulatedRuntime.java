@@ -37,6 +37,15 @@ final class EmulatedRuntime implements CudaRuntime {
                 + "OpenBLAS in place of cuBLAS" + (capacity == Long.MAX_VALUE ? "" : "; " + capacity + " bytes of memory");
     }
 
+    @Override public long totalMemory() { return capacity; }
+
+    @Override public synchronized long freeMemory() { return capacity - liveBytes; }
+
+    @Override public String memorySource() {
+        return capacity == Long.MAX_VALUE ? "cuda-emulated: unlimited (host memory, as much as malloc gives)"
+                : "cuda-emulated: a capacity of " + capacity + " bytes";
+    }
+
     @Override public synchronized long malloc(long bytes) {
         if (bytes <= 0) throw new SculptException("cuda-emulated: malloc of " + bytes + " bytes");
         if (bytes > capacity - liveBytes) return 0;

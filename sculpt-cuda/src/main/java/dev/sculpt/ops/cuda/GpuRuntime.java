@@ -61,6 +61,19 @@ final class GpuRuntime implements CudaRuntime {
 
     @Override public String describe() { return CudaProbe.description() + "; cuBLAS FP32, one stream"; }
 
+    /** {free, total} bytes of device 0 from cudaMemGetInfo. */
+    private static long[] memInfo() {
+        long[] free = new long[1], total = new long[1];
+        check(CudaKernels.sculpt_cuda_mem_info(free, total), "cudaMemGetInfo");
+        return new long[] {free[0], total[0]};
+    }
+
+    @Override public long totalMemory() { return memInfo()[1]; }
+
+    @Override public long freeMemory() { return memInfo()[0]; }
+
+    @Override public String memorySource() { return "cudaMemGetInfo of device 0"; }
+
     @Override public long malloc(long bytes) {
         long[] p = new long[1];
         int err = CudaKernels.sculpt_cuda_malloc(p, bytes);

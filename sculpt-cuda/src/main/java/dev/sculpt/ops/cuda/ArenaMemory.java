@@ -1,0 +1,27 @@
+package dev.sculpt.ops.cuda;
+
+import dev.sculpt.ops.DeviceMemory;
+import dev.sculpt.ops.MemoryLimit;
+
+/** A CUDA provider's {@link DeviceMemory}: the runtime's size and free memory, the arena's use, cap and peak. */
+final class ArenaMemory implements DeviceMemory {
+    private final CudaRuntime runtime;
+    private final CachingArena arena;
+
+    ArenaMemory(CudaRuntime runtime, CachingArena arena) {
+        this.runtime = runtime;
+        this.arena = arena;
+    }
+
+    @Override public long totalBytes() { return runtime.totalMemory(); }
+
+    @Override public long freeBytes() { return runtime.freeMemory(); }
+
+    @Override public String source() { return runtime.memorySource(); }
+
+    @Override public void limit(MemoryLimit limit) { arena.limit(limit); }
+
+    @Override public long bytesInUse() { return arena.bytesInUse(); }
+
+    @Override public long peakBytesInUse() { return arena.peakBytesInUse(); }
+}
