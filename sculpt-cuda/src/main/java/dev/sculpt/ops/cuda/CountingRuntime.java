@@ -23,6 +23,12 @@ final class CountingRuntime implements CudaRuntime {
 
     @Override public String describe() { return rt.describe(); }
 
+    @Override public long totalMemory() { return rt.totalMemory(); }
+
+    @Override public long freeMemory() { return rt.freeMemory(); }
+
+    @Override public String memorySource() { return rt.memorySource(); }
+
     @Override public long malloc(long bytes) { return rt.malloc(bytes); }
 
     @Override public void free(long address) { rt.free(address); }
