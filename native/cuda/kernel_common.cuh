@@ -1,5 +1,5 @@
 // Shared by the kernel sources. Under SCULPT_EMULATION the same sources, host launch wrappers included, compile
-// with g++ and run on CPU threads, one CUDA block at a time (native/test/cuda_emulation.h): for the kernel tests
+// with g++ and run on the CPU, CUDA threads as fibers, one block at a time (native/test/cuda_emulation.h): for the kernel tests
 // (native/test/*_emulation_test.cpp) and for libsculpt_cuda_emulated.so, the cuda-emulated ops provider.
 // A launch is written SCULPT_LAUNCH(kernel, grid, block, shared_bytes, stream)(args...): <<<>>> under nvcc, the
 // emulation's launch (same configuration, checked against the device limits) under SCULPT_EMULATION.

@@ -1,4 +1,4 @@
-// Runs the training-engine CUDA kernels (native/cuda/engine_*.cu) on CPU threads (cuda_emulation.h) and checks
+// Runs the training-engine CUDA kernels (native/cuda/engine_*.cu) on the CPU, CUDA threads as fibers (cuda_emulation.h), and checks
 // them against float64 references written here from the formulas: forward values directly, every backward
 // against central finite differences of the float64 forward (llm.c style), AdamW bit for bit against the float32
 // arithmetic of dev.sculpt.train.AdamW. Built and run by tests/.../CudaKernelEmulationTest where g++ exists:
@@ -366,6 +366,31 @@ static void test_wrappers_and_launch_limits() {
     std::printf("ok launch wrappers, and the device's launch limits under the emulation\n");
 }
 
+// The emulation's schedule exposes a missing __syncthreads: thread 0 writes a shared value that every thread then
+// reads. With the barrier every read sees this block's value; without it, the odd blocks (threads in reverse order)
+// read the previous block's value in every thread but thread 0, as a GPU may.
+__global__ void broadcast_kernel(int* out, bool sync) {
+    __shared__ int value;
+    if (threadIdx.x == 0) value = (int) blockIdx.x + 1;
+    if (sync) __syncthreads();
+    out[blockIdx.x * blockDim.x + threadIdx.x] = value;
+}
+
+static void test_schedule_exposes_missing_barrier() {
+    const int blocks = 4, threads = 32;
+    for (int sync = 1; sync >= 0; sync--) {
+        std::vector<int> out(blocks * threads, -1);
+        launch(dim3(blocks), dim3(threads), 0, broadcast_kernel, out.data(), sync == 1);
+        int wrong = 0;
+        for (int b = 0; b < blocks; b++)
+            for (int t = 0; t < threads; t++) wrong += out[b * threads + t] != b + 1;
+        if (sync) CHECK(wrong == 0, "with __syncthreads, %d reads saw another block's value", wrong);
+        else CHECK(wrong == (blocks / 2) * (threads - 1), "without __syncthreads, %d stale reads, expected %d", wrong,
+                   (blocks / 2) * (threads - 1));
+    }
+    std::printf("ok the emulation's schedule shows a missing __syncthreads (stale shared reads in odd blocks)\n");
+}
+
 int main(int argc, char** argv) {
     seed_used = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : std::random_device{}();
     rng.seed(seed_used);
@@ -383,6 +408,7 @@ int main(int argc, char** argv) {
     test_adamw();
     test_accumulate_partials();
     test_wrappers_and_launch_limits();
+    test_schedule_exposes_missing_barrier();
     std::printf("all engine kernel checks passed\n");
     return 0;
 }

@@ -1,4 +1,4 @@
-// Runs the real kernel sources of native/cuda on CPU threads (cuda_emulation.h) and checks them against float64
+// Runs the real kernel sources of native/cuda on the CPU, CUDA threads as fibers (cuda_emulation.h), and checks them against float64
 // references computed here. Built and run by tests/.../CudaKernelEmulationTest where g++ exists:
 //   g++ -std=c++20 -O1 -pthread -DSCULPT_EMULATION -I native/include -I native/cuda -I native/test \
 //       native/test/kernel_emulation_test.cpp -o kernel_emulation_test && ./kernel_emulation_test

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the real CUDA kernel sources on CPU threads (native/test/cuda_emulation.h) wherever g++ exists, GPU or
+ * Runs the real CUDA kernel sources on the CPU, CUDA threads as fibers (native/test/cuda_emulation.h), wherever g++ exists, GPU or
  * not. kernel_emulation_test.cpp: Philox fill, finite check, Gram, Cholesky with inverse and failure flag,
  * parallel Jacobi, eigen selection, the layout helpers and the fused projection update against float64
  * references. engine_emulation_test.cpp: the training engine's kernels (RMSNorm, RoPE, SwiGLU / gelu_new / ReLU,
