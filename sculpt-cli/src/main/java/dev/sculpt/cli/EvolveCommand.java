@@ -131,7 +131,12 @@ final class EvolveCommand implements Callable<Integer> {
         TrainConfig tc = TrainConfig.defaults().withLr(lr).withEpochs(epochs).withBatchSize(batchSize).withGradAccum(gradAccum).withSeed(seed);
         RankPolicy policy = RankPolicy.parse(rankPolicy, mrr, trr);
         NonTargets nonTargetsChoice = NonTargets.parse(nonTargets);
-        ProjectionMode projectionMode = ProjectionMode.parse(projection);
+        ProjectionMode projectionMode;
+        try {
+            projectionMode = ProjectionMode.parse(projection);
+        } catch (SculptException e) {
+            throw new SculptException("--projection: " + e.getMessage());
+        }
         if (maxNewTokens < 1) throw new SculptException("--max-new-tokens must be >= 1, got " + maxNewTokens);
         if (!Files.isDirectory(model)) throw new SculptException("--model: " + model + " is not a directory");
         List<Path> inputs = new ArrayList<>(corpus);
