@@ -85,6 +85,9 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--grad-accum", defaultValue = "1",
             description = "micro-batches per optimizer step (default: ${DEFAULT-VALUE})") int gradAccum;
     @Option(names = "--rank-policy", defaultValue = "importance", description = "importance, schedule or a ratio in [0, 1] (default: ${DEFAULT-VALUE})") String rankPolicy;
+    @Option(names = "--projection", defaultValue = "two-sided",
+            description = "osft: which part of each update is removed: two-sided, left, right or high-block (the published formula) (default: ${DEFAULT-VALUE})")
+    String projection;
     @Option(names = "--accumulate", description = "osft: unite each round's protected bases with the earlier rounds'") boolean accumulate;
     @Option(names = "--non-targets", defaultValue = "train",
             description = "osft: embeddings, lm_head and norms while a subspace is protected: train, freeze or constrain (default: ${DEFAULT-VALUE})")
@@ -141,6 +144,12 @@ final class EvolveCommand implements Callable<Integer> {
         TrainConfig tc = TrainConfig.defaults().withLr(lr).withEpochs(epochs).withBatchSize(batchSize).withGradAccum(gradAccum).withSeed(seed);
         RankPolicy policy = RankPolicy.parse(rankPolicy, mrr, trr);
         NonTargets nonTargetsChoice = NonTargets.parse(nonTargets);
+        ProjectionMode projectionMode;
+        try {
+            projectionMode = ProjectionMode.parse(projection);
+        } catch (SculptException e) {
+            throw new SculptException("--projection: " + e.getMessage());
+        }
         if (maxNewTokens < 1) throw new SculptException("--max-new-tokens must be >= 1, got " + maxNewTokens);
         if (!Files.isDirectory(model)) throw new SculptException("--model: " + model + " is not a directory");
         List<Path> inputs = new ArrayList<>(corpus);
@@ -162,7 +171,7 @@ final class EvolveCommand implements Callable<Integer> {
             Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
-                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, ProjectionMode.TWO_SIDED, run.backend(), rounds, 64)
+                ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, projectionMode, run.backend(), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice)
                         .trainingState(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), saveEvery == null ? 0 : saveEvery, resume);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);

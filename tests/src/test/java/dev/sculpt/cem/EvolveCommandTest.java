@@ -103,6 +103,9 @@ class EvolveCommandTest {
         r = sculpt(args(model, good, corpus, out, "--non-targets", "sometimes").toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--non-targets") && r.err().contains("sometimes"), r.err());
+        r = sculpt(args(model, good, corpus, out, "--projection", "diagonal").toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--projection") && r.err().contains("diagonal"), r.err());
         r = sculpt(args(model, good, corpus, out, "--tau", "1.5").toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--tau"), r.err());
