@@ -45,11 +45,11 @@ class LlamaRecomputeTest {
         return b;
     }
 
-    /** Two micro-batches of different sizes (buffers grow between them), gradients accumulating over both. */
-    static void assertBitIdentical(LlamaModel plain, LlamaModel recomputed, Random rnd, String where) {
+    /** Up to two micro-batches of different sizes (buffers grow between them), gradients accumulating over both. */
+    static void assertBitIdentical(LlamaModel plain, LlamaModel recomputed, int microBatches, Random rnd, String where) {
         recomputed.recomputeActivations(true);
         int vocab = plain.vocabSize();
-        for (int mb = 0; mb < 2; mb++) {
+        for (int mb = 0; mb < microBatches; mb++) {
             List<Example> batch = mb == 0 ? LlamaModelTest.batch(rnd, vocab)
                     : List.of(new Example(LlamaModelTest.randomIds(rnd, 7, vocab), LlamaModelTest.randomIds(rnd, 5, vocab)),
                       new Example(LlamaModelTest.randomIds(rnd, 2, vocab), LlamaModelTest.randomIds(rnd, 9, vocab)));
@@ -76,7 +76,7 @@ class LlamaRecomputeTest {
         long seed = System.nanoTime();
         LlamaConfig cfg = tiny(3);
         try (LlamaModel plain = LlamaModelTest.randomModel(cfg, seed); LlamaModel re = LlamaModelTest.randomModel(cfg, seed)) {
-            assertBitIdentical(plain, re, new Random(seed + 7), "cpu, seed " + seed);
+            assertBitIdentical(plain, re, 2, new Random(seed + 7), "cpu, seed " + seed);
         }
     }
 
@@ -87,7 +87,8 @@ class LlamaRecomputeTest {
         LlamaConfig cfg = tiny(2);
         try (Ops ops = OpsProviders.create(ParityProvider.DEVICE);
              LlamaModel plain = LlamaModel.create(cfg, seed, ops); LlamaModel re = LlamaModel.create(cfg, seed, ops)) {
-            assertBitIdentical(plain, re, new Random(seed + 7), ParityProvider.DEVICE + ", seed " + seed);
+            // one micro-batch: the emulated kernels are slow
+            assertBitIdentical(plain, re, 1, new Random(seed + 7), ParityProvider.DEVICE + ", seed " + seed);
         }
     }
 
