@@ -96,11 +96,9 @@ class LlamaRecomputeTest {
      * Saved activation bytes (the arena less its scratch buffers) with and without recomputation, against the
      * planner's activation term for the same shape, fp32, S sequences of T tokens each (so its one softmax row of T
      * per head and token is exact). The planner counts fp32 logits over the vocabulary for every token, which the
-     * model keeps in a scratch buffer for the loss rows only; the test removes that term. What the planner omits
-     * is then exactly the final norm: its output (H floats) and 1/rms (1 float) per token in both modes, and
-     * without recomputation also its input, the last layer's output (H floats). With recomputation the planner
-     * counts L inputs plus one whole layer including that layer's input, i.e. L + 1 inputs of H, which is what the
-     * model keeps (res.0 .. res.L), so there the only difference is the final norm's output and 1/rms.
+     * model keeps in a scratch buffer for the loss rows only; the test removes that term, and then nothing is
+     * approximate: the two must agree to the byte. (Before this test the planner left out the final norm's input,
+     * output and 1/rms, and under recomputation counted one layer's input twice.)
      */
     @Test
     void savedActivationsShrinkAsThePlannerSays() {
@@ -132,11 +130,14 @@ class LlamaRecomputeTest {
             MemoryPlan plan = MemoryPlanner.plan(shape, new PlanOptions(Precision.FP32, Precision.FP32, false, 0.5, tokens, seqLen, recompute, 10), Long.MAX_VALUE);
             planned[r] = plan.components().get("activations") - tokens * cfg.vocabSize() * 4L;
         }
-        long finalNorm = tokens * (h + 1) * 4;   // output and 1/rms, kept in both modes, not in the planner
-        long lastOutput = tokens * h * 4;        // the final norm's input, which the planner omits without recomputation
         String where = "seed " + seed + ", " + layers + " layers, " + tokens + " tokens";
-        assertEquals(planned[0] + finalNorm + lastOutput, saved[0], where + ": without recomputation");
-        assertEquals(planned[1] + finalNorm, saved[1], where + ": with recomputation");
+        assertEquals(planned[0], saved[0], where + ": without recomputation");
+        assertEquals(planned[1], saved[1], where + ": with recomputation");
+        // by hand: per token and layer 4H + 2q + 2kv + 3I floats, heads x T softmax entries, 2 rstd; the final norm 2H + 1
+        long perLayer = 4 * (4 * h + 2L * cfg.qDim() + 2L * cfg.kvDim() + 3L * cfg.intermediateSize() + (long) cfg.numAttentionHeads() * seqLen + 2);
+        long finalNorm = 4 * (2 * h + 1);
+        assertEquals(tokens * (layers * perLayer + finalNorm), saved[0], where);
+        assertEquals(tokens * (layers * 4 * h + perLayer - 4 * h + finalNorm), saved[1], where);
         assertTrue(saved[1] < saved[0] / 2, where + ": recomputation saves most of the activations (" + saved[1] + " of " + saved[0] + ")");
     }
 }
