@@ -133,6 +133,9 @@ public final class ContinualCommand implements Callable<Integer> {
             description = "Plain-text file, one document per line: perplexity on it before training and after every task "
                     + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none).")
     Path retain;
+    @Option(names = "--recompute", description = "activation recomputation: keep only each layer's input in the forward and "
+            + "run one layer's forward again before its backward (less activation memory, about one more forward of compute; "
+            + "bit-identical results) (default: off)") boolean recompute;
 
     private Tokenizer tokenizer;
 
@@ -154,11 +157,12 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
-        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), false, memory);
+        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), recompute, memory);
         plan.ifPresent(p -> o.println(RunMemory.summary(p)));
         Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
         try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer(), dev.ops())) {
             o.println("device: " + dev.describe());
+            loaded.model().recomputeActivations(recompute);
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
                     o.printf(Locale.ROOT, "task %d/%d %s: %d steps%n", task + 1, data.size(), name, steps);

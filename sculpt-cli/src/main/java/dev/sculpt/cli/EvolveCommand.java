@@ -119,6 +119,9 @@ final class EvolveCommand implements Callable<Integer> {
             description = "write a training-state checkpoint (RUN_DIR/training-state: weights, AdamW moments, step, data order, OSFT bases)"
                     + " every STEPS optimizer steps inside a round, so that --resume continues inside it with the same final weights;"
                     + " an integer >= 1 (default: none, checkpoints only after each round)") Integer saveEvery;
+    @Option(names = "--recompute", description = "activation recomputation: keep only each layer's input in the forward and"
+            + " run one layer's forward again before its backward (less activation memory, about one more forward of compute;"
+            + " bit-identical results) (default: off)") boolean recompute;
 
     @Override
     public Integer call() {
@@ -161,7 +164,7 @@ final class EvolveCommand implements Callable<Integer> {
         }
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
         PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), batchSize, maxTokens,
-                false, SvdOptions.DEFAULT_OVERSAMPLE);
+                recompute, SvdOptions.DEFAULT_OVERSAMPLE);
         Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
         plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
         Tokenizer tok = null;
@@ -171,6 +174,7 @@ final class EvolveCommand implements Callable<Integer> {
             Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
+                lm.recomputeActivations(recompute);
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, projectionMode, run.backend(), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice)
                         .trainingState(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), saveEvery == null ? 0 : saveEvery, resume);

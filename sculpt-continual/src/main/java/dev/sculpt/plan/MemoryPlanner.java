@@ -21,8 +21,11 @@ import java.util.Map;
  *   basis precision;</li>
  *   <li>activations: per token and layer, the saved activations in the activation precision, one softmax row of
  *   the sequence length per head, and one fp32 reciprocal RMS per norm; every layer keeps them, or with
- *   recomputation every layer keeps only its input (h elements) and one layer at a time the rest; plus fp32
- *   logits over the vocabulary for every token (the cross-entropy gradient overwrites them in place);</li>
+ *   recomputation every layer keeps only its input (h elements) and one layer at a time the rest; plus the final
+ *   norm's input (the last layer's output) and output, h elements each, and its fp32 reciprocal RMS; plus fp32
+ *   logits over the vocabulary for every token (the cross-entropy gradient overwrites them in place). Apart from
+ *   the logits (the model keeps them for the loss rows only, as scratch) this is exactly what LLaMA training holds
+ *   for the backward when all sequences have the sequence length (LlamaRecomputeTest);</li>
  *   <li>workspace: the larger of the training step's and the task start's. The step's: one layer's activation
  *   gradients (the same size as one layer's saved activations), and for the largest target an fp32 update
  *   (m x n) and its projection's temporaries U_h^T D (k x n) and D V_h (m x k). The task start's: the batched
@@ -51,10 +54,12 @@ public final class MemoryPlanner {
         long perTokenLayer = shape.savedPerTokenPerLayer() * wb + (long) shape.attentionHeads() * o.sequenceLength() * wb
                 + (long) shape.normsPerLayer() * 4;
         long logits = tokens * shape.vocab() * 4L;
+        long input = (long) shape.hidden() * wb;
         long kept = o.recompute()
-                ? shape.layers() * tokens * shape.hidden() * wb + tokens * perTokenLayer
+                ? shape.layers() * tokens * input + tokens * (perTokenLayer - input)
                 : shape.layers() * tokens * perTokenLayer;
-        c.put("activations", kept + logits);
+        long finalNorm = tokens * (2 * input + 4);
+        c.put("activations", kept + finalNorm + logits);
 
         long step = tokens * perTokenLayer;
         long decomposition = 0;

@@ -67,6 +67,15 @@ public final class Arena implements AutoCloseable {
         return s;
     }
 
+    /** Bytes held by the buffers outside {@code scratch.}: what is kept between the forward and the backward. */
+    public long savedBytes() {
+        long s = 0;
+        for (Map.Entry<String, Tensor> e : buffers.entrySet()) {
+            if (!e.getKey().startsWith("scratch.")) s += 4L * e.getValue().size();
+        }
+        return s;
+    }
+
     /** Frees every buffer; views taken from it become unusable. */
     @Override
     public void close() {

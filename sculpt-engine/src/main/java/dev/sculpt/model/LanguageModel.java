@@ -67,6 +67,15 @@ public interface LanguageModel extends AutoCloseable {
     /** Parameter names the OSFT constraint applies to (LLaMA q/k/v/o/gate/up/down; T5 q/k/v/o/wi/wo). */
     List<String> targetMatrixNames();
 
+    /**
+     * Activation recomputation (gradient checkpointing per layer) on or off (off until set): the forward keeps only
+     * each layer's input and the backward recomputes one layer at a time, with bit-identical gradients and losses.
+     * A model without it refuses {@code true}.
+     */
+    default void recomputeActivations(boolean on) {
+        if (on) throw new dev.sculpt.SculptException(architecture() + " model does not support activation recomputation");
+    }
+
     @Override
     void close();
 }

@@ -61,11 +61,12 @@ class MemoryPlannerTest {
         long basisElements = 2 * L * (4 * (H + H) + 3 * (I + H)) * k;
         assertEquals(20_468_203_520L, 2 * basisElements);
         assertEquals(2 * basisElements, c.get("bases"));
-        // recompute: every layer's input (H bf16 per token), one layer's saved activations (4H + 2H + 2H + 3I bf16,
-        // 32 softmax rows of 4096 bf16, 2 fp32 rstd) per token, fp32 logits
+        // recompute: every layer's input (H bf16 per token), one layer's saved activations other than its input
+        // (3H + 2H + 2H + 3I bf16, 32 softmax rows of 4096 bf16, 2 fp32 rstd) per token, the final norm's input and
+        // output (2H bf16) and rstd (fp32), fp32 logits
         long perTokenLayer = 2 * (4 * H + 2 * H + 2 * H + 3 * I) + 2 * HEADS * SEQ + 2 * 4;
-        long activations = L * TOKENS * H * 2 + TOKENS * perTokenLayer + TOKENS * V * 4;
-        assertEquals(3_210_772_480L, activations);
+        long activations = L * TOKENS * H * 2 + TOKENS * (perTokenLayer - 2 * H) + TOKENS * (2 * 2 * H + 4) + TOKENS * V * 4;
+        assertEquals(3_244_343_296L, activations);
         assertEquals(activations, c.get("activations"));
         // workspace: the task start's batched decomposition of the 32 gate_proj (or up_proj) matrices, l = 2058,
         // sketch (I x l), projected (l x H), Gram (l x l), fp32; larger than the step's 1.6 GB; plus 1 GiB

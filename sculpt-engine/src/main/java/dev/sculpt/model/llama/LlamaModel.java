@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LlamaModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
+    /** Arena prefix of the one layer's activations that recomputation keeps at a time. */
+    private static final String SHARED = "layer.";
     private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
     private final LlamaConfig cfg;
@@ -64,10 +66,19 @@ public final class LlamaModel implements LanguageModel {
     private final Layer[] layers;
     private final Norm finalNorm;
     private final LmHead head;
+    private boolean recompute;
     private boolean closed;
 
-    /** One decoder layer. */
-    private record Layer(Norm inputNorm, AttentionBlock attention, Norm postNorm, FeedForward mlp) {}
+    /**
+     * One decoder layer. {@code attention} and {@code mlp} save under the layer's own names; {@code sharedAttention}
+     * and {@code sharedMlp} are the same projections saving under names every layer shares (activation
+     * recomputation: one layer's saved activations at a time).
+     */
+    private record Layer(Norm inputNorm, AttentionBlock attention, Norm postNorm, FeedForward mlp,
+                         AttentionBlock sharedAttention, FeedForward sharedMlp) {
+        AttentionBlock attention(boolean shared) { return shared ? sharedAttention : attention; }
+        FeedForward mlp(boolean shared) { return shared ? sharedMlp : mlp; }
+    }
 
     private LlamaModel(LlamaConfig cfg, Ops ops, boolean ownsOps) {
         this.cfg = cfg;
@@ -94,7 +105,9 @@ public final class LlamaModel implements LanguageModel {
                 Linear up = linear(p + "mlp.up_proj.weight", inter, d);
                 Linear down = linear(p + "mlp.down_proj.weight", d, inter);
                 layers[l] = new Layer(in, new AttentionBlock(ops, arena, "layers." + l + ".attn.", shape, q, k, v, o), post,
-                        new FeedForward(ops, arena, "layers." + l + ".mlp.", FeedForwardKind.SWIGLU, gate, up, down));
+                        new FeedForward(ops, arena, "layers." + l + ".mlp.", FeedForwardKind.SWIGLU, gate, up, down),
+                        new AttentionBlock(ops, arena, SHARED + "attn.", shape, q, k, v, o),
+                        new FeedForward(ops, arena, SHARED + "mlp.", FeedForwardKind.SWIGLU, gate, up, down));
             }
             finalNorm = new Norm(ops, arena, add("model.norm.weight", d), eps);
             head = new LmHead(ops, arena, new Linear(ops, cfg.tieWordEmbeddings() ? emb : add("lm_head.weight", cfg.vocabSize(), d)));
@@ -316,27 +329,50 @@ public final class LlamaModel implements LanguageModel {
         return arena.get(name, n);
     }
 
-    /** Forward through all layers and the final norm, saving what the backward needs. */
+    /** Arena name of layer l's saved activation {@code what}: its own, or the shared one under recomputation. */
+    private String saved(String what, int l) {
+        return recompute ? SHARED + what : what + "." + l;
+    }
+
+    /**
+     * Forward through all layers and the final norm, saving what the backward needs: everything of every layer, or
+     * under recomputation only each layer's input {@code res.l} (the rest of a layer lives in the shared buffers
+     * until the next layer overwrites it).
+     */
     private void forward(PackedBatch b) {
         int n = b.tokens();
         Segments seg = b.segments();
         embed.forward(b.ids(), act("res.0", n));
         for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            Tensor x = act("res." + l, n), mid = act("mid." + l, n), next = act("res." + (l + 1), n);
-            Tensor ln1 = act("ln1." + l, n), ln2 = act("ln2." + l, n);
-            // mid = x + o(attention(ln1)); next = mid + down(silu(gate(ln2)) * up(ln2))
-            layer.inputNorm.forward(x, ln1, rows("rstd1." + l, n));
-            ops.copy(x, mid);
-            layer.attention.forward(ln1, seg, null, null, null, mid, true);
-            layer.postNorm.forward(mid, ln2, rows("rstd2." + l, n));
-            ops.copy(mid, next);
-            layer.mlp.forward(ln2, next, true);
+            Tensor next = act("res." + (l + 1), n);
+            layerForward(l, b, seg, next);
         }
         finalNorm.forward(act("res." + layers.length, n), act("lnf", n), rows("rstdF", n));
     }
 
-    /** Backward from {@code scratch.dln} (the gradient at the final norm's output) to every parameter. */
+    /**
+     * Layer l from {@code res.l}, saving under {@link #saved}, its output written to {@code out}:
+     * mid = x + o(attention(ln1)); out = mid + down(silu(gate(ln2)) * up(ln2)).
+     */
+    private void layerForward(int l, PackedBatch b, Segments seg, Tensor out) {
+        int n = b.tokens();
+        Layer layer = layers[l];
+        Tensor x = act("res." + l, n), mid = act(saved("mid", l), n);
+        Tensor ln1 = act(saved("ln1", l), n), ln2 = act(saved("ln2", l), n);
+        layer.inputNorm.forward(x, ln1, rows(saved("rstd1", l), n));
+        ops.copy(x, mid);
+        layer.attention(recompute).forward(ln1, seg, null, null, null, mid, true);
+        layer.postNorm.forward(mid, ln2, rows(saved("rstd2", l), n));
+        ops.copy(mid, out);
+        layer.mlp(recompute).forward(ln2, out, true);
+    }
+
+    /**
+     * Backward from {@code scratch.dln} (the gradient at the final norm's output) to every parameter. Under
+     * recomputation each layer's forward first runs again from its saved input (the same operations on the same
+     * inputs, so the same bits; there is no dropout or other randomness to replay), its output going to a scratch
+     * buffer, not over the next layer's input.
+     */
     private void backward(PackedBatch b) {
         int n = b.tokens();
         Segments seg = b.segments();
@@ -344,11 +380,12 @@ public final class LlamaModel implements LanguageModel {
         finalNorm.backward(act("res." + layers.length, n), rows("rstdF", n), dLn, dRes, false);
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer layer = layers[l];
-            Tensor x = act("res." + l, n), mid = act("mid." + l, n);
-            layer.mlp.backward(act("ln2." + l, n), dRes, dLn, false);
-            layer.postNorm.backward(mid, rows("rstd2." + l, n), dLn, dRes, true);
-            layer.attention.backward(act("ln1." + l, n), seg, null, null, null, dRes, dLn, false, null, false);
-            layer.inputNorm.backward(x, rows("rstd1." + l, n), dLn, dRes, true);
+            if (recompute) layerForward(l, b, seg, act("scratch.recompute.out", n));
+            Tensor x = act("res." + l, n), mid = act(saved("mid", l), n);
+            layer.mlp(recompute).backward(act(saved("ln2", l), n), dRes, dLn, false);
+            layer.postNorm.backward(mid, rows(saved("rstd2", l), n), dLn, dRes, true);
+            layer.attention(recompute).backward(act(saved("ln1", l), n), seg, null, null, null, dRes, dLn, false, null, false);
+            layer.inputNorm.backward(x, rows(saved("rstd1", l), n), dLn, dRes, true);
         }
         embed.backward(b.ids(), dRes);
     }
@@ -423,9 +460,29 @@ public final class LlamaModel implements LanguageModel {
 
     // ------------------------------------------------------------------ memory
 
-    /** Bytes of activation buffers currently held (they grow to the largest micro-batch). */
+    /** Bytes of activation buffers currently held (they grow to the largest micro-batch), scratch included. */
     public long activationBytes() {
         return arena.bytes();
+    }
+
+    /**
+     * Bytes of the activations held for the backward (the arena less its {@code scratch.} buffers): what the memory
+     * planner's activation term counts, logits apart.
+     */
+    public long savedActivationBytes() {
+        return arena.savedBytes();
+    }
+
+    /**
+     * Activation recomputation: the forward keeps only each layer's input and the backward runs one layer's forward
+     * again just before its backward, so the saved activations are layers x tokens x hidden plus one layer's worth
+     * instead of every layer's. Gradients and losses are bit-identical either way. Buffers of the other mode
+     * already grown stay held until the model is closed.
+     */
+    @Override
+    public void recomputeActivations(boolean on) {
+        checkOpen();
+        recompute = on;
     }
 
     private void checkOpen() {

@@ -88,10 +88,17 @@ public final class T5Model implements LanguageModel {
     private final int heads;
     private final int d;
     private final int inner;
+    private boolean recompute;
     private boolean closed;
 
-    /** A pre-norm sub-layer: its layer norm and its attention or feed-forward block. */
-    private record SubLayer<B>(Norm norm, B block) {}
+    /**
+     * A pre-norm sub-layer: its layer norm and its attention or feed-forward block, saving under the layer's own
+     * names; {@code sharedBlock} is the same block saving under names all layers of its stack share (activation
+     * recomputation keeps one layer's activations at a time).
+     */
+    private record SubLayer<B>(Norm norm, B block, B sharedBlock) {
+        B block(boolean shared) { return shared ? sharedBlock : block; }
+    }
 
     private record EncoderBlock(SubLayer<AttentionBlock> self, SubLayer<FeedForward> ff) {}
 
@@ -124,19 +131,19 @@ public final class T5Model implements LanguageModel {
             Parameter encTable = null;
             for (int i = 0; i < encoder.length; i++) {
                 String p = "encoder.block." + i + ".layer.";
-                SubLayer<AttentionBlock> self = attention("enc." + i + ".self.", p + "0.SelfAttention.", p + "0.layer_norm.weight", false);
+                SubLayer<AttentionBlock> self = attention("enc." + i + ".self.", "enc.layer.self.", p + "0.SelfAttention.", p + "0.layer_norm.weight", false);
                 if (i == 0) encTable = add(p + "0.SelfAttention.relative_attention_bias.weight", config.relativeAttentionNumBuckets(), heads);
-                encoder[i] = new EncoderBlock(self, feedForward("enc." + i + ".ff.", p + "1."));
+                encoder[i] = new EncoderBlock(self, feedForward("enc." + i + ".ff.", "enc.layer.ff.", p + "1."));
             }
             this.encFinal = new Norm(ops, arena, add("encoder.final_layer_norm.weight", d), eps);
             this.decoder = new DecoderBlock[config.numDecoderLayers()];
             Parameter decTable = null;
             for (int i = 0; i < decoder.length; i++) {
                 String p = "decoder.block." + i + ".layer.";
-                SubLayer<AttentionBlock> self = attention("dec." + i + ".self.", p + "0.SelfAttention.", p + "0.layer_norm.weight", true);
+                SubLayer<AttentionBlock> self = attention("dec." + i + ".self.", "dec.layer.self.", p + "0.SelfAttention.", p + "0.layer_norm.weight", true);
                 if (i == 0) decTable = add(p + "0.SelfAttention.relative_attention_bias.weight", config.relativeAttentionNumBuckets(), heads);
-                SubLayer<AttentionBlock> cross = attention("dec." + i + ".cross.", p + "1.EncDecAttention.", p + "1.layer_norm.weight", false);
-                decoder[i] = new DecoderBlock(self, cross, feedForward("dec." + i + ".ff.", p + "2."));
+                SubLayer<AttentionBlock> cross = attention("dec." + i + ".cross.", "dec.layer.cross.", p + "1.EncDecAttention.", p + "1.layer_norm.weight", false);
+                decoder[i] = new DecoderBlock(self, cross, feedForward("dec." + i + ".ff.", "dec.layer.ff.", p + "2."));
             }
             this.decFinal = new Norm(ops, arena, add("decoder.final_layer_norm.weight", d), eps);
             // tied: logits = d_model^-0.5 * hidden shared^T (HF scales the decoder output); untied: no scale
@@ -152,32 +159,35 @@ public final class T5Model implements LanguageModel {
     }
 
     /** q, k, v, o (OSFT targets) and the layer norm before them; T5 attention: no scaling, no RoPE. */
-    private SubLayer<AttentionBlock> attention(String key, String prefix, String lnName, boolean causal) {
+    private SubLayer<AttentionBlock> attention(String key, String sharedKey, String prefix, String lnName, boolean causal) {
         Linear q = new Linear(ops, target(add(prefix + "q.weight", inner, d)));
         Linear k = new Linear(ops, target(add(prefix + "k.weight", inner, d)));
         Linear v = new Linear(ops, target(add(prefix + "v.weight", inner, d)));
         Linear o = new Linear(ops, target(add(prefix + "o.weight", d, inner)));
         Norm ln = new Norm(ops, arena, add(lnName, d), config.layerNormEpsilon());
         AttentionShape shape = new AttentionShape(heads, heads, config.dKv(), 1f, causal, null);
-        return new SubLayer<>(ln, new AttentionBlock(ops, arena, key, shape, q, k, v, o));
+        return new SubLayer<>(ln, new AttentionBlock(ops, arena, key, shape, q, k, v, o),
+                new AttentionBlock(ops, arena, sharedKey, shape, q, k, v, o));
     }
 
     /** T5's DenseReluDense (wi, wo or wi_0, wi_1, wo) and the layer norm before it. */
-    private SubLayer<FeedForward> feedForward(String key, String prefix) {
+    private SubLayer<FeedForward> feedForward(String key, String sharedKey, String prefix) {
         int ff = config.dFf();
         String dense = prefix + "DenseReluDense.";
-        FeedForward block;
+        FeedForward block, sharedBlock;
         if (config.gated()) {
             Linear wi0 = new Linear(ops, target(add(dense + "wi_0.weight", ff, d)));
             Linear wi1 = new Linear(ops, target(add(dense + "wi_1.weight", ff, d)));
             Linear wo = new Linear(ops, target(add(dense + "wo.weight", d, ff)));
             block = new FeedForward(ops, arena, key, FeedForwardKind.GATED_GELU, wi0, wi1, wo);
+            sharedBlock = new FeedForward(ops, arena, sharedKey, FeedForwardKind.GATED_GELU, wi0, wi1, wo);
         } else {
             Linear wi = new Linear(ops, target(add(dense + "wi.weight", ff, d)));
             Linear wo = new Linear(ops, target(add(dense + "wo.weight", d, ff)));
             block = new FeedForward(ops, arena, key, FeedForwardKind.RELU, wi, null, wo);
+            sharedBlock = new FeedForward(ops, arena, sharedKey, FeedForwardKind.RELU, wi, null, wo);
         }
-        return new SubLayer<>(new Norm(ops, arena, add(prefix + "layer_norm.weight", d), config.layerNormEpsilon()), block);
+        return new SubLayer<>(new Norm(ops, arena, add(prefix + "layer_norm.weight", d), config.layerNormEpsilon()), block, sharedBlock);
     }
 
     private Parameter add(String name, int... shape) {
@@ -329,6 +339,22 @@ public final class T5Model implements LanguageModel {
         return arena.bytes();
     }
 
+    /** Bytes of the activations held for the backward: the arena less its {@code scratch.} buffers. */
+    public long savedActivationBytes() {
+        return arena.savedBytes();
+    }
+
+    /**
+     * Activation recomputation: the forward keeps only each block's input (and the encoder output) and the backward
+     * runs one block's forward again just before its backward; the same operations on the same inputs (no dropout
+     * here), so gradients and losses are bit-identical. Buffers of the other mode already grown stay held.
+     */
+    @Override
+    public void recomputeActivations(boolean on) {
+        checkOpen();
+        recompute = on;
+    }
+
     private void checkOpen() {
         if (closed) throw new SculptException("T5 model is closed");
     }
@@ -364,14 +390,14 @@ public final class T5Model implements LanguageModel {
                                    ScoreBias bias, Tensor out) {
         Saved s = normed(key, L.norm(), x);
         ops.copy(x, out);
-        L.block().forward(s.xn(), xs, memory, ms, bias, out, true);
+        L.block(recompute).forward(s.xn(), xs, memory, ms, bias, out, true);
         return s;
     }
 
     private Saved feedForwardForward(String key, SubLayer<FeedForward> L, Tensor x, Tensor out) {
         Saved s = normed(key, L.norm(), x);
         ops.copy(x, out);
-        L.block().forward(s.xn(), out, true);
+        L.block(recompute).forward(s.xn(), out, true);
         return s;
     }
 
@@ -396,10 +422,8 @@ public final class T5Model implements LanguageModel {
         p.encFf = new Saved[encoder.length];
         for (int i = 0; i < encoder.length; i++) {
             p.encStates[i] = h;
-            Tensor mid = arena.get("enc." + i + ".mid", n, d);
-            p.encSelf[i] = attentionForward("enc." + i + ".self.", encoder[i].self(), h, segs, null, null, p.encPositions, mid);
             Tensor out = arena.get("enc." + (i + 1) + ".in", n, d);
-            p.encFf[i] = feedForwardForward("enc." + i + ".ff.", encoder[i].ff(), mid, out);
+            encoderLayerForward(p, i, out);
             h = out;
         }
         p.encStates[encoder.length] = h;
@@ -421,20 +445,41 @@ public final class T5Model implements LanguageModel {
         p.decCross = new Saved[decoder.length];
         p.decFf = new Saved[decoder.length];
         for (int i = 0; i < decoder.length; i++) {
-            DecoderBlock blk = decoder[i];
             p.decStates[i] = g;
-            Tensor g1 = arena.get("dec." + i + ".mid1", m, d);
-            p.decSelf[i] = attentionForward("dec." + i + ".self.", blk.self(), g, segs, null, null, p.decPositions, g1);
-            Tensor g2 = arena.get("dec." + i + ".mid2", m, d);
-            p.decCross[i] = attentionForward("dec." + i + ".cross.", blk.cross(), g1, segs, p.encOut, p.encSegs, null, g2);
             Tensor g3 = arena.get("dec." + (i + 1) + ".in", m, d);
-            p.decFf[i] = feedForwardForward("dec." + i + ".ff.", blk.ff(), g2, g3);
+            decoderLayerForward(p, i, g3);
             g = g3;
         }
         p.decStates[decoder.length] = g;
         p.decNorm = arena.get("dec.out", m, d);
         p.decRstd = arena.get("dec.out.rstd", m);
         decFinal.forward(g, p.decNorm, p.decRstd);
+    }
+
+    /** Arena key of stack {@code stack}'s layer i: its own, or the one the stack's layers share under recomputation. */
+    private String layerKey(String stack, int i) {
+        return recompute ? stack + ".layer." : stack + "." + i + ".";
+    }
+
+    /** Encoder layer i from {@code p.encStates[i]} into {@code out}, saving its sub-layers into p. */
+    private void encoderLayerForward(Pass p, int i, Tensor out) {
+        int n = p.encSegs.tokens();
+        String key = layerKey("enc", i);
+        Tensor mid = arena.get(key + "mid", n, d);
+        p.encSelf[i] = attentionForward(key + "self.", encoder[i].self(), p.encStates[i], p.encSegs, null, null, p.encPositions, mid);
+        p.encFf[i] = feedForwardForward(key + "ff.", encoder[i].ff(), mid, out);
+    }
+
+    /** Decoder layer i from {@code p.decStates[i]} (and the encoder output) into {@code out}, saving into p. */
+    private void decoderLayerForward(Pass p, int i, Tensor out) {
+        int m = p.decSegs.tokens();
+        DecoderBlock blk = decoder[i];
+        String key = layerKey("dec", i);
+        Tensor g1 = arena.get(key + "mid1", m, d);
+        p.decSelf[i] = attentionForward(key + "self.", blk.self(), p.decStates[i], p.decSegs, null, null, p.decPositions, g1);
+        Tensor g2 = arena.get(key + "mid2", m, d);
+        p.decCross[i] = attentionForward(key + "cross.", blk.cross(), g1, p.decSegs, p.encOut, p.encSegs, null, g2);
+        p.decFf[i] = feedForwardForward(key + "ff.", blk.ff(), g2, out);
     }
 
     private Pass forward(T5Batch batch) {
@@ -479,6 +524,7 @@ public final class T5Model implements LanguageModel {
         Tensor dxnDec = dxn.view("grad.dxn (decoder)", 0, m, d);
         for (int i = decoder.length - 1; i >= 0; i--) {
             DecoderBlock blk = decoder[i];
+            if (recompute) decoderLayerForward(p, i, arena.get("scratch.recompute.dec", m, d));
             feedForwardBackward(blk.ff(), p.decFf[i], dg, dxnDec);
             attentionBackward(blk.cross(), p.decCross[i], p.decSegs, p.encOut, p.encSegs, null, dg, dxnDec, dEnc);
             attentionBackward(blk.self(), p.decSelf[i], p.decSegs, null, null, p.decPositions, dg, dxnDec, null);
@@ -489,6 +535,7 @@ public final class T5Model implements LanguageModel {
         encFinal.backward(p.encStates[encoder.length], p.encRstd, dEnc, dh, false);
         Tensor dxnEnc = dxn.view("grad.dxn (encoder)", 0, n, d);
         for (int i = encoder.length - 1; i >= 0; i--) {
+            if (recompute) encoderLayerForward(p, i, arena.get("scratch.recompute.enc", n, d));
             feedForwardBackward(encoder[i].ff(), p.encFf[i], dh, dxnEnc);
             attentionBackward(encoder[i].self(), p.encSelf[i], p.encSegs, null, null, p.encPositions, dh, dxnEnc, null);
         }
@@ -500,7 +547,7 @@ public final class T5Model implements LanguageModel {
      * passes it through, the norm adds its part); dxn is scratch [n, d].
      */
     private void feedForwardBackward(SubLayer<FeedForward> L, Saved s, Tensor dOut, Tensor dxn) {
-        L.block().backward(s.xn(), dOut, dxn, false);
+        L.block(recompute).backward(s.xn(), dOut, dxn, false);
         L.norm().backward(s.x(), s.rstd(), dxn, dOut, true);
     }
 
@@ -510,7 +557,7 @@ public final class T5Model implements LanguageModel {
      */
     private void attentionBackward(SubLayer<AttentionBlock> L, Saved s, Segments xs, Tensor memory, Segments ms, ScoreBias bias,
                                    Tensor dOut, Tensor dxn, Tensor dMemory) {
-        L.block().backward(s.xn(), xs, memory, ms, bias, dOut, dxn, false, dMemory, true);
+        L.block(recompute).backward(s.xn(), xs, memory, ms, bias, dOut, dxn, false, dMemory, true);
         L.norm().backward(s.x(), s.rstd(), dxn, dOut, true);
     }
 
