@@ -33,13 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code trainStep} is the real step. {@code sgemmFloor} issues exactly the matrix products the step needs
  * (every projection's forward, input-gradient and weight-gradient sgemm over all tokens, the lm_head over the
  * loss rows, and the six per-head attention products) and nothing else: the step can never beat it.
- * Ratio = trainStep / sgemmFloor (both ms/op; target at most 1.5). Tokens/s = seqs * seqLen / trainStep.
+ * Ratio = trainStep / sgemmFloor (both ms/op; issue 14's target: at most 1.3). Tokens/s = seqs * seqLen / trainStep.
  * The fork prints parameters, bytes per parameter (values + gradients = 8) and the activation bytes it held.
  *
- * <p>Measured by JMH (the command below, one fork), 2026-11-22 21:56 and 21:58 UTC on the 2-core dev machine:
- * floor 2050 / 2110 ms, step 2944 / 3079 ms: ratio 1.44 / 1.46, about 680 tokens/s; 25,439,744 parameters,
- * values + gradients 8 bytes/param, activations 567 MB for 2048 tokens (22.3 bytes/param, about 277 KB per
- * token). See bench/RESULTS.md.
+ * <p>Measured by JMH (the command below with {@code -wi 1 -w 5 -i 3 -r 10 -f 1}) on the 2-core shared dev machine,
+ * 2026-12-04 19:15 UTC, idle, commit 86e3c32: floor 1472 +- 173 ms, step 2928 +- 222 ms, ratio 1.99 (target not met).
+ * Later runs at d3804ea were under load (error bars larger than the scores); see bench/RESULTS.md.
  *
  * <pre>
  * ./mvnw -q -B -DskipTests package -pl bench -am

@@ -244,12 +244,15 @@ public final class CpuOps implements Ops {
                 int i = hr % tq, at = hr * tk;
                 int visible = causal ? qStart + i + 1 : tk;
                 pb.get(at, row, 0, visible);
-                if (brow != null) bb.get(at, brow, 0, visible);
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    if (brow != null) row[j] += brow[j];
-                    max = Math.max(max, row[j]);
+                if (brow != null) {
+                    bb.get(at, brow, 0, visible);
+                    for (int j = 0; j < visible; j++) row[j] += brow[j];
                 }
+                // the max of floats is one of them, so a float max is exact (and lets the loop run without a double
+                // conversion per element); the exponent arguments below are then the same doubles as before
+                float fmax = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) fmax = Math.max(fmax, row[j]);
+                double max = fmax;
                 double sum = 0;
                 for (int j = 0; j < visible; j++) {
                     double e = Math.exp(row[j] - max);
@@ -293,10 +296,15 @@ public final class CpuOps implements Ops {
                 float[] pr = new float[tk], dr = new float[tk];
                 for (int i = lo; i < hi; i++) {
                     pb.get(hp + i * tk, pr, 0, tk);
-                    ds.get(i * tk, dr, 0, tk);
+                    // probabilities past the last non-zero one (the causal mask's zeros) add nothing to the dot and
+                    // give ds = 0: only [0, live) is computed, the rest written as zeros
+                    int live = tk;
+                    while (live > 0 && pr[live - 1] == 0f) live--;
+                    ds.get(i * tk, dr, 0, live);
                     double dot = 0;
-                    for (int j = 0; j < tk; j++) dot += (double) pr[j] * dr[j];
-                    for (int j = 0; j < tk; j++) dr[j] = (float) (pr[j] * (dr[j] - dot));
+                    for (int j = 0; j < live; j++) dot += (double) pr[j] * dr[j];
+                    for (int j = 0; j < live; j++) dr[j] = (float) (pr[j] * (dr[j] - dot));
+                    java.util.Arrays.fill(dr, live, tk, 0f);
                     ds.put(i * tk, dr, 0, tk);
                 }
             });
