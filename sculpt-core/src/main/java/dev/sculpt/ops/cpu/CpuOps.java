@@ -32,13 +32,32 @@ public final class CpuOps implements Ops {
     /** Elements copied to and from the heap at a time inside one thread's chunk. */
     private static final int BLOCK = 4096;
     private Tensor scratch = Tensor.allocateHost("cpu scratch", 0);
+    /** Softmax, its backward and SwiGLU: vector loops where the JVM has the vector API, else scalar. */
+    private final InnerLoops loops;
+
+    /** The host provider with the best inner loops this JVM offers ({@link InnerLoops#best()}). */
+    public CpuOps() {
+        this(InnerLoops.best());
+    }
+
+    private CpuOps(InnerLoops loops) {
+        this.loops = loops;
+    }
+
+    /**
+     * The host provider with its portable scalar inner loops, whatever the JVM offers: the loops a JVM without
+     * {@code --add-modules jdk.incubator.vector} runs, for tests and comparisons.
+     */
+    public static CpuOps withScalarLoops() {
+        return new CpuOps(new ScalarInnerLoops());
+    }
 
     @Override public String name() { return NAME; }
 
     @Override public Device device() { return Device.HOST; }
 
     @Override public String describe() {
-        return "cpu (OpenBLAS " + BlasThreads.get() + " threads, Java loops)";
+        return "cpu (OpenBLAS " + BlasThreads.get() + " threads, Java " + loops.describe() + ")";
     }
 
     private final OpArguments args = new OpArguments(Device.HOST, NAME);
@@ -248,20 +267,8 @@ public final class CpuOps implements Ops {
                     bb.get(at, brow, 0, visible);
                     for (int j = 0; j < visible; j++) row[j] += brow[j];
                 }
-                // the max of floats is one of them, so a float max is exact (and lets the loop run without a double
-                // conversion per element); the exponent arguments below are then the same doubles as before
-                float fmax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) fmax = Math.max(fmax, row[j]);
-                double max = fmax;
-                double sum = 0;
-                for (int j = 0; j < visible; j++) {
-                    double e = Math.exp(row[j] - max);
-                    row[j] = (float) e;
-                    sum += e;
-                }
-                double inv = 1.0 / sum;
-                for (int j = 0; j < visible; j++) row[j] = (float) (row[j] * inv);
-                for (int j = visible; j < tk; j++) row[j] = 0f;
+                loops.softmax(row, visible);
+                java.util.Arrays.fill(row, visible, tk, 0f);
                 pb.put(at, row, 0, tk);
             }
         });
@@ -301,9 +308,7 @@ public final class CpuOps implements Ops {
                     int live = tk;
                     while (live > 0 && pr[live - 1] == 0f) live--;
                     ds.get(i * tk, dr, 0, live);
-                    double dot = 0;
-                    for (int j = 0; j < live; j++) dot += (double) pr[j] * dr[j];
-                    for (int j = 0; j < live; j++) dr[j] = (float) (pr[j] * (dr[j] - dot));
+                    loops.softmaxBackward(pr, dr, live);
                     java.util.Arrays.fill(dr, live, tk, 0f);
                     ds.put(i * tk, dr, 0, tk);
                 }
@@ -322,10 +327,6 @@ public final class CpuOps implements Ops {
     private long sameSize(String op, Tensor first, Tensor... rest) {
         return args.sameSize(op, first, rest);
     }
-
-    // SwiGLU in float after a float32 sigmoid (the form of the former nn.SwiGlu): within the contract's gamma(8) and
-    // gamma(16) bounds, and about 3x cheaper than the same arithmetic in double on the JVMs measured (C2 keeps this
-    // loop in float registers).
 
     /** An element-wise body over one block: arrays hold elements [from, from + len) of the operands. */
     @FunctionalInterface
@@ -359,10 +360,7 @@ public final class CpuOps implements Ops {
                 int len = Math.min(BLOCK, hi - b);
                 gb.get(b, g, 0, len);
                 ub.get(b, u, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float sig = (float) (1.0 / (1.0 + Math.exp(-g[i])));
-                    u[i] = g[i] * sig * u[i];
-                }
+                loops.swiglu(g, u, u, len);
                 hb.put(b, u, 0, len);
             }
         });
@@ -378,11 +376,7 @@ public final class CpuOps implements Ops {
                 gb.get(b, ga, 0, len);
                 ub.get(b, ua, 0, len);
                 db.get(b, da, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float g = ga[i], sig = (float) (1.0 / (1.0 + Math.exp(-g)));
-                    ga[i] = da[i] * ua[i] * (sig * (1f + g * (1f - sig)));
-                    ua[i] = da[i] * (g * sig);
-                }
+                loops.swigluBackward(ga, ua, da, ga, ua, len);
                 dgb.put(b, ga, 0, len);
                 dub.put(b, ua, 0, len);
             }
