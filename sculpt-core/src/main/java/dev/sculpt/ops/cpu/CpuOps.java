@@ -34,6 +34,7 @@ public final class CpuOps implements Ops {
     private Tensor scratch = Tensor.allocateHost("cpu scratch", 0);
     /** Softmax, its backward and SwiGLU: vector loops where the JVM has the vector API, else scalar. */
     private final InnerLoops loops;
+    private final RopeTable ropeTable = new RopeTable();
 
     /** The host provider with the best inner loops this JVM offers ({@link InnerLoops#best()}). */
     public CpuOps() {
@@ -161,8 +162,7 @@ public final class CpuOps implements Ops {
             float[] row = new float[d];
             for (int i = lo; i < hi; i++) {
                 xb.get(i * d, row, 0, d);
-                double ss = 0;
-                for (int j = 0; j < d; j++) { double v = row[j]; ss += v * v; }
+                double ss = loops.sumOfSquares(row, d);
                 float r = (float) (1.0 / Math.sqrt(ss / d + eps));
                 rb.put(i, r);
                 for (int j = 0; j < d; j++) row[j] = wa[j] * (row[j] * r);
@@ -177,16 +177,18 @@ public final class CpuOps implements Ops {
         int n = s[0], d = s[1];
         FloatBuffer xb = x.hostBuffer(), rb = rstd.hostBuffer(), gb = dy.hostBuffer(), dxb = dx.hostBuffer(), dwb = dw.hostBuffer();
         float[] wa = w.toArray();
-        // dw first (columns split across threads, each column summed over the rows in order), since dx may be dy
+        // dw first (columns split across threads, each column summed over the rows in order), since dx may be dy.
+        // Float accumulation (a loop C2 vectorizes): n terms of two products each, within gamma(n + 2) of the sum of
+        // their absolute values, inside the contract's gamma(n + d + 8)
         CpuParallel.range(d, 16, (lo, hi) -> {
             int len = hi - lo;
-            double[] acc = new double[len];
+            float[] acc = new float[len];
             float[] xr = new float[len], gr = new float[len];
             for (int i = 0; i < n; i++) {
                 xb.get(i * d + lo, xr, 0, len);
                 gb.get(i * d + lo, gr, 0, len);
-                double r = rb.get(i);
-                for (int j = 0; j < len; j++) acc[j] += (double) gr[j] * xr[j] * r;
+                float r = rb.get(i);
+                for (int j = 0; j < len; j++) acc[j] += gr[j] * xr[j] * r;
             }
             for (int j = 0; j < len; j++) dwb.put(lo + j, (float) (dwb.get(lo + j) + acc[j]));
         });
@@ -195,11 +197,12 @@ public final class CpuOps implements Ops {
             for (int i = lo; i < hi; i++) {
                 xb.get(i * d, xr, 0, d);
                 gb.get(i * d, gr, 0, d);
-                double r = rb.get(i);
-                double dot = 0;
-                for (int j = 0; j < d; j++) dot += wa[j] * (double) gr[j] * xr[j];
-                double c = r * r * r * dot / d;
-                for (int j = 0; j < d; j++) gr[j] = (float) (r * wa[j] * gr[j] - c * xr[j]);
+                float r = rb.get(i);
+                double dot = loops.dot(wa, gr, xr, d);
+                // in float (a loop C2 vectorizes): c's rounding, three products and the difference, five roundings of
+                // the two terms' absolute values, inside the contract's bound for dx
+                float c = (float) ((double) r * r * r * dot / d);
+                for (int j = 0; j < d; j++) gr[j] = r * wa[j] * gr[j] - c * xr[j];
                 dxb.put(i * d, gr, 0, d);
             }
         });
@@ -222,13 +225,13 @@ public final class CpuOps implements Ops {
         int half = invFreq.length, headDim = 2 * half;
         FloatBuffer b = x.hostBuffer();
         int width = heads * headDim;
+        ropeTable.cover(invFreq, positions);
         CpuParallel.range(positions.length, ROW_GRAIN, (lo, hi) -> {
             float[] row = new float[width];
             for (int r = lo; r < hi; r++) {
                 b.get(r * width, row, 0, width);
                 for (int i = 0; i < half; i++) {
-                    float angle = (float) positions[r] * invFreq[i];
-                    float cos = (float) Math.cos(angle), sin = sign * (float) Math.sin(angle);
+                    float cos = ropeTable.cos(positions[r], i), sin = sign * ropeTable.sin(positions[r], i);
                     for (int h = 0; h < heads; h++) {
                         int ia = h * headDim + i, ib = ia + half;
                         float a = row[ia], bb = row[ib];

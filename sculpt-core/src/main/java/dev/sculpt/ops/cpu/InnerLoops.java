@@ -4,7 +4,7 @@ import java.util.Optional;
 
 /**
  * The cpu provider's innermost loops over heap arrays, the ones that a step spends its non-gemm time in: the masked
- * softmax and its backward, and SwiGLU. Two implementations: {@link VectorInnerLoops} on the JDK's vector API
+ * softmax and its backward, SwiGLU, and RMSNorm's row reductions. Two implementations: {@link VectorInnerLoops} on the JDK's vector API
  * (SIMD exp, max and sums; used when the JVM runs with {@code --add-modules jdk.incubator.vector}, as {@code ./sculpt},
  * the tests and the benches do) and {@link ScalarInnerLoops} (plain Java, everywhere else). Both meet the error bounds
  * that {@code OpsContractTest} derives; each implementation states its own rounding count.
@@ -23,6 +23,12 @@ interface InnerLoops {
 
     /** {@code ds[j] = p[j] (ds[j] - sum_k p[k] ds[k])} in place over [0, n): the softmax backward of one row. */
     void softmaxBackward(float[] p, float[] ds, int n);
+
+    /** {@code sum_j x[j]^2} over [0, n) (RMSNorm's row statistic). */
+    double sumOfSquares(float[] x, int n);
+
+    /** {@code sum_j w[j] a[j] b[j]} over [0, n) (RMSNorm backward's row dot). */
+    double dot(float[] w, float[] a, float[] b, int n);
 
     /** {@code h[i] = silu(g[i]) u[i]} over [0, n), silu(g) = g / (1 + e^-g); h may be u or g. */
     void swiglu(float[] g, float[] u, float[] h, int n);

@@ -48,6 +48,28 @@ final class ScalarInnerLoops implements InnerLoops {
         for (j = 0; j < n; j++) ds[j] = (float) (p[j] * (ds[j] - dot));
     }
 
+    @Override public double sumOfSquares(float[] x, int n) {
+        double s0 = 0, s1 = 0;
+        int j = 0;
+        for (; j + 1 < n; j += 2) {
+            s0 += (double) x[j] * x[j];
+            s1 += (double) x[j + 1] * x[j + 1];
+        }
+        if (j < n) s0 += (double) x[j] * x[j];
+        return s0 + s1;
+    }
+
+    @Override public double dot(float[] w, float[] a, float[] b, int n) {
+        double s0 = 0, s1 = 0;
+        int j = 0;
+        for (; j + 1 < n; j += 2) {
+            s0 += w[j] * (double) a[j] * b[j];
+            s1 += w[j + 1] * (double) a[j + 1] * b[j + 1];
+        }
+        if (j < n) s0 += w[j] * (double) a[j] * b[j];
+        return s0 + s1;
+    }
+
     // SwiGLU in float after a float32 sigmoid (the form of the former nn.SwiGlu): within the contract's gamma(8) and
     // gamma(16) bounds, and about 3x cheaper than the same arithmetic in double on the JVMs measured (C2 keeps this
     // loop in float registers).

@@ -23,6 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       the scalar loops.
  *   <li>softmax backward: the row dot is a sum of fused multiply-adds (one rounding per term) over the same lane
  *       split: at most n/L + 2L roundings of sum |p ds|, within tk + 3 for n >= 4L; then the scalar form's two.
+ *   <li>RMSNorm's sum of squares and dot: fused multiply-adds over the lanes (the dot's w a product one more
+ *       rounding), then the lanes' reduction (L - 1) and the tail in double: at most n/L + L + 1 roundings of the sum
+ *       of absolute terms, within the n + 4 the RMSNorm contract counts for n >= 4L.
  *   <li>SwiGLU: e = EXP(-g) (1), 1 + e (1), 1 / (1 + e) (1), g * sig (1), * u (1): 5 roundings of a product of
  *       positive factors, within the forward's gamma(8). The backward's dg takes sig's 3 roundings through
  *       sig (1 + g (1 - sig)) with 4 more and dh u with 2: within gamma(16) for |g| <= 1 (the contract's range, where
@@ -84,6 +87,31 @@ final class VectorInnerLoops implements InnerLoops {
             FloatVector.fromArray(S, p, i).mul(FloatVector.fromArray(S, ds, i).sub(d)).intoArray(ds, i);
         }
         for (int j = full; j < n; j++) ds[j] = p[j] * (ds[j] - dot);
+    }
+
+    @Override public double sumOfSquares(float[] x, int n) {
+        if (n < MIN_ROW) return scalar.sumOfSquares(x, n);
+        int full = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < full; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            acc = v.fma(v, acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int j = full; j < n; j++) sum += (double) x[j] * x[j];
+        return sum;
+    }
+
+    @Override public double dot(float[] w, float[] a, float[] b, int n) {
+        if (n < MIN_ROW) return scalar.dot(w, a, b, n);
+        int full = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < full; i += L) {
+            acc = FloatVector.fromArray(S, w, i).mul(FloatVector.fromArray(S, a, i)).fma(FloatVector.fromArray(S, b, i), acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int j = full; j < n; j++) sum += w[j] * (double) a[j] * b[j];
+        return sum;
     }
 
     @Override public void swiglu(float[] g, float[] u, float[] h, int n) {

@@ -96,6 +96,28 @@ class InnerLoopsTest {
 
     @ParameterizedTest(name = "{0} n={2}")
     @MethodSource("cases")
+    void rmsNormReductions(String name, InnerLoops loops, int n) {
+        SplittableRandom r = new SplittableRandom();
+        float[] w = new float[n], a = new float[n], b = new float[n];
+        for (int j = 0; j < n; j++) {
+            w[j] = (float) (r.nextDouble() * 2 - 1);
+            a[j] = (float) (r.nextDouble() * 2 - 1);
+            b[j] = (float) (r.nextDouble() * 2 - 1);
+        }
+        double ss = 0, dot = 0, absDot = 0;
+        for (int j = 0; j < n; j++) {
+            ss += (double) a[j] * a[j];
+            dot += (double) w[j] * a[j] * b[j];
+            absDot += Math.abs((double) w[j] * a[j] * b[j]);
+        }
+        // at most n/L + L + 1 roundings of the absolute terms for the vector loops' rows (n >= 4L): within n + 4
+        within(name + " sum of squares n=" + n, (float) loops.sumOfSquares(a, n), ss, gamma(n + 4) * ss + Math.ulp((float) ss));
+        double got = loops.dot(w, a, b, n);
+        if (!(Math.abs(got - dot) <= gamma(n + 4) * absDot)) fail(name + " dot n=" + n + ": got " + got + ", expected " + dot);
+    }
+
+    @ParameterizedTest(name = "{0} n={2}")
+    @MethodSource("cases")
     void swiglu(String name, InnerLoops loops, int n) {
         SplittableRandom r = new SplittableRandom();
         float[] g = new float[n], u = new float[n], dh = new float[n], h = new float[n];
