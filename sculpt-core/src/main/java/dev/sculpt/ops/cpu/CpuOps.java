@@ -31,6 +31,8 @@ public final class CpuOps implements Ops {
     private static final int ROW_GRAIN = 16;
     /** Elements copied to and from the heap at a time inside one thread's chunk. */
     private static final int BLOCK = 4096;
+    /** Embedding backward copies tables of at most this many elements to the heap whole. */
+    private static final int SMALL_TABLE = 1 << 16;
     private Tensor scratch = Tensor.allocateHost("cpu scratch", 0);
     /** Softmax, its backward and SwiGLU: vector loops where the JVM has the vector API, else scalar. */
     private final InnerLoops loops;
@@ -426,9 +428,7 @@ public final class CpuOps implements Ops {
 
     @Override public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
         int n = (int) sameSize("relu", x, dy, dx);
-        elementwise(n, 2, (a, len) -> {
-            for (int i = 0; i < len; i++) a[2][i] = a[0][i] > 0f ? a[1][i] : 0f;
-        }, x.hostBuffer(), dy.hostBuffer(), dx.hostBuffer());
+        elementwise(n, 2, (a, len) -> loops.reluBackward(a[0], a[1], a[2], len), x.hostBuffer(), dy.hostBuffer(), dx.hostBuffer());
     }
 
     // ---------------------------------------------------------------- embedding
@@ -452,6 +452,19 @@ public final class CpuOps implements Ops {
         shape("embedding dout", dOut, ids.length, s[1]);
         int d = s[1];
         FloatBuffer gb = dOut.hostBuffer(), tb = dTable.hostBuffer();
+        if ((long) s[0] * d <= SMALL_TABLE && (long) ids.length * d <= Integer.MAX_VALUE) {
+            // a small table (T5's relative-bias buckets: one column, 131k ids per call): one thread over heap copies,
+            // the same additions in the same order as below, without two buffer calls per row of one element
+            float[] g = new float[ids.length * d], w = new float[s[0] * d];
+            gb.get(0, g);
+            tb.get(0, w);
+            for (int i = 0; i < ids.length; i++) {
+                int at = ids[i] * d, from = i * d;
+                for (int j = 0; j < d; j++) w[at + j] = w[at + j] + g[from + j];
+            }
+            tb.put(0, w);
+            return;
+        }
         // rows in order (repeated ids add up in the same order every time); columns split across threads
         CpuParallel.range(d, Math.max(16, GRAIN / Math.max(1, ids.length)), (lo, hi) -> {
             int len = hi - lo;

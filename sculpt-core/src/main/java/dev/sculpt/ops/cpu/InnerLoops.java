@@ -4,7 +4,7 @@ import java.util.Optional;
 
 /**
  * The cpu provider's innermost loops over heap arrays, the ones that a step spends its non-gemm time in: the masked
- * softmax and its backward, SwiGLU, and RMSNorm's row reductions. Two implementations: {@link VectorInnerLoops} on the JDK's vector API
+ * softmax and its backward, SwiGLU, ReLU's backward, and RMSNorm's row reductions. Two implementations: {@link VectorInnerLoops} on the JDK's vector API
  * (SIMD exp, max and sums; used when the JVM runs with {@code --add-modules jdk.incubator.vector}, as {@code ./sculpt},
  * the tests and the benches do) and {@link ScalarInnerLoops} (plain Java, everywhere else). Both meet the error bounds
  * that {@code OpsContractTest} derives; each implementation states its own rounding count.
@@ -29,6 +29,9 @@ interface InnerLoops {
 
     /** {@code sum_j w[j] a[j] b[j]} over [0, n) (RMSNorm backward's row dot). */
     double dot(float[] w, float[] a, float[] b, int n);
+
+    /** {@code dx[i] = x[i] > 0 ? dy[i] : 0} over [0, n) (ReLU backward; NaN x gives 0); dx may be dy. */
+    void reluBackward(float[] x, float[] dy, float[] dx, int n);
 
     /** {@code h[i] = silu(g[i]) u[i]} over [0, n), silu(g) = g / (1 + e^-g); h may be u or g. */
     void swiglu(float[] g, float[] u, float[] h, int n);

@@ -70,6 +70,15 @@ final class ScalarInnerLoops implements InnerLoops {
         return s0 + s1;
     }
 
+    @Override public void reluBackward(float[] x, float[] dy, float[] dx, int n) {
+        reluBackward(x, dy, dx, 0, n);
+    }
+
+    /** {@link #reluBackward(float[], float[], float[], int)} over [from, n). */
+    void reluBackward(float[] x, float[] dy, float[] dx, int from, int n) {
+        for (int i = from; i < n; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
+    }
+
     // SwiGLU in float after a float32 sigmoid (the form of the former nn.SwiGlu): within the contract's gamma(8) and
     // gamma(16) bounds, and about 3x cheaper than the same arithmetic in double on the JVMs measured (C2 keeps this
     // loop in float registers).

@@ -114,6 +114,20 @@ final class VectorInnerLoops implements InnerLoops {
         return sum;
     }
 
+    /**
+     * A lane-wise select: the scalar loop's branch on the sign of x mispredicts half the time on activations (5 ns
+     * per element measured in a T5 step, against 0.6 for its forward).
+     */
+    @Override public void reluBackward(float[] x, float[] dy, float[] dx, int n) {
+        int full = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = 0; i < full; i += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, i);
+            zero.blend(FloatVector.fromArray(S, dy, i), xv.compare(VectorOperators.GT, 0f)).intoArray(dx, i);
+        }
+        scalar.reluBackward(x, dy, dx, full, n);
+    }
+
     @Override public void swiglu(float[] g, float[] u, float[] h, int n) {
         int full = S.loopBound(n);
         for (int i = 0; i < full; i += L) {

@@ -118,6 +118,24 @@ class InnerLoopsTest {
 
     @ParameterizedTest(name = "{0} n={2}")
     @MethodSource("cases")
+    void reluBackwardPassesPositiveInputsOnly(String name, InnerLoops loops, int n) {
+        SplittableRandom r = new SplittableRandom();
+        float[] x = new float[n], dy = new float[n];
+        float[] special = {0f, -0f, Float.NaN, Float.MIN_VALUE, -Float.MIN_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (int i = 0; i < n; i++) {
+            x[i] = i % 11 == 3 ? special[(i / 11) % special.length] : (float) (r.nextDouble() * 2 - 1);
+            dy[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        float[] dx = dy.clone();
+        loops.reluBackward(x, dx, dx, n); // in place, as the provider may call it
+        for (int i = 0; i < n; i++) {
+            float want = x[i] > 0f ? dy[i] : 0f;
+            assertEquals(want, dx[i], name + " relu backward n=" + n + " i=" + i + " x=" + x[i]);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} n={2}")
+    @MethodSource("cases")
     void swiglu(String name, InnerLoops loops, int n) {
         SplittableRandom r = new SplittableRandom();
         float[] g = new float[n], u = new float[n], dh = new float[n], h = new float[n];
