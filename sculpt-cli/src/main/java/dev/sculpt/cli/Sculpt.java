@@ -35,7 +35,16 @@ public final class Sculpt implements Runnable {
         return commandLine().execute(args);
     }
 
+    /**
+     * Lucene's notice that it saw the vector module but will not use it on JDK 17 (the module is loaded for the cpu
+     * provider's loops): held here, so that the level set in {@link #main} stays (java.util.logging keeps loggers
+     * weakly).
+     */
+    private static final java.util.logging.Logger LUCENE_VECTORIZATION =
+            java.util.logging.Logger.getLogger("org.apache.lucene.internal.vectorization");
+
     public static void main(String[] args) {
+        LUCENE_VECTORIZATION.setLevel(java.util.logging.Level.SEVERE);
         System.exit(execute(args));
     }
 }
