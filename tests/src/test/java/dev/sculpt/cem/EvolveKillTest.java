@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.cli.CliRun;
 import dev.sculpt.cli.Sculpt;
+import dev.sculpt.cli.SculptProcess;
 import dev.sculpt.continual.TrainingStateCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +48,9 @@ class EvolveKillTest {
         assertTrue(steps >= 6, "round 1 needs room for checkpoints: " + steps + " steps");
 
         Path cut = dir.resolve("cut");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.bytedeco.javacpp.maxBytes=0", "-cp", System.getProperty("java.class.path"), Sculpt.class.getName()));
-        cmd.addAll(common);
-        cmd.addAll(List.of("--out", cut.toString(), "--save-every", "1"));
+        List<String> args = new ArrayList<>(common);
+        args.addAll(List.of("--out", cut.toString(), "--save-every", "1"));
+        List<String> cmd = SculptProcess.command(args);
         Path log = dir.resolve("child.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Path progress = cut.resolve(TrainingStateCheckpoint.DIR).resolve(TrainingStateCheckpoint.PROGRESS);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sculpt.cli.Sculpt;
+import dev.sculpt.cli.SculptProcess;
 import dev.sculpt.model.Models;
 import dev.sculpt.text.ByteTokenizer;
 import dev.sculpt.model.llama.LlamaConfig;
@@ -105,9 +106,7 @@ class ContinualCommandTest {
         RunRecord expected = ContinualRunner.read(whole.resolve("metrics.json"));
 
         Path cut = dir.resolve("cut");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.bytedeco.javacpp.maxBytes=0", "-cp", System.getProperty("java.class.path"), Sculpt.class.getName()));
-        cmd.addAll(List.of(concat(common, "--out", cut.toString())));
+        List<String> cmd = SculptProcess.command(List.of(concat(common, "--out", cut.toString())));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
         Path state = cut.resolve("state.json");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

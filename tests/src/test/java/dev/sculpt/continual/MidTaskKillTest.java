@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.cli.CliRun;
 import dev.sculpt.cli.Sculpt;
+import dev.sculpt.cli.SculptProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,10 +40,7 @@ class MidTaskKillTest {
     }
 
     private Process child(Path log, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.bytedeco.javacpp.maxBytes=0", "-cp", System.getProperty("java.class.path"), Sculpt.class.getName()));
-        cmd.addAll(List.of(concat(common, args)));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(SculptProcess.command(List.of(concat(common, args)))).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** The training state's progress once {@code until} holds for it (null if the child ended first). */
