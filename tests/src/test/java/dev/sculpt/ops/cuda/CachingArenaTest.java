@@ -49,6 +49,27 @@ class CachingArenaTest {
     }
 
     @Test
+    void aboveEightMibBlocksAreTwoMibMultiplesWastingLessThanTwoMib() {
+        long mib = 1L << 20;
+        assertEquals(8 * mib, CachingArena.sizeClass(8 * mib));
+        assertEquals(10 * mib, CachingArena.sizeClass(8 * mib + 1), "2 MiB steps from 8 MiB on");
+        assertEquals(66 * mib, CachingArena.sizeClass(65 * mib), "quarter classes would give 80 MiB");
+        for (int i = 0; i < 2000; i++) {
+            long bytes = 8 * mib + 1 + rnd.nextLong(1L << 36);
+            long c = CachingArena.sizeClass(bytes);
+            assertEquals(0, c % (2 * mib), bytes + " -> " + c + ", seed " + seed);
+            assertTrue(c >= bytes && c - bytes < 2 * mib, bytes + " -> " + c + ", seed " + seed);
+            assertEquals(c, CachingArena.sizeClass(c), "a class is its own class");
+        }
+        long previous = 0;
+        for (long bytes = 7 * mib; bytes < 12 * mib; bytes += 4093) {
+            long c = CachingArena.sizeClass(bytes);
+            assertTrue(c >= previous, "classes grow with the request across 8 MiB: " + bytes + " -> " + c);
+            previous = c;
+        }
+    }
+
+    @Test
     void aReleasedBlockIsReusedForTheSameSizeClassAndHandedOutZeroed() {
         EmulatedRuntime rt = new EmulatedRuntime();
         try (CudaOps ops = new CudaOps(CudaOps.EMULATED, rt)) {
