@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.ops.Allocation;
+import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.Tensor;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +69,29 @@ class CachingArenaTest {
             long c = CachingArena.sizeClass(bytes);
             assertTrue(c >= previous, "classes grow with the request across 8 MiB: " + bytes + " -> " + c);
             previous = c;
+        }
+    }
+
+    @Test
+    void theTracedPeakListsTheBlocksInUseAtThatMoment() {
+        EmulatedRuntime rt = new EmulatedRuntime();
+        try (CudaOps ops = new CudaOps(CudaOps.EMULATED, rt)) {
+            DeviceMemory dm = ops.memory().orElseThrow();
+            assertTrue(dm.allocationsAtPeak().isEmpty(), "nothing without tracing");
+            try (Tensor kept = ops.allocate("kept", 1000)) {   // 4000 bytes: a 4096 block, in use before tracing
+                dm.tracePeak();
+                assertEquals(List.of(new Allocation("tensor 'kept' [1000]", "kept", 4000, 4096)), dm.allocationsAtPeak());
+                try (Tensor a = ops.allocate("a", 3000)) {      // 12000 bytes: 12288
+                    assertEquals(4096 + 12288, dm.bytesInUse());
+                }
+                try (Tensor b = ops.allocate("b", 100)) {       // 400 bytes: 512, below the peak: no new list
+                    assertEquals(4096 + 512, dm.bytesInUse());
+                }
+            }
+            List<Allocation> peak = dm.allocationsAtPeak();
+            assertEquals(List.of("a", "kept"), peak.stream().map(Allocation::tensor).toList(), "largest block first");
+            assertEquals(List.of(12000L, 4000L), peak.stream().map(Allocation::requested).toList());
+            assertEquals(dm.peakBytesInUse(), peak.stream().mapToLong(Allocation::block).sum(), "the blocks add up to the peak");
         }
     }
 
