@@ -92,7 +92,7 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
                 List<Integer> shape = shapeKey(p.shape());
                 Tensor d = deltaByShape.get(shape);
                 if (d == null) {
-                    d = ops.allocate(p.name() + " (update)", p.shape());
+                    d = ops.allocate("parameters of shape " + shape + " (update)", p.shape());
                     deltaByShape.put(shape, d);
                 }
                 deltas[i] = d;
