@@ -2,7 +2,8 @@
 # One command on a GPU machine (no network, maybe no JDK): builds the CUDA library with the local toolkit,
 # runs the CUDA tests and the contract suites with the CUDA providers (OpsContractTest over cpu, cuda and
 # cuda-emulated; the backend contract suite; CudaBackendTest; the arena and provider-selection tests; tiny LLaMA and T5
-# logits, gradients and an AdamW step on cuda against cpu), then the
+# logits, gradients and an AdamW step on cuda against cpu; the arena's peak against the memory plan over tiny
+# training steps, PeakMemoryPlanTest, whose ratios go into summary.txt), then the
 # GPU benchmark. Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT
 # (default bench/gpu/out), seven files (the device tool returns at most eight): env.txt, native-build.log, tests.log,
 # junit-reports.tar.gz (the XML reports), bench.log, gpu-results.md, summary.txt. Exits 2 at once, with the reason, on a machine without an NVIDIA GPU and driver.
@@ -92,13 +93,15 @@ jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysica
 
 # 4. tests: the CUDA tests and the contract suite, which runs over every backend present
 t0=$SECONDS
-read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest --select-class dev.sculpt.osft.GuardInvariantOnProviderTest --select-class dev.sculpt.train.DenseAdamWUpdaterTest --select-class dev.sculpt.continual.EmulatedMidTaskResumeTest}"
+read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest --select-class dev.sculpt.osft.GuardInvariantOnProviderTest --select-class dev.sculpt.train.DenseAdamWUpdaterTest --select-class dev.sculpt.continual.EmulatedMidTaskResumeTest --select-class dev.sculpt.plan.PeakMemoryPlanTest}"
 "$java" "${jvm[@]}" -jar "$pack"/lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" "${select[@]}" \
     --reports-dir "$work/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
 rc=$?
 tar -C "$work" -czf "$out/junit-reports.tar.gz" junit 2>/dev/null
 say "tests: exit $rc in $((SECONDS - t0)) s: $(grep -E 'tests (successful|failed|skipped|aborted)' "$out/tests.log" | tr -s ' ' | tr '\n' ';')"
 grep -q "CudaBackendTest" "$out/tests.log" && grep -A2 -E "no CUDA backend" "$out/tests.log" | head -3 >> "$summary"
+# PeakMemoryPlanTest: the arena's peak against the memory plan, tiny LLaMA and T5 training steps on the GPU
+grep -E '^(llama|t5) \(seed .*peak .* plan ' "$out/tests.log" | sed 's/^/peak device memory against the plan: /' >> "$summary"
 # the contract suite names each case by its provider: count the cases that ran on the GPU provider
 cuda_ok=$(grep -cE '─ cuda( .*)? ✔' "$out/tests.log" || true)
 cuda_bad=$(grep -cE '─ cuda( .*)? ✘' "$out/tests.log" || true)

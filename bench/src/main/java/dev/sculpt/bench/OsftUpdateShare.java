@@ -140,8 +140,10 @@ public final class OsftUpdateShare {
 
         @Override public boolean constrains(String name) { return guard.constrains(name); }
 
+        private double in;    // this step's energy removed by the projection, over all its project calls
+        private double all;   // this step's energy before projection
+
         @Override public void project(Map<String, Tensor> updates) {
-            double in = 0, all = 0;
             for (Map.Entry<String, Tensor> e : updates.entrySet()) {
                 if (!guard.constrains(e.getKey())) continue;
                 FloatBuffer b = e.getValue().hostBuffer();   // the harness runs on the cpu provider
@@ -153,10 +155,14 @@ public final class OsftUpdateShare {
                 all += en;
                 if (apply) b.put(0, d);
             }
-            if (all > 0) shares.add(in / all);
         }
 
-        @Override public void afterStep(long step) { if (apply) guard.afterStep(step); }
+        /** The step's share over all its updates (the updater projects them in several calls). */
+        @Override public void afterStep(long step) {
+            if (all > 0) shares.add(in / all);
+            in = all = 0;
+            if (apply) guard.afterStep(step);
+        }
 
         double mean(double from, double to) {
             int a = (int) Math.floor(from * shares.size()), z = Math.max(a + 1, (int) Math.ceil(to * shares.size()));

@@ -43,6 +43,9 @@ final class PlanCommand implements Callable<Integer> {
             description = "OSFT preserved rank, a share of min(m, n) of every target in [0, 1] (default: ${DEFAULT-VALUE})") double rankRatio;
     @Option(names = "--micro-batch-tokens", defaultValue = "4096",
             description = "tokens per micro-batch, sequences x sequence length (default: ${DEFAULT-VALUE})") long microBatchTokens;
+    @Option(names = "--loss-tokens", paramLabel = "N",
+            description = "tokens per micro-batch that carry a loss: the lm_head and the loss run on these rows only"
+                    + " (default: all --micro-batch-tokens, the upper bound)") Long lossTokens;
     @Option(names = "--seq-len",
             description = "tokens per sequence (default: the smaller of --micro-batch-tokens and max_position_embeddings)") Long seqLen;
     @Option(names = "--recompute", description = "recompute activations in the backward pass: keep only each layer's input") boolean recompute;
@@ -62,7 +65,8 @@ final class PlanCommand implements Callable<Integer> {
         TrainingShape shape = Models.familyFor(config).trainingShape(config);
         long maxPositions = config.contextLength().orElse(Integer.MAX_VALUE);
         long seq = seqLen != null ? seqLen : Math.min(microBatchTokens, maxPositions);
-        PlanOptions options = new PlanOptions(p, bp, osft, rankRatio, microBatchTokens, seq, recompute, SvdOptions.DEFAULT_OVERSAMPLE);
+        long loss = lossTokens != null ? lossTokens : microBatchTokens;
+        PlanOptions options = new PlanOptions(p, bp, osft, rankRatio, microBatchTokens, loss, seq, recompute, SvdOptions.DEFAULT_OVERSAMPLE);
         MemoryPlan plan = MemoryPlanner.plan(shape, options, memory);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanTable.json(plan) : PlanTable.text(plan));

@@ -62,6 +62,8 @@ public record ContinualOptions(Method method, TrainConfig train, RankPolicy rank
     public ContinualOptions withBackend(Backend b) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, b, resume, evalBatch, nonTargets); }
     public ContinualOptions withResume(boolean r) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, r, evalBatch, nonTargets); }
 
+    public ContinualOptions withEvalBatch(int n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, n, nonTargets); }
+
     public ContinualOptions withNonTargets(NonTargets n) { return new ContinualOptions(method, train, rankPolicy, mode, accumulate, protectInitial, calibrationExamples, loraRank, loraAlpha, checkEvery, svd, backend, resume, evalBatch, n); }
 
     /** The settings as text, recorded in metrics.json. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sculpt.SculptException;
 import dev.sculpt.data.TaskData;
+import dev.sculpt.data.TextPair;
 import dev.sculpt.eval.Evaluator;
 import dev.sculpt.io.AtomicFiles;
 import dev.sculpt.io.BasisFile;
@@ -119,7 +120,8 @@ public final class ContinualRunner {
     /**
      * The start-of-run memory check on a device provider ({@link RunMemory#check}): plans the run of the model at
      * {@code modelDir} with these options and tasks (fp32; micro-batches of the larger of --batch-size and the
-     * evaluation batch, in sequences of the longest training or evaluation example; bases at the rank policy's largest ratio over the tasks, or ratio 1 with --accumulate, whose
+     * evaluation batch, in sequences of the longest training or evaluation example, with as many loss rows per
+     * sequence as the longest completion has tokens (the lm_head runs on the loss rows only; generation on one row); bases at the rank policy's largest ratio over the tasks, or ratio 1 with --accumulate, whose
      * unions may grow to min(m, n) - 1 columns; {@code recompute} as the run does),
      * refuses it, with the plan, when it does not fit in the device's memory ({@code deviceMemory} when stated), and
      * caps the provider's arena by it. Empty on a host provider. Reads the tasks only: call it before the model is
@@ -132,16 +134,20 @@ public final class ContinualRunner {
             return Optional.empty();
         }
         Evaluator eval = new Evaluator(tokenizer, false);
-        int longest = 1;
+        int longest = 1, longestTarget = 1;
         for (TaskData t : tasks) {
-            for (Example e : eval.examples(t.train())) longest = Math.max(longest, e.prompt().length + e.target().length);
-            for (Example e : eval.examples(t.test())) longest = Math.max(longest, e.prompt().length + e.target().length);
+            for (List<TextPair> split : List.of(t.train(), t.test())) {
+                for (Example e : eval.examples(split)) {
+                    longest = Math.max(longest, e.prompt().length + e.target().length);
+                    longestTarget = Math.max(longestTarget, e.target().length);
+                }
+            }
         }
         // evaluation runs the model on batches of evalBatch examples too
         int batch = Math.max(options.train().batchSize(), options.evalBatch());
         // accumulated bases are unions, up to min(m, n) - 1 columns whatever the policy: ratio 1 bounds them
         double ratio = options.accumulate() ? 1.0 : options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
-        PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, batch, longest, recompute,
+        PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, batch, longest, longestTarget, recompute,
                 options.svd().oversample());
         return RunMemory.check(modelDir, ops, plan, deviceMemory);
     }

@@ -9,8 +9,10 @@ import java.util.Map;
  * @param components   weights, master_copy, gradients, adamw_state, bases, activations, workspace (in that order)
  * @param parameters   the model's trainable parameters
  * @param deviceMemory bytes at hand
+ * @param options      the choices it was planned with
+ * @param rounding     what the caching arena's block rounding adds to the plan (part of workspace; {@link MemoryPlanner})
  */
-public record MemoryPlan(Map<String, Long> components, long parameters, long deviceMemory, PlanOptions options) {
+public record MemoryPlan(Map<String, Long> components, long parameters, long deviceMemory, PlanOptions options, long rounding) {
     public MemoryPlan {
         components = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components));
     }

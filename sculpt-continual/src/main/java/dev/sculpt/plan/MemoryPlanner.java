@@ -2,36 +2,49 @@ package dev.sculpt.plan;
 
 import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
+import dev.sculpt.model.TrainingShape.TensorGroup;
+import dev.sculpt.ops.DeviceBlocks;
 import dev.sculpt.osft.RankPolicy;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Device memory of OSFT (or plain) full fine-tuning, component by component, from a {@link TrainingShape} and the
- * {@link PlanOptions}. Pure arithmetic; every term is stated here so that a test can redo it by hand.
+ * {@link PlanOptions}. Pure arithmetic; every term is stated here so that a test can redo it by hand. T tokens per
+ * micro-batch, R loss tokens (the rows the lm_head and the loss run on), S the sequence length, h the width, V the
+ * vocabulary; wb bytes per weight and activation element, bb per basis element.
  *
  * <ul>
- *   <li>weights: P x (4 for fp32, 2 for bf16);</li>
+ *   <li>weights: P x wb (4 for fp32, 2 for bf16);</li>
  *   <li>master copy: P x 4 in bf16 mode (the optimizer updates fp32 masters and rounds them to the bf16 weights),
  *   none in fp32 mode;</li>
- *   <li>gradients: P in the weights' precision;</li>
+ *   <li>gradients: P x wb;</li>
  *   <li>AdamW state: two fp32 moments, P x 8;</li>
  *   <li>bases (osft): per target m x n with k = round(r min(m, n)), U_h (m x k) and V_h (n x k), plus the two
- *   references the W0-free invariant check needs, U_h^T W0 (k x n) and W0 V_h (m x k): 2 (m + n) k elements in the
- *   basis precision;</li>
- *   <li>activations: per token and layer, the saved activations in the activation precision, one softmax row of
- *   the sequence length per head, and one fp32 reciprocal RMS per norm; every layer keeps them, or with
- *   recomputation every layer keeps only its input (h elements) and one layer at a time the rest; plus the final
- *   norm's input (the last layer's output) and output, h elements each, and its fp32 reciprocal RMS; plus fp32
- *   logits over the vocabulary for every token (the cross-entropy gradient overwrites them in place). Apart from
- *   the logits (the model keeps them for the loss rows only, as scratch) this is exactly what LLaMA training holds
- *   for the backward when all sequences have the sequence length (LlamaRecomputeTest);</li>
- *   <li>workspace: the larger of the training step's and the task start's. The step's: one layer's activation
- *   gradients (the same size as one layer's saved activations), and for the largest target an fp32 update
- *   (m x n) and its projection's temporaries U_h^T D (k x n) and D V_h (m x k). The task start's: the batched
- *   randomized decomposition of the largest group of same-shape targets, with sketch width l = k + oversample,
- *   per matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32. Plus a fixed
- *   1 GiB for the CUDA context and the cuBLAS/cuSOLVER handles.</li>
+ *   references the W0-free invariant check needs, U_h^T W0 (k x n) and W0 V_h (m x k): 2 (m + n) k x bb;</li>
+ *   <li>activations: per token and layer, the saved activations (wb each), one softmax row of S per head (wb each),
+ *   and one fp32 reciprocal RMS per norm; every layer keeps them, or with recomputation every layer keeps only its
+ *   input (h) and one layer at a time the rest; plus the final norm's input (the last layer's output) and output, h
+ *   each, and its fp32 reciprocal RMS, per token. That is exactly what LLaMA training keeps for the backward when all
+ *   sequences have length S (LlamaRecomputeTest). Plus the lm_head's scratch for the R loss rows: fp32 logits
+ *   (R x V, the cross-entropy gradient overwrites them in place), the gathered rows and their gradient (2 R h x wb),
+ *   and an fp32 loss and log-sum-exp per row;</li>
+ *   <li>workspace: the larger of the training step's and the task start's, plus the arena's block rounding, plus a
+ *   fixed 1 GiB for the CUDA context and the cuBLAS/cuSOLVER handles. The step's: one layer's activation gradients
+ *   (as large as one layer's saved activations), one fp32 AdamW update tensor per distinct parameter shape
+ *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
+ *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each. The task start's: the batched
+ *   randomized decomposition of the largest group of same-shape targets, with sketch width l = k + oversample, per
+ *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32.</li>
+ *   <li>the arena's block rounding (in workspace): the caching arena serves each buffer with a block of
+ *   {@link DeviceBlocks#size} bytes; the plan adds {@link DeviceBlocks#waste} of every buffer it counts, buffer by
+ *   buffer (each parameter tensor's weight, gradient, moments and master copy, each update tensor, each basis
+ *   tensor, each layer's activation buffers, the head's scratch; the task start's three batched buffers), so that a
+ *   run whose buffers are no larger than the planned ones holds no more than the plan in blocks. Its bound: less
+ *   than a quarter of each buffer up to 8 MiB and less than 2 MiB per buffer above (DeviceBlocks).</li>
  * </ul>
  */
 public final class MemoryPlanner {
@@ -43,36 +56,77 @@ public final class MemoryPlanner {
     public static MemoryPlan plan(TrainingShape shape, PlanOptions o, long deviceMemory) {
         long p = shape.parameters();
         int wb = o.precision().bytes();
+        int bb = o.basisPrecision().bytes();
+        boolean bf16 = o.precision() == Precision.BF16;
         Map<String, Long> c = new LinkedHashMap<>();
         c.put("weights", p * wb);
-        c.put("master_copy", o.precision() == Precision.BF16 ? p * 4 : 0L);
+        c.put("master_copy", bf16 ? p * 4 : 0L);
         c.put("gradients", p * wb);
         c.put("adamw_state", p * 8);
-        c.put("bases", o.osft() ? basisElements(shape, o.rankRatio()) * o.basisPrecision().bytes() : 0L);
+        c.put("bases", o.osft() ? basisElements(shape, o.rankRatio()) * bb : 0L);
 
-        long tokens = o.microBatchTokens();
-        long perTokenLayer = shape.savedPerTokenPerLayer() * wb + (long) shape.attentionHeads() * o.sequenceLength() * wb
-                + (long) shape.normsPerLayer() * 4;
-        long logits = tokens * shape.vocab() * 4L;
-        long input = (long) shape.hidden() * wb;
-        long kept = o.recompute()
-                ? shape.layers() * tokens * input + tokens * (perTokenLayer - input)
-                : shape.layers() * tokens * perTokenLayer;
-        long finalNorm = tokens * (2 * input + 4);
-        c.put("activations", kept + finalNorm + logits);
-
-        long step = tokens * perTokenLayer;
-        long decomposition = 0;
-        for (TargetGroup g : shape.targets()) {
-            long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
-            step = Math.max(step, tokens * perTokenLayer + 4 * (m * n + k * n + m * k));
-            if (o.osft()) {
-                long l = Math.min(k + o.oversample(), Math.min(m, n));
-                decomposition = Math.max(decomposition, 4L * g.count() * (m * l + l * n + l * l));
+        long rounding = 0;
+        for (TensorGroup g : shape.parameterTensors()) {
+            long e = g.elements();
+            rounding += g.count() * (2 * waste(e * wb) + 2 * waste(e * 4) + (bf16 ? waste(e * 4) : 0));
+        }
+        if (o.osft()) {
+            for (TargetGroup g : shape.targets()) {
+                long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
+                rounding += g.count() * (2 * waste(m * k * bb) + 2 * waste(n * k * bb));
             }
         }
-        c.put("workspace", Math.max(step, decomposition) + RUNTIME_RESERVE);
-        return new MemoryPlan(c, p, deviceMemory, o);
+
+        long t = o.microBatchTokens(), r = o.lossTokens(), s = o.sequenceLength(), h = shape.hidden();
+        long probs = (long) shape.attentionHeads() * s * wb;
+        long perTokenLayer = shape.savedPerTokenPerLayer() * wb + probs + (long) shape.normsPerLayer() * 4;
+        long input = h * wb;
+        long layerWaste = waste(t * probs) + shape.normsPerLayer() * waste(t * 4);
+        for (int w : shape.savedWidths()) layerWaste += waste(t * w * wb);
+        long kept;
+        if (o.recompute()) {
+            kept = shape.layers() * t * input + t * (perTokenLayer - input);
+            rounding += shape.layers() * waste(t * input) + layerWaste - waste(t * input);
+        } else {
+            kept = shape.layers() * t * perTokenLayer;
+            rounding += shape.layers() * layerWaste;
+        }
+        long finalNorm = t * (2 * input + 4);
+        rounding += 2 * waste(t * input) + waste(t * 4);
+        long head = r * shape.vocab() * 4L + 2 * r * h * wb + 2 * r * 4;
+        rounding += waste(r * shape.vocab() * 4L) + 2 * waste(r * h * wb) + 2 * waste(r * 4);
+        c.put("activations", kept + finalNorm + head);
+
+        long updates = 0, updatesWaste = 0;
+        Set<List<Integer>> shapes = new HashSet<>();
+        for (TensorGroup g : shape.parameterTensors()) {
+            if (shapes.add(g.shape())) {
+                updates += g.elements() * 4;
+                updatesWaste += waste(g.elements() * 4);
+            }
+        }
+        long projection = 0, decomposition = 0, decompositionWaste = 0;
+        if (o.osft()) {
+            for (TargetGroup g : shape.targets()) {
+                long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
+                projection = Math.max(projection, 4 * (k * n + m * k + k * k));
+                long l = Math.min(k + o.oversample(), Math.min(m, n));
+                long sketch = 4L * g.count() * m * l, projected = 4L * g.count() * l * n, gram = 4L * g.count() * l * l;
+                if (sketch + projected + gram > decomposition) {
+                    decomposition = sketch + projected + gram;
+                    decompositionWaste = waste(sketch) + waste(projected) + waste(gram);
+                }
+            }
+        }
+        long step = t * perTokenLayer + updates + 2 * projection;
+        long stepWaste = layerWaste + updatesWaste + 2 * waste(projection);
+        long work = Math.max(step + stepWaste, decomposition + decompositionWaste);
+        c.put("workspace", work + rounding + RUNTIME_RESERVE);
+        return new MemoryPlan(c, p, deviceMemory, o, rounding + work - Math.max(step, decomposition));
+    }
+
+    private static long waste(long bytes) {
+        return bytes == 0 ? 0 : DeviceBlocks.waste(bytes);
     }
 
     /** The preserved rank the rank policies give ({@link RankPolicy#rankFor}). */

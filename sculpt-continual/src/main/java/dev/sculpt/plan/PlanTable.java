@@ -20,8 +20,8 @@ public final class PlanTable {
             "gradients", "gradients, in the weights' precision",
             "adamw_state", "AdamW first and second moments, fp32",
             "bases", "OSFT U_h, V_h and invariant references U_h^T W0, W0 V_h",
-            "activations", "saved activations and fp32 logits",
-            "workspace", "step or decomposition scratch, + 1 GiB CUDA runtime");
+            "activations", "saved activations, fp32 logits of the loss rows",
+            "workspace", "step or decomposition scratch, arena block rounding, + 1 GiB CUDA runtime");
 
     private PlanTable() {}
 
@@ -36,6 +36,7 @@ public final class PlanTable {
         root.put("fits", plan.fits());
         ObjectNode c = root.putObject("components");
         plan.components().forEach(c::put);
+        root.put("rounding_bytes", plan.rounding());
         root.put("device_memory_bytes", plan.deviceMemory());
         root.put("parameters", plan.parameters());
         PlanOptions o = plan.options();
@@ -45,6 +46,7 @@ public final class PlanTable {
         s.put("method", o.osft() ? "osft" : "seqft");
         s.put("rank_ratio", o.rankRatio());
         s.put("micro_batch_tokens", o.microBatchTokens());
+        s.put("loss_tokens", o.lossTokens());
         s.put("seq_len", o.sequenceLength());
         s.put("recompute", o.recompute());
         try {
@@ -58,11 +60,12 @@ public final class PlanTable {
         PlanOptions o = plan.options();
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%,d parameters; %s weights and activations, %s bases, %s, rank ratio %s,"
-                        + " %d tokens per micro-batch (sequences of %d)%s%n",
+                        + " %d tokens per micro-batch (sequences of %d), %d of them with a loss%s%n",
                 plan.parameters(), o.precision(), o.basisPrecision(), o.osft() ? "osft" : "seqft", o.rankRatio(),
-                o.microBatchTokens(), o.sequenceLength(), o.recompute() ? ", recomputed activations" : ""));
+                o.microBatchTokens(), o.sequenceLength(), o.lossTokens(), o.recompute() ? ", recomputed activations" : ""));
         sb.append(String.format(Locale.ROOT, "%-12s %20s %12s  %s%n", "component", "bytes", "", "what"));
         plan.components().forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%-12s %,20d %12s  %s%n", k, v, ByteSize.format(v), what(k))));
+        sb.append(String.format(Locale.ROOT, "%-12s %20s %12s  (of which the arena's block rounding: %,d bytes)%n", "", "", "", plan.rounding()));
         sb.append(String.format(Locale.ROOT, "%-12s %,20d %12s%n", "total", plan.totalBytes(), ByteSize.format(plan.totalBytes())));
         sb.append(String.format(Locale.ROOT, "%-12s %,20d %12s%n", "device", plan.deviceMemory(), ByteSize.format(plan.deviceMemory())));
         long left = plan.deviceMemory() - plan.totalBytes();

@@ -42,12 +42,16 @@ public final class RunMemory {
 
     /**
      * The settings a run is planned with: fp32, the method's bases at {@code rankRatio} (the rank policy's largest),
-     * micro-batches of {@code batchSize} sequences of {@code longest} tokens (an upper bound of every micro-batch).
+     * micro-batches of {@code batchSize} sequences of {@code longest} tokens (an upper bound of every micro-batch),
+     * with at most {@code lossPerSequence} loss rows per sequence (the longest completion; {@code longest} where the
+     * run computes logits for every token).
      */
-    public static PlanOptions options(boolean osft, double rankRatio, int batchSize, int longest, boolean recompute, int oversample) {
+    public static PlanOptions options(boolean osft, double rankRatio, int batchSize, int longest, int lossPerSequence,
+                                      boolean recompute, int oversample) {
         if (batchSize < 1) throw new SculptException("--batch-size must be >= 1, got " + batchSize);
         if (longest < 1) throw new SculptException("the longest training example must have >= 1 tokens, got " + longest);
-        return new PlanOptions(Precision.FP32, Precision.FP32, osft, rankRatio, (long) batchSize * longest, longest, recompute, oversample);
+        long loss = (long) batchSize * Math.max(1, Math.min(lossPerSequence, longest));
+        return new PlanOptions(Precision.FP32, Precision.FP32, osft, rankRatio, (long) batchSize * longest, loss, longest, recompute, oversample);
     }
 
     /** The plan of the model at {@code model} (a directory or a config.json) with {@code options} against {@code deviceMemory}. */
@@ -89,17 +93,17 @@ public final class RunMemory {
             String basis = source + " " + ByteSize.format(memory) + " less the plan's " + ByteSize.format(MemoryPlanner.RUNTIME_RESERVE) + " runtime reserve";
             dm.limit(new MemoryLimit(memory - MemoryPlanner.RUNTIME_RESERVE, basis, PlanComponents::ofTensor));
         }
-        LOG.info("memory plan on {}: {} of {} ({}), {} tokens per micro-batch", ops.name(), ByteSize.format(plan.totalBytes()),
-                memory == Long.MAX_VALUE ? "unlimited" : ByteSize.format(memory), source, options.microBatchTokens());
+        LOG.info("memory plan on {}: {} of {} ({}), {} tokens per micro-batch, {} with a loss", ops.name(), ByteSize.format(plan.totalBytes()),
+                memory == Long.MAX_VALUE ? "unlimited" : ByteSize.format(memory), source, options.microBatchTokens(), options.lossTokens());
         return Optional.of(plan);
     }
 
     /** One line for the run's output: the plan's total against the device, and the arena's cap. */
     public static String summary(MemoryPlan plan) {
         long memory = plan.deviceMemory();
-        return String.format(Locale.ROOT, "memory plan: %,d bytes (%s) of %s device memory; %d tokens per micro-batch, rank ratio %s",
+        return String.format(Locale.ROOT, "memory plan: %,d bytes (%s) of %s device memory; %d tokens per micro-batch (%d with a loss), rank ratio %s",
                 plan.totalBytes(), ByteSize.format(plan.totalBytes()), memory == Long.MAX_VALUE ? "unlimited" : ByteSize.format(memory),
-                plan.options().microBatchTokens(), plan.options().rankRatio());
+                plan.options().microBatchTokens(), plan.options().lossTokens(), plan.options().rankRatio());
     }
 
     /** The arena's peak use against the plan's components (its total less the runtime reserve). */

@@ -1,5 +1,7 @@
 package dev.sculpt.ops;
 
+import java.util.List;
+
 /**
  * The memory of a device provider's device, and a cap on how much of it the provider takes. Host providers have none
  * ({@link Ops#memory()} is empty): their tensors live in the host's memory, which no plan sizes.
@@ -27,4 +29,18 @@ public interface DeviceMemory {
 
     /** The most bytes that were handed out at once since the provider was made. */
     long peakBytesInUse();
+
+    /**
+     * Starts (or restarts) tracing the peak, for diagnostics: from now on, whenever the bytes in use pass the traced
+     * peak, the provider keeps a list of the blocks in use at that moment ({@link #allocationsAtPeak()}). The traced
+     * peak starts at the bytes in use now, so on a fresh provider it is {@link #peakBytesInUse()}. Each new peak
+     * copies the list of blocks in use: meant for tests and diagnostics, not for long runs.
+     */
+    void tracePeak();
+
+    /**
+     * The blocks in use at the traced peak, largest block first (their blocks add up to that peak); empty when
+     * {@link #tracePeak()} was not called.
+     */
+    List<Allocation> allocationsAtPeak();
 }

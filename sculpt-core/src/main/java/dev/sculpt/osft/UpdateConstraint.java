@@ -17,9 +17,13 @@ public interface UpdateConstraint {
     /** Whether the tensor of that name is constrained. */
     boolean constrains(String name);
 
-    /** Projects, in place, the updates of every constrained tensor present in the map (by name). */
+    /**
+     * Projects, in place, the updates of every constrained tensor present in the map (by name). An optimizer may call
+     * it several times per step, each time with some of the step's updates (the dense AdamW updater passes one
+     * update at a time and applies it before the next call).
+     */
     void project(Map<String, Tensor> updates);
 
-    /** Called after the updates were applied; {@code step} counts optimizer steps from 1. */
+    /** Called once per step after all its updates were applied; {@code step} counts optimizer steps from 1. */
     default void afterStep(long step) {}
 }

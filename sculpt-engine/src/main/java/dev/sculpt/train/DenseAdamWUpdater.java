@@ -13,10 +13,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Full fine-tuning on the model's ops provider: global-norm clipping of all trainable gradients, AdamW's final
- * update per tensor ({@link Ops#adamwUpdate} into a delta tensor), the constraint's projection of the updates it
- * owns, then {@code W += delta} ({@link Ops#axpy}). Weight decay applies to 2-D weights. The AdamW moments are
- * tensors of the same provider, allocated at a tensor's first step.
+ * Full fine-tuning on the model's ops provider: global-norm clipping of all trainable gradients, then tensor by
+ * tensor AdamW's final update ({@link Ops#adamwUpdate} into a delta tensor), the constraint's projection of it when
+ * the constraint owns the tensor, and {@code W += delta} ({@link Ops#axpy}). Weight decay applies to 2-D weights.
+ * The AdamW moments are tensors of the same provider, allocated at a tensor's first step.
+ *
+ * <p>The delta tensors: one per distinct parameter shape, shared by all parameters of that shape (a LLaMA's 32
+ * q_proj weights use one), because each tensor's update is applied before the next is computed. Every tensor's
+ * arithmetic is its own (clipping, AdamW, projection and the axpy read and write only that tensor's gradient,
+ * moments, weight and delta), so the order tensor by tensor gives the same bits as all clips, then all updates,
+ * then all projections, then all axpys; the constraint sees one update per call ({@link UpdateConstraint#project}).
  *
  * <p>On the {@code cpu} provider every step is bit for bit the host arithmetic of {@link AdamW} and
  * {@link GradientClipping}: the clipped gradient is computed as {@code 0 + f g} (equal to {@code g f} but for the sign
@@ -44,11 +50,12 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
     private final float weightDecay;
     private final float clipNorm;
     private final UpdateConstraint constraint;
-    private final Tensor[] deltas;
+    private final Map<List<Integer>, Tensor> deltaByShape = new LinkedHashMap<>();
+    private final Tensor[] deltas;   // deltas[i]: the delta tensor of params[i]'s shape
+    private final boolean[] constrains;
     private final Tensor[] m;
     private final Tensor[] v;
     private final long[] steps;
-    private final Map<String, Tensor> constrained = new LinkedHashMap<>();
     private ScalarSums gradSquares;   // slot 0: sum of all trainable gradients' squares
 
     /**
@@ -74,6 +81,7 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
         this.constraint = constraint == null ? UpdateConstraint.NONE : constraint;
         int n = params.size();
         deltas = new Tensor[n];
+        constrains = new boolean[n];
         m = new Tensor[n];
         v = new Tensor[n];
         steps = new long[n];
@@ -81,8 +89,14 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
             gradSquares = ops.scalarSums("gradient sum of squares", 1);
             for (int i = 0; i < n; i++) {
                 Parameter p = params.get(i);
-                deltas[i] = ops.allocate(p.name() + " (update)", p.shape());
-                if (this.constraint.constrains(p.name())) constrained.put(p.name(), deltas[i]);
+                List<Integer> shape = shapeKey(p.shape());
+                Tensor d = deltaByShape.get(shape);
+                if (d == null) {
+                    d = ops.allocate("parameters of shape " + shape + " (update)", p.shape());
+                    deltaByShape.put(shape, d);
+                }
+                deltas[i] = d;
+                constrains[i] = this.constraint.constrains(p.name());
             }
         } catch (RuntimeException e) {
             close();
@@ -96,26 +110,26 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
         for (Parameter p : params) gradSquares.addSumOfSquares(0, p.gradient());
         double norm = Math.sqrt(gradSquares.read()[0]);   // the step's one read: norm and non-finite flag
         if (!Double.isFinite(norm)) throw diverged(stepIndex);
-        if (clipNorm > 0 && norm > clipNorm) {
-            float f = (float) (clipNorm / (norm + 1e-6));
-            for (int i = 0; i < params.size(); i++) {
-                Tensor g = params.get(i).gradient();
-                ops.copy(g, deltas[i]);     // the delta tensor is free until AdamW writes it
-                ops.zero(g);
-                ops.axpy(f, deltas[i], g);  // g = 0 + f g
-            }
-        }
+        boolean clip = clipNorm > 0 && norm > clipNorm;
+        float f = clip ? (float) (clipNorm / (norm + 1e-6)) : 1f;
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
+            Tensor g = p.gradient();
+            Tensor d = deltas[i];
+            if (clip) {
+                ops.copy(g, d);     // the delta tensor is free until AdamW writes it
+                ops.zero(g);
+                ops.axpy(f, d, g);  // g = 0 + f g
+            }
             if (m[i] == null) {
                 m[i] = ops.allocate(p.name() + " (adamw m)", p.shape());
                 v[i] = ops.allocate(p.name() + " (adamw v)", p.shape());
             }
             AdamWStep s = new AdamWStep(lr, beta1, beta2, eps, p.isMatrix() ? weightDecay : 0f, ++steps[i]);
-            ops.adamwUpdate(p.value(), p.gradient(), m[i], v[i], deltas[i], s);
+            ops.adamwUpdate(p.value(), g, m[i], v[i], d, s);
+            if (constrains[i]) constraint.project(Map.of(p.name(), d));
+            ops.axpy(1f, d, p.value());   // applied before the next tensor of this shape reuses d
         }
-        if (!constrained.isEmpty()) constraint.project(constrained);
-        for (int i = 0; i < params.size(); i++) ops.axpy(1f, deltas[i], params.get(i).value());
         constraint.afterStep(stepIndex + 1);
         return norm;
     }
@@ -200,11 +214,24 @@ public final class DenseAdamWUpdater implements ParameterUpdater {
         }
     }
 
+    /** The key of a shape: its dimensions as a list (equal shapes, equal keys). */
+    private static List<Integer> shapeKey(int[] shape) {
+        List<Integer> k = new ArrayList<>(shape.length);
+        for (int d : shape) k.add(d);
+        return List.copyOf(k);
+    }
+
+    /** The distinct parameter shapes, one delta tensor each (tests). */
+    int deltaTensors() {
+        return deltaByShape.size();
+    }
+
     /** Frees the moments and update tensors. */
     @Override
     public void close() {
         freeMoments();
-        for (Tensor d : deltas) if (d != null) d.close();
+        for (Tensor d : deltaByShape.values()) d.close();
+        deltaByShape.clear();
         if (gradSquares != null) gradSquares.close();
         gradSquares = null;
     }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code sculpt plan --json} gives for the same settings; a size that cannot be parsed is refused.
  */
 class DeviceMemoryFlagTest {
-    private static final Pattern SETTINGS = Pattern.compile("(\\d+) tokens per micro-batch \\(sequences of (\\d+)\\)");
+    private static final Pattern SETTINGS = Pattern.compile("(\\d+) tokens per micro-batch \\(sequences of (\\d+)\\), (\\d+) of them with a loss");
     private static final Pattern TOTAL = Pattern.compile("(?m)^total\\s+([\\d,]+)\\s");
     @TempDir Path dir;
 
@@ -54,19 +54,24 @@ class DeviceMemoryFlagTest {
         for (String c : new String[] {"weights", "gradients", "adamw_state", "bases"}) assertTrue(err.contains(c), c + ": " + err);
         assertEquals(before, listing(), "nothing written");
 
-        // the run plans micro-batches of max(--batch-size 3, evaluation batch 8) sequences of its longest example
-        // (with no --eval files, the evaluation sets are the training sets)
+        // the run plans micro-batches of max(--batch-size 3, evaluation batch 8) sequences of its longest example,
+        // with the loss rows of its longest completion (with no --eval files, the evaluation sets are the training sets)
         Evaluator eval = new Evaluator(Models.tokenizer(model), false);
-        int longest = 0;
+        int longest = 0, longestTarget = 0;
         for (Path f : new Path[] {a, b}) {
-            for (Example e : eval.examples(JsonlTasks.task(f, null).train())) longest = Math.max(longest, e.prompt().length + e.target().length);
+            for (Example e : eval.examples(JsonlTasks.task(f, null).train())) {
+                longest = Math.max(longest, e.prompt().length + e.target().length);
+                longestTarget = Math.max(longestTarget, e.target().length);
+            }
         }
         Matcher s = SETTINGS.matcher(err), t = TOTAL.matcher(err);
         assertTrue(s.find() && t.find(), err);
         assertEquals(longest, Integer.parseInt(s.group(2)));
         assertEquals(8L * longest, Long.parseLong(s.group(1)));
+        assertEquals(8L * longestTarget, Long.parseLong(s.group(3)));
+        assertTrue(longestTarget < longest, "fewer loss rows than tokens");
         CliRun plan = CliRun.of("plan", "--model", model.toString(), "--device-memory", "1M", "--method", "osft", "--rank-ratio", "0.5",
-                "--micro-batch-tokens", s.group(1), "--seq-len", s.group(2), "--json");
+                "--micro-batch-tokens", s.group(1), "--seq-len", s.group(2), "--loss-tokens", s.group(3), "--json");
         assertEquals(0, plan.code(), plan.err());
         JsonNode j = new ObjectMapper().readTree(plan.out());
         assertEquals(j.get("total_bytes").asLong(), Long.parseLong(t.group(1).replace(",", "")));

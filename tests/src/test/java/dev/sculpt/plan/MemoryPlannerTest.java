@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>What makes OSFT full fine-tuning of it fit one 141 GB H200 without offload: bf16 weights and gradients with
  * fp32 master weights and AdamW state, bf16 protected bases at rank ratio 0.5, and recomputed activations at 4096
- * tokens per micro-batch (127.7 GiB of 131.3). fp32 throughout, keeping every activation, or fp32 bases each
- * break it.
+ * tokens per micro-batch, all of them loss tokens (127.96 GiB of 131.32). fp32 throughout, keeping every
+ * activation, or fp32 bases each break it.
  */
 class MemoryPlannerTest {
     static final long H = 4096, I = 11008, L = 32, V = 32000, HEADS = 32, TOKENS = 4096, SEQ = 4096;
@@ -40,7 +40,7 @@ class MemoryPlannerTest {
     }
 
     static PlanOptions options(Precision p, Precision bases, boolean recompute) {
-        return new PlanOptions(p, bases, true, 0.5, TOKENS, SEQ, recompute, 10);
+        return new PlanOptions(p, bases, true, 0.5, TOKENS, TOKENS, SEQ, recompute, 10);
     }
 
     @Test
@@ -63,22 +63,48 @@ class MemoryPlannerTest {
         assertEquals(2 * basisElements, c.get("bases"));
         // recompute: every layer's input (H bf16 per token), one layer's saved activations other than its input
         // (3H + 2H + 2H + 3I bf16, 32 softmax rows of 4096 bf16, 2 fp32 rstd) per token, the final norm's input and
-        // output (2H bf16) and rstd (fp32), fp32 logits
+        // output (2H bf16) and rstd (fp32); the lm_head's scratch for the loss rows (here every token): fp32 logits,
+        // the gathered rows and their gradient (2H bf16), fp32 loss and lse
         long perTokenLayer = 2 * (4 * H + 2 * H + 2 * H + 3 * I) + 2 * HEADS * SEQ + 2 * 4;
-        long activations = L * TOKENS * H * 2 + TOKENS * (perTokenLayer - 2 * H) + TOKENS * (2 * 2 * H + 4) + TOKENS * V * 4;
-        assertEquals(3_244_343_296L, activations);
+        long head = TOKENS * V * 4 + TOKENS * 2 * H * 2 + TOKENS * 2 * 4;
+        long activations = L * TOKENS * H * 2 + TOKENS * (perTokenLayer - 2 * H) + TOKENS * (2 * 2 * H + 4) + head;
+        assertEquals(3_311_484_928L, activations);
         assertEquals(activations, c.get("activations"));
         // workspace: the task start's batched decomposition of the 32 gate_proj (or up_proj) matrices, l = 2058,
-        // sketch (I x l), projected (l x H), Gram (l x l), fp32; larger than the step's 1.6 GB; plus 1 GiB
+        // sketch (I x l), projected (l x H), Gram (l x l), fp32; larger than the step's: one layer's activation
+        // gradients, one fp32 update per distinct parameter shape ([V, H], [H], [H, H], [I, H], [H, I]), the
+        // projection's and the invariant check's scratch (k H + I k + k k fp32 each)
         long l = k + 10;
-        long decomposition = 4 * L * (I * l + l * H + l * l);
-        long step = TOKENS * perTokenLayer + 4 * (I * H + k * H + I * k);
+        long sketch = 4 * L * I * l, projected = 4 * L * l * H, gram = 4 * L * l * l;
+        long decomposition = sketch + projected + gram;
+        long updates = 4 * (V * H + H + H * H + I * H + H * I);
+        long step = TOKENS * perTokenLayer + updates + 2 * 4 * (k * H + I * k + k * k);
+        assertEquals(2_845_884_416L, step);
         assertTrue(decomposition > step);
-        assertEquals(decomposition + (1L << 30), c.get("workspace"));
-        long total = 16 * params + 2 * basisElements + activations + decomposition + (1L << 30);
+        // block rounding (DeviceBlocks: 2 MiB multiples above 8 MiB): every weight, gradient, moment, master copy,
+        // update and activation buffer here is a multiple of 2 MiB or a power of two (e.g. [I, H] bf16 = 86 MiB,
+        // a layer's softmax rows 1 GiB, an rstd 16 KiB). Not so: the bases' I x k bf16 tensors, 43 MiB, take 44
+        // (U_h and W0 V_h of gate and up, V_h and U_h^T W0 of down: 2 per matrix, 96 matrices); and the three
+        // batched decomposition buffers, all above 8 MiB, rounded up to 2 MiB multiples
+        long mib = 1L << 20;
+        assertEquals(43 * mib, I * k * 2);
+        long basesRounding = 3 * L * 2 * mib;
+        long decompositionRounding = toTwoMib(sketch) + toTwoMib(projected) + toTwoMib(gram);
+        assertEquals(2674176, decompositionRounding);
+        assertEquals(decomposition + decompositionRounding + basesRounding + (1L << 30), c.get("workspace"));
+        assertEquals(basesRounding + decompositionRounding, plan.rounding());
+        long total = 16 * params + 2 * basisElements + activations + decomposition + decompositionRounding + basesRounding + (1L << 30);
         assertEquals(total, plan.totalBytes());
+        assertEquals(137_392_963_584L, total);   // 127.96 GiB
         assertTrue(plan.fits(), "bf16 + bf16 bases + recompute must fit a 141 GB H200: " + total);
         assertTrue(total < 0.98 * H200, "with 2% to spare");
+    }
+
+    /** What rounding {@code bytes} (above 8 MiB) up to a multiple of 2 MiB adds. */
+    static long toTwoMib(long bytes) {
+        long step = 2L << 20;
+        assertTrue(bytes > 8L << 20);
+        return (bytes + step - 1) / step * step - bytes;
     }
 
     @Test
@@ -93,12 +119,15 @@ class MemoryPlannerTest {
     @Test
     void seqftKeepsNoBasesAndNoDecompositionWorkspace() {
         TrainingShape s = llama2_7b();
-        PlanOptions o = new PlanOptions(Precision.BF16, Precision.BF16, false, 0.5, TOKENS, SEQ, true, 10);
+        PlanOptions o = new PlanOptions(Precision.BF16, Precision.BF16, false, 0.5, TOKENS, TOKENS, SEQ, true, 10);
         MemoryPlan plan = MemoryPlanner.plan(s, o, H200);
         assertEquals(0L, plan.components().get("bases"));
+        // the step's workspace alone: one layer's activation gradients and an fp32 update per distinct parameter
+        // shape; no projection, and nothing to round (see above)
         long perTokenLayer = 2 * (8 * H + 3 * I) + 2 * HEADS * SEQ + 8;
-        long step = TOKENS * perTokenLayer + 4 * (I * H + 2048 * H + I * 2048);
+        long step = TOKENS * perTokenLayer + 4 * (V * H + H + H * H + I * H + H * I);
         assertEquals(step + (1L << 30), plan.components().get("workspace"));
+        assertEquals(0L, plan.rounding());
     }
 
     @Test
@@ -114,7 +143,7 @@ class MemoryPlannerTest {
             assertTrue(e.getMessage().contains("--device-memory"), e.getMessage());
         }
         assertThrows(SculptException.class, () -> Precision.parse("--precision", "fp16"));
-        assertThrows(SculptException.class, () -> new PlanOptions(Precision.BF16, Precision.BF16, true, 1.5, 10, 10, false, 10));
-        assertThrows(SculptException.class, () -> new PlanOptions(Precision.BF16, Precision.BF16, true, 0.5, 10, 20, false, 10));
+        assertThrows(SculptException.class, () -> new PlanOptions(Precision.BF16, Precision.BF16, true, 1.5, 10, 10, 10, false, 10));
+        assertThrows(SculptException.class, () -> new PlanOptions(Precision.BF16, Precision.BF16, true, 0.5, 10, 10, 20, false, 10));
     }
 }

@@ -56,6 +56,30 @@ class PlanCommandTest {
     }
 
     @Test
+    void lossTokensSizeTheLogitsAndDefaultToTheWholeMicroBatch() throws Exception {
+        Path f = config7b();
+        String[] common = {"plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--recompute", "--json"};
+        JsonNode all = json(sculpt(common));
+        assertEquals(4096, all.get("settings").get("loss_tokens").asLong(), "the default is every token of the micro-batch");
+        String[] some = java.util.Arrays.copyOf(common, common.length + 2);
+        some[common.length] = "--loss-tokens";
+        some[common.length + 1] = "512";
+        JsonNode fewer = json(sculpt(some));
+        // per loss row: fp32 logits over 32000 words, the gathered row and its gradient (2 x 4096 bf16), fp32 loss and lse
+        long perRow = 32000 * 4 + 2 * 4096 * 2 + 2 * 4;
+        assertEquals((4096 - 512) * perRow, all.get("components").get("activations").asLong() - fewer.get("components").get("activations").asLong());
+        some[common.length + 1] = "5000";
+        CliRun r = sculpt(some);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--loss-tokens") && r.err().contains("5000"), r.err());
+    }
+
+    private static JsonNode json(CliRun r) throws Exception {
+        assertEquals(0, r.code(), r.err());
+        return new ObjectMapper().readTree(r.out());
+    }
+
+    @Test
     void aModelDirectoryPlansToo() throws Exception {
         Path model = tmp.resolve("tiny");
         assertEquals(0, sculpt("init", "--arch", "llama", "--size", "tiny", "--out", model.toString()).code());

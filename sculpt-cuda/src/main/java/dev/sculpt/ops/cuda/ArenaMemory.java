@@ -1,7 +1,9 @@
 package dev.sculpt.ops.cuda;
 
+import dev.sculpt.ops.Allocation;
 import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.MemoryLimit;
+import java.util.List;
 
 /** A CUDA provider's {@link DeviceMemory}: the runtime's size and free memory, the arena's use, cap and peak. */
 final class ArenaMemory implements DeviceMemory {
@@ -24,4 +26,8 @@ final class ArenaMemory implements DeviceMemory {
     @Override public long bytesInUse() { return arena.bytesInUse(); }
 
     @Override public long peakBytesInUse() { return arena.peakBytesInUse(); }
+
+    @Override public void tracePeak() { arena.tracePeak(); }
+
+    @Override public List<Allocation> allocationsAtPeak() { return arena.allocationsAtPeak(); }
 }

@@ -1,17 +1,23 @@
 package dev.sculpt.ops.cuda;
 
 import dev.sculpt.SculptException;
+import dev.sculpt.ops.Allocation;
+import dev.sculpt.ops.DeviceBlocks;
 import dev.sculpt.ops.MemoryLimit;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * A caching allocator over a {@link CudaRuntime}'s raw memory, so that steady-state training calls no cudaMalloc or
  * cudaFree: a block is taken from the runtime once, and a released block goes to a free list of its size class, from
- * which the next request of that class is served. Size classes are four per power of two (at most 25% rounding
- * waste), from 512 bytes up. When the runtime runs out, the cached free blocks are returned to it and the request is
+ * which the next request of that class is served. Size classes are {@link DeviceBlocks#size}'s: four per power of two
+ * from 512 bytes up to 8 MiB (less than 25% rounding waste), 2 MiB multiples above (less than 2 MiB waste), the
+ * rounding a memory plan counts. When the runtime runs out, the cached free blocks are returned to it and the request is
  * tried once more; if it still fails, the error names what was being allocated, the bytes, and what the arena holds.
  *
  * <p>A {@link MemoryLimit} caps the bytes the arena takes from the runtime (in use plus cached): a request that would
@@ -20,14 +26,15 @@ import java.util.TreeMap;
  * the limit's function gives for the tensor. The same message serves a device that runs out below the cap.
  *
  * <p>Reuse is safe without synchronization because every user of the memory runs on the runtime's one stream, in
- * order. After {@link #close()} the cache is emptied and blocks still in use go straight back to the runtime when
+ * order. {@link #tracePeak()} keeps, for diagnostics, the blocks in use at the traced peak (what each was allocated
+ * for, requested and block bytes). After {@link #close()} the cache is emptied and blocks still in use go straight back to the runtime when
  * released (a provider's tensors outlive the provider). Synchronized: a tensor may be closed on any thread.
  */
 final class CachingArena implements AutoCloseable {
-    static final long MIN_BLOCK = 512;
+    static final long MIN_BLOCK = DeviceBlocks.MIN_BLOCK;
     private final CudaRuntime runtime;
     private final String provider;
-    private final Map<Long, Long> inUse = new HashMap<>();                       // address -> size class
+    private final Map<Long, Allocation> inUse = new HashMap<>();                 // address -> what, requested, size class
     private final TreeMap<Long, ArrayDeque<Long>> free = new TreeMap<>();       // size class -> free addresses
     private long bytesInUse;
     private long bytesCached;
@@ -35,18 +42,18 @@ final class CachingArena implements AutoCloseable {
     private long peakInUse;
     private MemoryLimit limit;   // null: only the runtime bounds the arena
     private boolean closed;
+    private boolean tracing;
+    private long tracedPeak;
+    private List<Allocation> atTracedPeak = List.of();
 
     CachingArena(CudaRuntime runtime, String provider) {
         this.runtime = runtime;
         this.provider = provider;
     }
 
-    /** The size class of a request: {@code bytes} in (2^k, 2^(k+1)] rounded up to a multiple of 2^(k-2). */
+    /** The size class of a request ({@link DeviceBlocks#size}). */
     static long sizeClass(long bytes) {
-        if (bytes <= MIN_BLOCK) return MIN_BLOCK;
-        int k = 63 - Long.numberOfLeadingZeros(bytes - 1);   // 2^k < bytes <= 2^(k+1)
-        long step = 1L << (k - 2);                            // classes 1.25, 1.5, 1.75 and 2 times 2^k
-        return Math.multiplyExact((bytes + step - 1) / step, step);
+        return DeviceBlocks.size(bytes);
     }
 
     /** As {@link #allocate(String, String, long)} for memory that belongs to no named tensor (op scratch). */
@@ -76,9 +83,10 @@ final class CachingArena implements AutoCloseable {
             if (a == 0) throw outOfMemory(what, tensor, bytes, size);
             runtimeAllocations++;
         }
-        inUse.put(a, size);
+        inUse.put(a, new Allocation(what, tensor, bytes, size));
         bytesInUse += size;
         peakInUse = Math.max(peakInUse, bytesInUse);
+        if (tracing && bytesInUse > tracedPeak) traceNow();
         return a;
     }
 
@@ -110,8 +118,9 @@ final class CachingArena implements AutoCloseable {
 
     /** Gives a block back: to the cache, or to the runtime once the arena is closed. */
     synchronized void release(long address) {
-        Long size = inUse.remove(address);
-        if (size == null) throw new SculptException(provider + ": release of an address this arena did not hand out");
+        Allocation block = inUse.remove(address);
+        if (block == null) throw new SculptException(provider + ": release of an address this arena did not hand out");
+        long size = block.block();
         bytesInUse -= size;
         if (closed) {
             runtime.free(address);
@@ -137,6 +146,22 @@ final class CachingArena implements AutoCloseable {
 
     /** The most bytes in use at once since the arena was made. */
     synchronized long peakBytesInUse() { return peakInUse; }
+
+    /** Starts tracing the peak from the bytes in use now (see {@link dev.sculpt.ops.DeviceMemory#tracePeak()}). */
+    synchronized void tracePeak() {
+        tracing = true;
+        traceNow();
+    }
+
+    private void traceNow() {
+        tracedPeak = bytesInUse;
+        List<Allocation> live = new ArrayList<>(inUse.values());
+        live.sort(Comparator.comparingLong(Allocation::block).reversed().thenComparing(Allocation::what));
+        atTracedPeak = List.copyOf(live);
+    }
+
+    /** The blocks in use at the traced peak, largest first; empty when not tracing. */
+    synchronized List<Allocation> allocationsAtPeak() { return atTracedPeak; }
 
     /** How many times the arena asked the runtime for memory. */
     synchronized long runtimeAllocations() { return runtimeAllocations; }

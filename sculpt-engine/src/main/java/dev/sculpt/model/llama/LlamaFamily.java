@@ -6,6 +6,8 @@ import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.ModelFamily;
 import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
+import dev.sculpt.model.TrainingShape.TensorGroup;
+import java.util.ArrayList;
 import dev.sculpt.text.InputTemplate;
 import dev.sculpt.text.Tokenizer;
 import dev.sculpt.ops.Ops;
@@ -90,7 +92,16 @@ public final class LlamaFamily implements ModelFamily {
                 new TargetGroup("q_proj", q, h, n), new TargetGroup("k_proj", kv, h, n), new TargetGroup("v_proj", kv, h, n),
                 new TargetGroup("o_proj", h, q, n), new TargetGroup("gate_proj", inter, h, n),
                 new TargetGroup("up_proj", inter, h, n), new TargetGroup("down_proj", h, inter, n));
+        List<TensorGroup> tensors = new ArrayList<>(List.of(
+                new TensorGroup("embed_tokens", List.of(c.vocabSize(), h), 1), new TensorGroup("norms", List.of(h), 2 * n + 1),
+                new TensorGroup("q_proj", List.of(q, h), n), new TensorGroup("k_proj", List.of(kv, h), n),
+                new TensorGroup("v_proj", List.of(kv, h), n), new TensorGroup("o_proj", List.of(h, q), n),
+                new TensorGroup("gate_proj", List.of(inter, h), n), new TensorGroup("up_proj", List.of(inter, h), n),
+                new TensorGroup("down_proj", List.of(h, inter), n)));
+        if (!c.tieWordEmbeddings()) tensors.add(new TensorGroup("lm_head", List.of(c.vocabSize(), h), 1));
+        // the block input, the residual after attention, both norm outputs; q, k, v, the context; gate, up, their product
+        List<Integer> widths = List.of(h, h, h, h, q, kv, kv, q, inter, inter, inter);
         long saved = 4L * h + 2L * q + 2L * kv + 3L * inter;
-        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2);
+        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2, tensors, widths);
     }
 }

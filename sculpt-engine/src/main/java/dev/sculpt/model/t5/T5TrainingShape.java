@@ -2,6 +2,7 @@ package dev.sculpt.model.t5;
 
 import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
+import dev.sculpt.model.TrainingShape.TensorGroup;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,7 +46,20 @@ final class T5TrainingShape {
         }
         targets.add(new TargetGroup("wo", (int) d, (int) ff, enc + dec));
 
+        int di = (int) d, ii = (int) inner, fi = (int) ff;
+        List<TensorGroup> tensors = new ArrayList<>(List.of(
+                new TensorGroup("shared", List.of(c.vocabSize(), di), 1),
+                new TensorGroup("relative_attention_bias", List.of(c.relativeAttentionNumBuckets(), c.numHeads()), 2),
+                new TensorGroup("layer_norm", List.of(di), 2 * enc + 3 * dec + 2),
+                new TensorGroup("q k v", List.of(ii, di), 3 * attention), new TensorGroup("o", List.of(di, ii), attention),
+                new TensorGroup(c.gated() ? "wi_0 wi_1" : "wi", List.of(fi, di), (c.gated() ? 2 : 1) * (enc + dec)),
+                new TensorGroup("wo", List.of(di, fi), enc + dec)));
+        if (!c.tieWordEmbeddings()) tensors.add(new TensorGroup("lm_head", List.of(c.vocabSize(), di), 1));
+        List<Integer> widths = new ArrayList<>();
+        for (int i = 0; i < 6; i++) widths.add(di);
+        for (int i = 0; i < 8; i++) widths.add(ii);
+        for (int i = 0; i < (c.gated() ? 3 : 2); i++) widths.add(fi);
         long saved = 6 * d + 8 * inner + (c.gated() ? 3 : 2) * ff;
-        return new TrainingShape(parameters, targets, enc + dec, (int) d, c.vocabSize(), saved, 2 * c.numHeads(), 3);
+        return new TrainingShape(parameters, targets, enc + dec, (int) d, c.vocabSize(), saved, 2 * c.numHeads(), 3, tensors, widths);
     }
 }

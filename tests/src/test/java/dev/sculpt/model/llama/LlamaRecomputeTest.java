@@ -95,9 +95,9 @@ class LlamaRecomputeTest {
     /**
      * Saved activation bytes (the arena less its scratch buffers) with and without recomputation, against the
      * planner's activation term for the same shape, fp32, S sequences of T tokens each (so its one softmax row of T
-     * per head and token is exact). The planner counts fp32 logits over the vocabulary for every token, which the
-     * model keeps in a scratch buffer for the loss rows only; the test removes that term, and then nothing is
-     * approximate: the two must agree to the byte. (Before this test the planner left out the final norm's input,
+     * per head and token is exact). The planner's activation term also counts the lm_head's scratch for the batch's
+     * loss rows (fp32 logits, the gathered rows and their gradient, loss and lse), which the model keeps among its
+     * scratch buffers; the test removes that term, and then nothing is approximate: the two must agree to the byte. (Before this test the planner left out the final norm's input,
      * output and 1/rms, and under recomputation counted one layer's input twice.)
      */
     @Test
@@ -127,8 +127,10 @@ class LlamaRecomputeTest {
                 saved[r] = m.savedActivationBytes();
                 assertTrue(m.activationBytes() > saved[r], "scratch buffers exist besides the saved ones");
             }
-            MemoryPlan plan = MemoryPlanner.plan(shape, new PlanOptions(Precision.FP32, Precision.FP32, false, 0.5, tokens, seqLen, recompute, 10), Long.MAX_VALUE);
-            planned[r] = plan.components().get("activations") - tokens * cfg.vocabSize() * 4L;
+            long loss = packed.lossRows().length;
+            MemoryPlan plan = MemoryPlanner.plan(shape, new PlanOptions(Precision.FP32, Precision.FP32, false, 0.5, tokens, loss, seqLen, recompute, 10), Long.MAX_VALUE);
+            // less the lm_head's scratch: logits, the gathered rows and their gradient, loss and lse per loss row
+            planned[r] = plan.components().get("activations") - loss * (cfg.vocabSize() + 2L * h + 2) * 4L;
         }
         String where = "seed " + seed + ", " + layers + " layers, " + tokens + " tokens";
         assertEquals(planned[0], saved[0], where + ": without recomputation");

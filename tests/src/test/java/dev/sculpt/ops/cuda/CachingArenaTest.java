@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.ops.Allocation;
+import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.Tensor;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,6 +49,50 @@ class CachingArenaTest {
         }
         long big = 70L << 30;   // a 7B model's fp32 weights do not overflow the rounding
         assertTrue(CachingArena.sizeClass(big) >= big);
+    }
+
+    @Test
+    void aboveEightMibBlocksAreTwoMibMultiplesWastingLessThanTwoMib() {
+        long mib = 1L << 20;
+        assertEquals(8 * mib, CachingArena.sizeClass(8 * mib));
+        assertEquals(10 * mib, CachingArena.sizeClass(8 * mib + 1), "2 MiB steps from 8 MiB on");
+        assertEquals(66 * mib, CachingArena.sizeClass(65 * mib), "quarter classes would give 80 MiB");
+        for (int i = 0; i < 2000; i++) {
+            long bytes = 8 * mib + 1 + rnd.nextLong(1L << 36);
+            long c = CachingArena.sizeClass(bytes);
+            assertEquals(0, c % (2 * mib), bytes + " -> " + c + ", seed " + seed);
+            assertTrue(c >= bytes && c - bytes < 2 * mib, bytes + " -> " + c + ", seed " + seed);
+            assertEquals(c, CachingArena.sizeClass(c), "a class is its own class");
+        }
+        long previous = 0;
+        for (long bytes = 7 * mib; bytes < 12 * mib; bytes += 4093) {
+            long c = CachingArena.sizeClass(bytes);
+            assertTrue(c >= previous, "classes grow with the request across 8 MiB: " + bytes + " -> " + c);
+            previous = c;
+        }
+    }
+
+    @Test
+    void theTracedPeakListsTheBlocksInUseAtThatMoment() {
+        EmulatedRuntime rt = new EmulatedRuntime();
+        try (CudaOps ops = new CudaOps(CudaOps.EMULATED, rt)) {
+            DeviceMemory dm = ops.memory().orElseThrow();
+            assertTrue(dm.allocationsAtPeak().isEmpty(), "nothing without tracing");
+            try (Tensor kept = ops.allocate("kept", 1000)) {   // 4000 bytes: a 4096 block, in use before tracing
+                dm.tracePeak();
+                assertEquals(List.of(new Allocation("tensor 'kept' [1000]", "kept", 4000, 4096)), dm.allocationsAtPeak());
+                try (Tensor a = ops.allocate("a", 3000)) {      // 12000 bytes: 12288
+                    assertEquals(4096 + 12288, dm.bytesInUse());
+                }
+                try (Tensor b = ops.allocate("b", 100)) {       // 400 bytes: 512, below the peak: no new list
+                    assertEquals(4096 + 512, dm.bytesInUse());
+                }
+            }
+            List<Allocation> peak = dm.allocationsAtPeak();
+            assertEquals(List.of("a", "kept"), peak.stream().map(Allocation::tensor).toList(), "largest block first");
+            assertEquals(List.of(12000L, 4000L), peak.stream().map(Allocation::requested).toList());
+            assertEquals(dm.peakBytesInUse(), peak.stream().mapToLong(Allocation::block).sum(), "the blocks add up to the peak");
+        }
     }
 
     @Test
