@@ -17,6 +17,8 @@ public final class SculptProcess {
     public static List<String> command(List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        String loops = System.getProperty("sculpt.cpu.vector");
+        if (loops != null) cmd.add("-Dsculpt.cpu.vector=" + loops);
         cmd.addAll(List.of("-Dorg.bytedeco.javacpp.maxBytes=0", "-cp", System.getProperty("java.class.path"), Sculpt.class.getName()));
         cmd.addAll(args);
         return cmd;

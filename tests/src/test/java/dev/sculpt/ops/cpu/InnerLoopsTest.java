@@ -47,6 +47,30 @@ class InnerLoopsTest {
         assertTrue(CpuOps.withScalarLoops().describe().contains("scalar"), CpuOps.withScalarLoops().describe());
     }
 
+    /** The vector loops' own exponential against Math.exp over the whole float range, subnormal results included. */
+    @Test
+    void vectorExpIsWithinThreeRoundingsEverywhere() {
+        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        SplittableRandom r = new SplittableRandom();
+        float[] x = new float[s.length() * 4096], e = new float[x.length];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 200 - 110);
+        float[] special = {0f, -0f, 88.72283f, 88.7229f, -87.33655f, -103.97208f, -103.9721f, -200f, 200f, Float.NaN,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-30f, -1e-30f, 0.34657359f, -0.34657359f};
+        System.arraycopy(special, 0, x, 0, special.length);
+        for (int i = 0; i < x.length; i += s.length()) VectorInnerLoops.exp(jdk.incubator.vector.FloatVector.fromArray(s, x, i)).intoArray(e, i);
+        for (int i = 0; i < x.length; i++) {
+            double want = Math.exp(x[i]);
+            if (Double.isNaN(x[i])) {
+                assertTrue(Float.isNaN(e[i]), "exp(NaN) = " + e[i]);
+            } else if (want > Float.MAX_VALUE) {
+                assertEquals(Float.POSITIVE_INFINITY, e[i], "exp(" + x[i] + ")");
+            } else {
+                // 3u relative (the class comment's count), plus half the smallest subnormal where the result is one
+                within("exp(" + x[i] + ")", e[i], want, 3 * U * want + 0x1p-150);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} n={2}")
     @MethodSource("cases")
     void softmax(String name, InnerLoops loops, int n) {
