@@ -76,6 +76,8 @@ public final class TrainingStateCheckpoint {
         public double right;
         public double block;
         public double weightNorm;
+        public double updates;
+        public double bound = Double.NaN;
 
         public Residual() {}
 
@@ -86,10 +88,12 @@ public final class TrainingStateCheckpoint {
             right = r.right();
             block = r.block();
             weightNorm = r.weightNorm();
+            updates = r.updates();
+            bound = r.bound();
         }
 
         public InvariantResidual toResidual() {
-            return new InvariantResidual(name, step, left, right, block, weightNorm);
+            return new InvariantResidual(name, step, left, right, block, weightNorm, updates, bound);
         }
     }
 

@@ -13,7 +13,8 @@ import java.util.Optional;
  * <h2>Conventions</h2>
  * <ul>
  *   <li>Every tensor is row-major float32, except where an op accepts bf16 ({@link #gemm}'s A and B,
- *       {@link #convert}); a bf16 tensor anywhere else is refused, naming it. Shapes below are {@code [dim0, dim1, ...]} and must match exactly
+ *       {@link #project}'s bases, {@link #convert}); a bf16 tensor anywhere else is refused, naming it.
+ *       Shapes below are {@code [dim0, dim1, ...]} and must match exactly
  *       (rank and sizes), except where an op says "any shape, equal sizes" (element-wise ops).</li>
  *   <li>Every tensor must live on this provider's {@link #device()}; a tensor elsewhere, a closed tensor or a
  *       wrong shape is a {@link dev.sculpt.SculptException} naming the tensor, before anything is written.</li>
@@ -225,7 +226,7 @@ public interface Ops extends AutoCloseable {
 
     /**
      * OSFT projection of an update in place: d [rows, cols] with protected bases u [rows, k] and v [cols, k]
-     * whose columns are orthonormal; {@code d = P(d)} for the {@link ProjectionMode} (two-sided:
+     * whose columns are orthonormal (float32, or bf16: widened exactly, the products in float32); {@code d = P(d)} for the {@link ProjectionMode} (two-sided:
      * {@code (I - u u^T) d (I - v v^T)}).
      */
     void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode);

@@ -7,6 +7,8 @@ import dev.sculpt.backend.Svd;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
+import dev.sculpt.ops.Bf16;
+import dev.sculpt.ops.DType;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
@@ -64,6 +66,32 @@ import org.slf4j.LoggerFactory;
  * with {@code ||W||}, not with the change {@code ||W - W0||}, which is why {@link InvariantResidual} divides by
  * {@code ||W||_F}: a relative residual near {@code 2 sqrt(k) gamma_{m+1}} (and far below it in practice) is
  * rounding, while a leak into the protected subspace shows up as a fraction of the change.
+ *
+ * <h2>The recorded bound, and bf16 bases</h2>
+ * The bases are stored in float32 or, with {@link Builder#basisPrecision} bf16, rounded to bf16 (half the memory; the
+ * projection and the invariant products widen them exactly and compute in float32; {@code U_h^T W0} and
+ * {@code W0 V_h} stay float32, since rounding them would add {@code 2^-8 ||U_h^T W0||} to every check). A rounded basis
+ * {@code U~ = U + E} is no longer orthonormal: with {@code |E| <= u_b |U|} element-wise, {@code u_b = 2^-8},
+ * {@code ||E||_F <= u_b sqrt(k)} and {@code eta_U = ||I - U~^T U~||_F <= 2 u_b sqrt(k) + u_b^2 k} (float32 bases:
+ * {@code u_b = 2^-24} plus the decomposition's own orthogonality loss). The projection with it leaks: two-sided,
+ * {@code U~^T P(D) = (I - U~^T U~) U~^T D (I - V~ V~^T)}, so
+ * {@code ||U~^T P(D)||_F <= eta_U sqrt(1 + eta_U) (1 + eta_V) ||D||_F}, and the other modes likewise within
+ * {@code c = (eta_U + eta_V + eta_U eta_V)(1 + eta_U)(1 + eta_V)} times {@code ||D||_F}: about {@code 4 u_b sqrt(k)},
+ * 0.06 for k = 64 in bf16, per unit of update, adding up over the steps (the leaks of successive steps need not
+ * cancel). The guard measures {@code eta_U} and {@code eta_V} of the stored bases when it installs them, adds up
+ * {@code ||D_t||_F^2} of every projected update on the provider (no read-back in the step), and records with every
+ * check the bound on the residual the mode promises (left and right for two-sided, block for high-block),
+ * with {@code S = sqrt(T sum_t ||D_t||_F^2) >= sum_t ||D_t||_F} over the T updates since the bases were installed,
+ * {@code g(n) = n 2^-24 / (1 - n 2^-24)} and {@code f = (1 + eta_U)(1 + eta_V)}:
+ * <pre>
+ *   bound = c S                                                (the rounded bases' leak)
+ *         + 4 sqrt(k) g(max(m, n) + k + 2) f S                 (float32 arithmetic of the projections)
+ *         + 2 sqrt(k) g(max(m, n) + 1) f (2 ||W||_F + S)       (the check's W0-free cancellation, above)
+ *         + T 2^-24 f (||W||_F + S)                            (rounding W + P(D) in float32 at every step)
+ * </pre>
+ * In float32 mode the last two terms dominate; in bf16 mode the first. After a resume inside a task the update sum
+ * restarts from the one recorded with the last check before the checkpoint, so the updates between that check and the
+ * checkpoint are not counted.
  */
 public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubspaceGuard.class);
@@ -78,7 +106,9 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final List<InvariantResidual> history = new ArrayList<>();
     private final Map<String, InvariantResidual> latest = new LinkedHashMap<>();
+    private final DType basisType;
     private Tensor scratch;         // the invariant check's [k, n], [m, k], [k, k] results, shared by all matrices
+    private ScalarSums updateSquares;   // per target slot: sum_t ||D_t||_F^2 of the updates projected since install
     private boolean scratchBound;   // every protected target has its views of the current scratch
     private int protectCount;
 
@@ -98,6 +128,12 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         Tensor left;            // views of the scratch: [k, cols], [rows, k], [k, k]
         Tensor right;
         Tensor block;
+        int slot = -1;          // this target's slot in updateSquares
+        int oldSlot = -1;       // its slot before the last re-binding
+        long updates;           // updates projected since the bases were installed
+        double etaU;            // ||I - U~^T U~||_F of the stored bases, measured at install
+        double etaV;
+        double carriedSquares;  // sum of ||D_t||^2 carried over from a restored residual (resume)
 
         Target(String name, int rows, int cols, int rank, WeightSource source) {
             this.name = name;
@@ -123,6 +159,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         this.svdOptions = b.svdOptions;
         this.checkEvery = b.checkEvery;
         this.accumulate = b.accumulate;
+        this.basisType = b.basisType;
     }
 
     public static Builder builder() {
@@ -140,6 +177,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         private SvdOptions svdOptions = SvdOptions.defaults();
         private int checkEvery = 50;
         private boolean accumulate;
+        private DType basisType = DType.FLOAT32;
 
         /** Where the decompositions run. */
         public Builder backend(Backend b) { this.backend = Objects.requireNonNull(b); return this; }
@@ -155,6 +193,8 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         }
         /** Unite each task's bases with the earlier ones instead of replacing them. */
         public Builder accumulate(boolean a) { this.accumulate = a; return this; }
+        /** How the protected bases are stored: float32 (default) or bf16 (see the class comment for the bound). */
+        public Builder basisPrecision(DType d) { this.basisType = Objects.requireNonNull(d); return this; }
         public SubspaceGuard build() { return new SubspaceGuard(this); }
     }
 
@@ -319,6 +359,11 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         try {
             t.u = upload(b.paddedU(k), t.name + " U_h", t.rows, k);
             t.v = upload(b.paddedV(k), t.name + " V_h", t.cols, k);
+            t.etaU = orthonormalityDefect(t.u, t.ku, k);
+            t.etaV = orthonormalityDefect(t.v, t.kv, k);
+            t.updates = 0;
+            t.carriedSquares = 0;
+            scratchBound = false;
             t.u0w = ops.allocate(t.name + " U_h^T W0", k, t.cols);
             t.w0v = ops.allocate(t.name + " W0 V_h", t.rows, k);
             Tensor w = t.source.current();
@@ -335,9 +380,36 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         }
     }
 
+    /** The basis on the provider in the guard's basis precision (bf16: rounded there from the float32 values). */
     private Tensor upload(float[] values, String name, int rows, int cols) {
         try (Tensor h = Tensor.ofHost(name + " (host)", values, rows, cols)) {
-            return ops.upload(h, name);
+            if (basisType == DType.FLOAT32) return ops.upload(h, name);
+            try (Tensor f = ops.upload(h, name + " (float32)")) {
+                Tensor b = ops.allocate(name, basisType, rows, cols);
+                try {
+                    ops.convert(f, b);
+                } catch (RuntimeException e) {
+                    b.close();
+                    throw e;
+                }
+                return b;
+            }
+        }
+    }
+
+    /**
+     * {@code ||I_keep - B^T B||_F} over the first {@code keep} columns of a stored basis padded to k (the padding
+     * columns are zero and do not count): how far rounding (and the decomposition) left it from orthonormal.
+     */
+    private double orthonormalityDefect(Tensor basis, int keep, int k) {
+        if (keep == 0) return 0;
+        int rows = basis.dim(0);
+        float[] eye = new float[keep * keep];
+        for (int i = 0; i < keep; i++) eye[i * keep + i] = 1f;
+        try (Tensor h = Tensor.ofHost(basis.name() + " identity (host)", eye, keep, keep);
+             Tensor g = ops.upload(h, basis.name() + " B^T B - I")) {
+            ops.gemm(true, false, 1, keep, keep, rows, 1f, basis, 0, k, 0, basis, 0, k, 0, -1f, g, 0, keep, 0);
+            return Math.sqrt(ops.sumOfSquares(g));
         }
     }
 
@@ -368,6 +440,9 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
                     + ", expected [" + t.rows + ", " + t.cols + "]");
         }
         if (t.k() == 0) return;
+        bindScratch();
+        updateSquares.addSumOfSquares(t.slot, delta);
+        t.updates++;
         ops.project(delta, t.u, t.v, mode);
     }
 
@@ -393,6 +468,9 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private float[] projectedCopy(Target t, float[] d) {
         try (Tensor h = Tensor.ofHost(t.name + " update (host)", d, t.rows, t.cols);
              Tensor onProvider = ops.upload(h, t.name + " update")) {
+            bindScratch();
+            updateSquares.addSumOfSquares(t.slot, onProvider);
+            t.updates++;
             ops.project(onProvider, t.u, t.v, mode);
             try (Tensor back = ops.download(onProvider, t.name + " update (projected)")) {
                 return back.toArray();
@@ -434,10 +512,13 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
             for (int i = 0; i < checked.size(); i++) squaredResiduals(checked.get(i), sums, 4 * i);
             sq = sums.read();
         }
+        double[] updated = updateSquares.read();
         for (int i = 0; i < checked.size(); i++) {
             Target t = checked.get(i);
+            double w = Math.sqrt(sq[4 * i]);
+            double s = t.slot < 0 ? 0 : Math.sqrt(Math.max(1, t.updates) * (updated[t.slot] + t.carriedSquares));
             InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[4 * i + 1]), Math.sqrt(sq[4 * i + 2]),
-                    Math.sqrt(sq[4 * i + 3]), Math.sqrt(sq[4 * i]));
+                    Math.sqrt(sq[4 * i + 3]), w, s, bound(t, w, s));
             out.add(r);
             latest.put(t.name, r);
         }
@@ -445,9 +526,58 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return out;
     }
 
+    /**
+     * The bound of the class comment on the residual the mode promises, for ||W||_F = w and update sum s (a bound on
+     * the sum of the update norms since install).
+     */
+    private double bound(Target t, double w, double s) {
+        int k = t.k();
+        if (k == 0) return 0;
+        double u = 0x1p-24, big = Math.max(t.rows, t.cols);
+        double f = (1 + t.etaU) * (1 + t.etaV);
+        double c = (t.etaU + t.etaV + t.etaU * t.etaV) * f;
+        double rk = Math.sqrt(k);
+        return c * s + 4 * rk * gamma(big + k + 2) * f * s + 2 * rk * gamma(big + 1) * f * (2 * w + s)
+                + Math.max(1, t.updates) * u * f * (w + s);
+    }
+
+    private static double gamma(double n) {
+        double nu = n * 0x1p-24;
+        return nu / (1 - nu);
+    }
+
+    /**
+     * The a-priori size of {@code ||I - B^T B||_F} for a basis with k orthonormal columns rounded to the guard's basis
+     * precision: {@code 2 u_b sqrt(k) + u_b^2 k} (class comment), u_b = 2^-8 for bf16 and 2^-24 for float32 (the
+     * decomposition's own orthogonality loss comes on top).
+     */
+    public double expectedOrthonormalityDefect(int k) {
+        double ub = basisType == DType.BF16 ? Bf16.UNIT_ROUNDOFF : 0x1p-24;
+        return 2 * ub * Math.sqrt(k) + ub * ub * k;
+    }
+
+    /** The measured {@code ||I - U~^T U~||_F} and {@code ||I - V~^T V~||_F} of a matrix's stored bases. */
+    public double[] orthonormalityDefects(String name) {
+        Target t = protectedTarget(name);
+        return new double[] {t.etaU, t.etaV};
+    }
+
+    /** How the bases are stored. */
+    public DType basisPrecision() { return basisType; }
+
     /** Sizes the shared scratch for the largest protected matrix and gives every target its views (once per protect). */
     private void bindScratch() {
         if (scratchBound) return;
+        int slots = 0;
+        for (Target t : targets.values()) t.slot = t.isProtected ? slots++ : -1;
+        double[] before = updateSquares == null ? null : updateSquares.read();
+        Map<Target, Double> kept = new LinkedHashMap<>();
+        if (before != null) for (Target t : targets.values()) if (t.slot >= 0 && t.updates > 0 && t.oldSlot >= 0) kept.put(t, before[t.oldSlot]);
+        if (updateSquares != null) updateSquares.close();
+        updateSquares = null;
+        updateSquares = ops.scalarSums("subspace guard update norms", Math.max(1, slots));
+        for (Map.Entry<Target, Double> e : kept.entrySet()) updateSquares.add(e.getKey().slot, e.getValue());
+        for (Target t : targets.values()) t.oldSlot = t.slot;
         long need = 0;
         for (Target t : targets.values()) {
             int k = t.k();
@@ -498,9 +628,14 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
      */
     public void restoreResiduals(List<InvariantResidual> earlier) {
         for (InvariantResidual r : earlier) {
-            target(r.name());
+            Target t = target(r.name());
             history.add(r);
             latest.put(r.name(), r);
+            // the update sum recorded with the check: S^2 = T sum ||D||^2, continued from there (T restored too)
+            if (r.updates() > 0 && r.step() > 0) {
+                t.updates = r.step();
+                t.carriedSquares = r.updates() * r.updates() / r.step();
+            }
         }
     }
 
@@ -525,10 +660,22 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
 
     private float[] unpad(Tensor padded, int rows, int k, int keep) {
         float[] all;
-        try (Tensor h = ops.download(padded, padded.name() + " (download)")) {
-            all = h.toArray();
+        if (padded.dtype() != DType.FLOAT32) {
+            try (Tensor f = ops.allocate(padded.name() + " (widened)", padded.shape());
+                 Tensor h = widenedDownload(padded, f)) {
+                all = h.toArray();
+            }
+        } else {
+            try (Tensor h = ops.download(padded, padded.name() + " (download)")) {
+                all = h.toArray();
+            }
         }
         return keep == k ? all : slice(all, 0, rows, k, keep);
+    }
+
+    private Tensor widenedDownload(Tensor bf16, Tensor f) {
+        ops.convert(bf16, f);
+        return ops.download(f, bf16.name() + " (download)");
     }
 
     /** The latest residual per matrix. */
@@ -569,6 +716,8 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         for (Target t : targets.values()) t.free();
         if (scratch != null) scratch.close();
         scratch = null;
+        if (updateSquares != null) updateSquares.close();
+        updateSquares = null;
         scratchBound = false;
         if (ownsOps) ops.close();
     }

@@ -3,18 +3,20 @@ package dev.sculpt.cem;
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backend;
 import dev.sculpt.continual.Method;
+import dev.sculpt.continual.ModelStore;
 import dev.sculpt.continual.NonTargets;
+import dev.sculpt.continual.TrainingStateCheckpoint;
 import dev.sculpt.io.BasisFile;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.DType;
 import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
-import dev.sculpt.continual.ModelStore;
-import dev.sculpt.continual.TrainingStateCheckpoint;
 import dev.sculpt.osft.UpdateConstraint;
+import dev.sculpt.plan.Precision;
 import dev.sculpt.train.DenseAdamWUpdater;
 import dev.sculpt.train.ParameterUpdater;
 import dev.sculpt.train.TrainConfig;
@@ -58,6 +60,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     private final List<Double> maxResiduals = new ArrayList<>();
     private Trainer.StepListener listener;
     private boolean accumulate;
+    private Precision precision = Precision.FP32;
+    private Precision basisPrecision = Precision.FP32;
     private NonTargets nonTargets = NonTargets.TRAIN;
     private Map<String, ProtectedBasis> carried = Map.of();
     private Path stateDir;
@@ -100,6 +104,16 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         return this;
     }
 
+    /**
+     * Compute precision (bf16: the model's projections on bf16 compute copies of the float32 master weights, see
+     * {@link LanguageModel#computeInBf16}) and OSFT basis precision; fp32 both when never set.
+     */
+    public ContinualRoundTrainer precision(Precision compute, Precision basis) {
+        this.precision = java.util.Objects.requireNonNull(compute);
+        this.basisPrecision = java.util.Objects.requireNonNull(basis);
+        return this;
+    }
+
     /** What osft does with the parameters outside the target matrices; TRAIN when never set. */
     public ContinualRoundTrainer nonTargets(NonTargets n) {
         this.nonTargets = n == null ? NonTargets.TRAIN : n;
@@ -133,6 +147,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     public TrainSummary train(LanguageModel model, List<Example> examples, int round) {
         long t0 = System.nanoTime();
         TrainConfig roundConfig = config.withSeed(config.seed() + round);
+        model.computeInBf16(precision == Precision.BF16);
         Trainer trainer = new Trainer(model, roundConfig);
         int steps = roundConfig.totalSteps(examples.size());
         Map<String, String> settings = settings(round, examples, model);
@@ -153,7 +168,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
             }
         } else {
-            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(model.ops()).mode(mode).accumulate(accumulate).build()) {
+            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(model.ops()).mode(mode).accumulate(accumulate)
+                    .basisPrecision(basisPrecision == Precision.BF16 ? DType.BF16 : DType.FLOAT32).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
                 List<String> constrained = nonTargets.constrainedNames(model);
@@ -233,6 +249,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         m.put("projection", mode.name().toLowerCase(java.util.Locale.ROOT));
         m.put("accumulate", Boolean.toString(accumulate));
         m.put("nonTargets", nonTargets.name().toLowerCase(java.util.Locale.ROOT));
+        if (precision != Precision.FP32) m.put("precision", precision.toString());
+        if (basisPrecision != Precision.FP32) m.put("basisPrecision", basisPrecision.toString());
         m.put("backend", backend.name());
         m.put("provider", model.ops().name());   // steps are bit-identical only on the same provider
         m.put("round", Integer.toString(round));

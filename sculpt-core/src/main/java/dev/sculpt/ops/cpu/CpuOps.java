@@ -624,8 +624,8 @@ public final class CpuOps implements Ops {
 
     @Override public void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode) {
         on("projected update", d);
-        on("projection left basis", u);
-        on("projection right basis", v);
+        args.operand("projection left basis", u);
+        args.operand("projection right basis", v);
         int[] ds = TensorChecks.matrix(NAME, "projected update", d);
         int[] us = TensorChecks.matrix(NAME, "projection left basis", u);
         int rows = ds[0], cols = ds[1], k = us[1];

@@ -514,8 +514,8 @@ public class CudaOps implements Ops {
 
     @Override public void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode) {
         on("projected update", d);
-        on("projection left basis", u);
-        on("projection right basis", v);
+        args.operand("projection left basis", u);
+        args.operand("projection right basis", v);
         int[] ds = TensorChecks.matrix(name, "projected update", d);
         int[] us = TensorChecks.matrix(name, "projection left basis", u);
         int rows = ds[0], cols = ds[1], k = us[1];
@@ -523,9 +523,22 @@ public class CudaOps implements Ops {
         shape("projection right basis", v, cols, k);
         if (mode == null) throw new SculptException(name + ": projection mode is missing (null)");
         if (k == 0 || rows == 0 || cols == 0) return;
-        try (Scratch scratch = new Scratch("the projection", ((long) k * cols + (long) rows * k + (long) k * k) * FLOAT)) {
+        // bf16 bases are widened (exactly) into float32 scratch once per call, after the products' scratch
+        long wideU = u.dtype() == DType.BF16 ? (long) rows * k : 0, wideV = v.dtype() == DType.BF16 ? (long) cols * k : 0;
+        try (Scratch scratch = new Scratch("the projection",
+                ((long) k * cols + (long) rows * k + (long) k * k + wideU + wideV) * FLOAT)) {
             long ud = scratch.address, dv = ud + (long) k * cols * FLOAT, udv = dv + (long) rows * k * FLOAT;
             long pd = addr(d), pu = addr(u), pv = addr(v);
+            long wide = udv + (long) k * k * FLOAT;
+            if (wideU > 0) {
+                check(kernels.convertToFloat(wide, pu, wideU, stream), "sculpt_convert_bf16_to_f32");
+                pu = wide;
+                wide += wideU * FLOAT;
+            }
+            if (wideV > 0) {
+                check(kernels.convertToFloat(wide, pv, wideV, stream), "sculpt_convert_bf16_to_f32");
+                pv = wide;
+            }
             switch (mode) {
                 case LEFT -> removeLeft(pd, pu, rows, cols, k, ud);
                 case RIGHT -> removeRight(pd, pv, rows, cols, k, dv);
