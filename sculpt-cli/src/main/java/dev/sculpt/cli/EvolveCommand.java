@@ -187,6 +187,7 @@ final class EvolveCommand implements Callable<Integer> {
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
                 lm.recomputeActivations(recompute);
+                lm.computeInBf16(Precision.parse("--precision", precision) == Precision.BF16);   // evaluation too, from round 0
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, projectionMode, run.backend(), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice)
                         .precision(Precision.parse("--precision", precision), Precision.parse("--basis-precision", basisPrecision))

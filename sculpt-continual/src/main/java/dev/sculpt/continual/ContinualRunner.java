@@ -258,7 +258,8 @@ public final class ContinualRunner {
                         try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), taskConfig.newOptimizer(),
                                 taskConfig.clipNorm(), guard)) {
                             Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                                    updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                                    updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), guard.updateSums(),
+                                    secondsBefore + (System.nanoTime() - t0) / 1e9);
                             result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                         } finally {
                             for (Parameter p : frozen) p.trainable(true);
@@ -278,7 +279,7 @@ public final class ContinualRunner {
                     try (LoraUpdater lora = new LoraUpdater(targets, options.loraRank(), options.loraAlpha(),
                             options.train().newOptimizer(), options.train().clipNorm(), options.train().seed() + t)) {
                         Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                                lora, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                                lora, null, List.of(), Map.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
                         result = trainer.train(train.get(t), resume(lora, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                     }
                     break;
@@ -287,7 +288,7 @@ public final class ContinualRunner {
                     try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), taskConfig.newOptimizer(),
                             taskConfig.clipNorm(), UpdateConstraint.NONE)) {
                         Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                                updater, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                                updater, null, List.of(), Map.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
                         result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                     }
                 }
@@ -461,8 +462,9 @@ public final class ContinualRunner {
 
     private void saveTrainingState(Path outDir, int t, TaskData task, int steps, TrainProgress pr, Map<String, String> settings,
                                    String startWeights, ParameterUpdater updater, Map<String, ProtectedBasis> bases,
-                                   List<InvariantResidual> residuals, double seconds) {
+                                   List<InvariantResidual> residuals, Map<String, double[]> updateSums, double seconds) {
         TrainingStateCheckpoint.Progress p = TrainingStateCheckpoint.progress(t, task.name(), steps, pr, settings, startWeights, residuals, seconds);
+        p.updateSums = new LinkedHashMap<>(updateSums);
         TrainingStateCheckpoint.write(outDir, p, updater.saveState(), bases, store, model);
         LOG.debug("training state of task {} at step {} written", t + 1, pr.step());
     }

@@ -79,7 +79,7 @@ import org.slf4j.LoggerFactory;
  * {@code c = (eta_U + eta_V + eta_U eta_V)(1 + eta_U)(1 + eta_V)} times {@code ||D||_F}: about {@code 4 u_b sqrt(k)},
  * 0.06 for k = 64 in bf16, per unit of update, adding up over the steps (the leaks of successive steps need not
  * cancel). The guard measures {@code eta_U} and {@code eta_V} of the stored bases when it installs them, adds up
- * {@code ||D_t||_F^2} of every projected update on the provider (no read-back in the step), and records with every
+ * {@code ||D_t||_F^2} of every projected update on the provider (read back with the check's residuals), and records with every
  * check the bound on the residual the mode promises (left and right for two-sided, block for high-block),
  * with {@code S = sqrt(T sum_t ||D_t||_F^2) >= sum_t ||D_t||_F} over the T updates since the bases were installed,
  * {@code g(n) = n 2^-24 / (1 - n 2^-24)} and {@code f = (1 + eta_U)(1 + eta_V)}:
@@ -89,9 +89,8 @@ import org.slf4j.LoggerFactory;
  *         + 2 sqrt(k) g(max(m, n) + 1) f (2 ||W||_F + S)       (the check's W0-free cancellation, above)
  *         + T 2^-24 f (||W||_F + S)                            (rounding W + P(D) in float32 at every step)
  * </pre>
- * In float32 mode the last two terms dominate; in bf16 mode the first. After a resume inside a task the update sum
- * restarts from the one recorded with the last check before the checkpoint, so the updates between that check and the
- * checkpoint are not counted.
+ * In float32 mode the last two terms dominate; in bf16 mode the first. A training-state checkpoint carries the update
+ * sums ({@link #updateSums}), so a run resumed inside a task records the same bounds as an uninterrupted one.
  */
 public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubspaceGuard.class);
@@ -108,7 +107,8 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private final Map<String, InvariantResidual> latest = new LinkedHashMap<>();
     private final DType basisType;
     private Tensor scratch;         // the invariant check's [k, n], [m, k], [k, k] results, shared by all matrices
-    private ScalarSums updateSquares;   // per target slot: sum_t ||D_t||_F^2 of the updates projected since install
+    private ScalarSums sums;        // per protected target, 5 slots from 5 x its slot: the check's ||W||^2 and three squared
+                                    // residuals (reset at each check), and sum_t ||D_t||_F^2 of the updates since install
     private boolean scratchBound;   // every protected target has its views of the current scratch
     private int protectCount;
 
@@ -128,12 +128,12 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         Tensor left;            // views of the scratch: [k, cols], [rows, k], [k, k]
         Tensor right;
         Tensor block;
-        int slot = -1;          // this target's slot in updateSquares
-        int oldSlot = -1;       // its slot before the last re-binding
+        int slot = -1;          // this target's index into sums (slots 5 slot .. 5 slot + 4)
+        int oldSlot = -1;       // its index before the last re-binding
         long updates;           // updates projected since the bases were installed
         double etaU;            // ||I - U~^T U~||_F of the stored bases, measured at install
         double etaV;
-        double carriedSquares;  // sum of ||D_t||^2 carried over from a restored residual (resume)
+        double carriedSquares;  // sum of ||D_t||^2 carried over from a training-state checkpoint (resume)
 
         Target(String name, int rows, int cols, int rank, WeightSource source) {
             this.name = name;
@@ -441,7 +441,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         }
         if (t.k() == 0) return;
         bindScratch();
-        updateSquares.addSumOfSquares(t.slot, delta);
+        sums.addSumOfSquares(5 * t.slot + 4, delta);
         t.updates++;
         ops.project(delta, t.u, t.v, mode);
     }
@@ -469,7 +469,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         try (Tensor h = Tensor.ofHost(t.name + " update (host)", d, t.rows, t.cols);
              Tensor onProvider = ops.upload(h, t.name + " update")) {
             bindScratch();
-            updateSquares.addSumOfSquares(t.slot, onProvider);
+            sums.addSumOfSquares(5 * t.slot + 4, onProvider);
             t.updates++;
             ops.project(onProvider, t.u, t.v, mode);
             try (Tensor back = ops.download(onProvider, t.name + " update (projected)")) {
@@ -506,19 +506,19 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         for (Target t : targets.values()) if (t.isProtected) checked.add(t);
         List<InvariantResidual> out = new ArrayList<>();
         if (checked.isEmpty()) return out;
-        // four squared norms per matrix, added up where the provider computes and read back in one copy
-        double[] sq;
-        try (ScalarSums sums = ops.scalarSums("subspace guard invariant", 4 * checked.size())) {
-            for (int i = 0; i < checked.size(); i++) squaredResiduals(checked.get(i), sums, 4 * i);
-            sq = sums.read();
+        // four squared norms per matrix, added up where the provider computes, and read back in one copy with the
+        // updates' squared norms (a fifth slot per matrix)
+        for (Target t : checked) {
+            for (int j = 0; j < 4; j++) sums.reset(5 * t.slot + j);
+            squaredResiduals(t, sums, 5 * t.slot);
         }
-        double[] updated = updateSquares.read();
-        for (int i = 0; i < checked.size(); i++) {
-            Target t = checked.get(i);
-            double w = Math.sqrt(sq[4 * i]);
-            double s = t.slot < 0 ? 0 : Math.sqrt(Math.max(1, t.updates) * (updated[t.slot] + t.carriedSquares));
-            InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[4 * i + 1]), Math.sqrt(sq[4 * i + 2]),
-                    Math.sqrt(sq[4 * i + 3]), w, s, bound(t, w, s));
+        double[] sq = sums.read();
+        for (Target t : checked) {
+            int o = 5 * t.slot;
+            double w = Math.sqrt(sq[o]);
+            double s = Math.sqrt(Math.max(1, t.updates) * (sq[o + 4] + t.carriedSquares));
+            InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[o + 1]), Math.sqrt(sq[o + 2]),
+                    Math.sqrt(sq[o + 3]), w, s, bound(t, w, s));
             out.add(r);
             latest.put(t.name, r);
         }
@@ -570,13 +570,18 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         if (scratchBound) return;
         int slots = 0;
         for (Target t : targets.values()) t.slot = t.isProtected ? slots++ : -1;
-        double[] before = updateSquares == null ? null : updateSquares.read();
+        // the update sums of targets whose bases stayed (re-installed ones start again) move to the new slots
+        boolean carry = false;
+        for (Target t : targets.values()) carry |= t.slot >= 0 && t.updates > 0 && t.oldSlot >= 0;
+        double[] before = sums == null || !carry ? null : sums.read();
         Map<Target, Double> kept = new LinkedHashMap<>();
-        if (before != null) for (Target t : targets.values()) if (t.slot >= 0 && t.updates > 0 && t.oldSlot >= 0) kept.put(t, before[t.oldSlot]);
-        if (updateSquares != null) updateSquares.close();
-        updateSquares = null;
-        updateSquares = ops.scalarSums("subspace guard update norms", Math.max(1, slots));
-        for (Map.Entry<Target, Double> e : kept.entrySet()) updateSquares.add(e.getKey().slot, e.getValue());
+        if (before != null) {
+            for (Target t : targets.values()) if (t.slot >= 0 && t.updates > 0 && t.oldSlot >= 0) kept.put(t, before[5 * t.oldSlot + 4]);
+        }
+        if (sums != null) sums.close();
+        sums = null;
+        sums = ops.scalarSums("subspace guard invariant", 5 * Math.max(1, slots));
+        for (Map.Entry<Target, Double> e : kept.entrySet()) sums.add(5 * e.getKey().slot + 4, e.getValue());
         for (Target t : targets.values()) t.oldSlot = t.slot;
         long need = 0;
         for (Target t : targets.values()) {
@@ -628,14 +633,32 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
      */
     public void restoreResiduals(List<InvariantResidual> earlier) {
         for (InvariantResidual r : earlier) {
-            Target t = target(r.name());
+            target(r.name());
             history.add(r);
             latest.put(r.name(), r);
-            // the update sum recorded with the check: S^2 = T sum ||D||^2, continued from there (T restored too)
-            if (r.updates() > 0 && r.step() > 0) {
-                t.updates = r.step();
-                t.carriedSquares = r.updates() * r.updates() / r.step();
-            }
+        }
+    }
+
+    /**
+     * Per protected matrix: {number of updates projected since its bases were installed, the sum of their squared
+     * Frobenius norms} (one read-back), for a training-state checkpoint; {@link #restoreUpdateSums} continues them.
+     */
+    public Map<String, double[]> updateSums() {
+        bindScratch();
+        double[] sq = sums.read();
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Target t : targets.values()) {
+            if (t.slot >= 0) out.put(t.name, new double[] {t.updates, sq[5 * t.slot + 4] + t.carriedSquares});
+        }
+        return out;
+    }
+
+    /** Continues the update sums of {@link #updateSums} (after {@link #restore} of the same bases, to resume a task). */
+    public void restoreUpdateSums(Map<String, double[]> saved) {
+        for (Map.Entry<String, double[]> e : saved.entrySet()) {
+            Target t = protectedTarget(e.getKey());
+            t.updates = (long) e.getValue()[0];
+            t.carriedSquares = e.getValue()[1];
         }
     }
 
@@ -716,8 +739,8 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         for (Target t : targets.values()) t.free();
         if (scratch != null) scratch.close();
         scratch = null;
-        if (updateSquares != null) updateSquares.close();
-        updateSquares = null;
+        if (sums != null) sums.close();
+        sums = null;
         scratchBound = false;
         if (ownsOps) ops.close();
     }

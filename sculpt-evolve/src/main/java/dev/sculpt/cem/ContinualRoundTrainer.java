@@ -188,8 +188,9 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 List<Parameter> frozen = nonTargets.freezeOthers(model, constrained);
                 try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), roundConfig.newOptimizer(),
                         roundConfig.clipNorm(), guard)) {
-                    Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
-                            settings, startWeights, guard.residualHistory(), before + (System.nanoTime() - t0) / 1e9),
+                    Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.withUpdateSums(
+                            TrainingStateCheckpoint.progress(round, name, steps, pr, settings, startWeights, guard.residualHistory(),
+                                    before + (System.nanoTime() - t0) / 1e9), guard),
                             updater.saveState(), TrainingStateCheckpoint.bases(guard), stateStore, model);
                     result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(),
                             stateDir == null ? 0 : saveEvery, sink);

@@ -660,6 +660,10 @@ public class CudaOps implements Ops {
             rt.zero(values, (long) slots * Double.BYTES);
         }
 
+        @Override public void reset(int slot) {
+            rt.zero(slot(slot), Double.BYTES);
+        }
+
         @Override public double[] read() {
             slot(0);
             try (DoublePointer host = new DoublePointer(slots)) {
