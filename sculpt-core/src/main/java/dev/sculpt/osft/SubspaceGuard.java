@@ -133,7 +133,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         long updates;           // updates projected since the bases were installed
         double etaU;            // ||I - U~^T U~||_F of the stored bases, measured at install
         double etaV;
-        double carriedSquares;  // sum of ||D_t||^2 carried over from a training-state checkpoint (resume)
+        double carriedSquares;  // sum of ||D_t||^2 from a training-state checkpoint (resume), put into its slot at binding
 
         Target(String name, int rows, int cols, int rank, WeightSource source) {
             this.name = name;
@@ -363,6 +363,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
             t.etaV = orthonormalityDefect(t.v, t.kv, k);
             t.updates = 0;
             t.carriedSquares = 0;
+            t.oldSlot = -1;     // new bases: nothing carries over from the slot of the old ones
             scratchBound = false;
             t.u0w = ops.allocate(t.name + " U_h^T W0", k, t.cols);
             t.w0v = ops.allocate(t.name + " W0 V_h", t.rows, k);
@@ -516,7 +517,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         for (Target t : checked) {
             int o = 5 * t.slot;
             double w = Math.sqrt(sq[o]);
-            double s = Math.sqrt(Math.max(1, t.updates) * (sq[o + 4] + t.carriedSquares));
+            double s = Math.sqrt(Math.max(1, t.updates) * sq[o + 4]);
             InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[o + 1]), Math.sqrt(sq[o + 2]),
                     Math.sqrt(sq[o + 3]), w, s, bound(t, w, s));
             out.add(r);
@@ -582,6 +583,11 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         sums = null;
         sums = ops.scalarSums("subspace guard invariant", 5 * Math.max(1, slots));
         for (Map.Entry<Target, Double> e : kept.entrySet()) sums.add(5 * e.getKey().slot + 4, e.getValue());
+        // a resumed sum goes into the slot itself (0 + s = s exactly), so later updates add to it in the uninterrupted order
+        for (Target t : targets.values()) {
+            if (t.slot >= 0 && t.carriedSquares != 0) sums.add(5 * t.slot + 4, t.carriedSquares);
+            t.carriedSquares = 0;
+        }
         for (Target t : targets.values()) t.oldSlot = t.slot;
         long need = 0;
         for (Target t : targets.values()) {
@@ -648,7 +654,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         double[] sq = sums.read();
         Map<String, double[]> out = new LinkedHashMap<>();
         for (Target t : targets.values()) {
-            if (t.slot >= 0) out.put(t.name, new double[] {t.updates, sq[5 * t.slot + 4] + t.carriedSquares});
+            if (t.slot >= 0) out.put(t.name, new double[] {t.updates, sq[5 * t.slot + 4]});
         }
         return out;
     }
@@ -660,6 +666,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
             t.updates = (long) e.getValue()[0];
             t.carriedSquares = e.getValue()[1];
         }
+        scratchBound = false;   // the next binding puts the sums into their slots
     }
 
     /** Preserved rank (columns of U_h) per matrix, in registration order; before protect(), the requested ranks. */
