@@ -199,7 +199,15 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 }
                 guard.checkInvariant(result.stepLosses().size());
                 maxResiduals.add(guard.maxRelativeResidual());
-                LOG.info("round {}: osft invariant, largest relative residual {}", round, guard.maxRelativeResidual());
+                double bound = 0;
+                for (dev.sculpt.osft.InvariantResidual r : guard.residualHistory()) {
+                    bound = Math.max(bound, r.relBound());
+                    if (!(guard.promised(r) <= r.relBound())) {
+                        LOG.warn("round {}: osft invariant of {} at step {}: relative residual {} exceeds its rounding bound {}", round,
+                                r.name(), r.step(), guard.promised(r), r.relBound());
+                    }
+                }
+                LOG.info("round {}: osft invariant, largest relative residual {} (rounding bound {})", round, guard.maxRelativeResidual(), bound);
                 if (accumulate) {
                     Map<String, ProtectedBasis> bases = new LinkedHashMap<>();
                     for (String n : guard.names()) bases.put(n, guard.basis(n));
