@@ -154,6 +154,13 @@ int sculpt_embedding_backward(float* dtable, const float* dout, const int* ids, 
 /** AdamW: advances m and v and writes the update delta (not applied), rounding like dev.sculpt.train.AdamW. */
 int sculpt_adamw(float* delta, float* m, float* v, const float* g, const float* w, long long count, float b1, float c1,
                  float b2, float c2, float step_size, float inv_sqrt_bc2, float eps, float wd, void* stream);
+/**
+ * dst (bfloat16 bit patterns) = src (float32) rounded to nearest even, count elements; NaN stays NaN, overflow
+ * rounds to Inf (bit for bit dev.sculpt.ops.Bf16.fromFloat).
+ */
+int sculpt_convert_f32_to_bf16(unsigned short* dst, const float* src, long long count, void* stream);
+/** dst (float32) = src (bfloat16 bit patterns), exact. */
+int sculpt_convert_bf16_to_f32(float* dst, const unsigned short* src, long long count, void* stream);
 
 #ifdef __cplusplus
 }

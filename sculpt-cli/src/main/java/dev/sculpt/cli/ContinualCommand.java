@@ -23,6 +23,7 @@ import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.plan.ByteSize;
 import dev.sculpt.plan.MemoryPlan;
+import dev.sculpt.plan.Precision;
 import dev.sculpt.plan.RunMemory;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.train.LrSchedule;
@@ -136,6 +137,15 @@ public final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--recompute", description = "activation recomputation: keep only each layer's input in the forward and "
             + "run one layer's forward again before its backward (less activation memory, about one more forward of compute; "
             + "bit-identical results) (default: off)") boolean recompute;
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
+            description = "fp32, or bf16: the decomposable projections (LLaMA q/k/v/o/gate/up/down, T5 q/k/v/o/wi/wo) multiply bf16"
+                    + " compute copies of the fp32 master weights with bf16-rounded activations and output gradients, accumulating"
+                    + " in fp32; embeddings, norms, attention, lm_head, the loss, gradients and AdamW state stay fp32 (default: ${DEFAULT-VALUE})")
+    String precision;
+    @Option(names = "--basis-precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
+            description = "OSFT protected bases U_h, V_h stored in fp32 or bf16 (half the memory; the invariant is checked against"
+                    + " a rounding bound that grows with the bf16 bases' departure from orthonormality) (default: ${DEFAULT-VALUE})")
+    String basisPrecision;
 
     private Tokenizer tokenizer;
 
@@ -146,6 +156,8 @@ public final class ContinualCommand implements Callable<Integer> {
         if (saveEvery != null && saveEvery < 1) {
             throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
         }
+        Precision.parse("--precision", precision);
+        Precision.parse("--basis-precision", basisPrecision);
         OptionalLong memory = deviceMemory == null ? OptionalLong.empty() : OptionalLong.of(ByteSize.parse("--device-memory", deviceMemory));
         try (RunDevice dev = RunDevice.open("--device", device)) {
             return call(dev, memory, o);
@@ -179,6 +191,7 @@ public final class ContinualCommand implements Callable<Integer> {
             };
             ContinualRunner runner = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).retention(retention);
             if (saveEvery != null) runner.saveEvery(saveEvery);
+            runner.precision(Precision.parse("--precision", precision), Precision.parse("--basis-precision", basisPrecision));
             RunRecord r = runner.run(data, out);
             o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s%s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer),
                     r.retention == null ? "" : "  retention perplexity " + r.retention.summary(), out.resolve("metrics.json"));

@@ -22,6 +22,7 @@ import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.plan.ByteSize;
 import dev.sculpt.plan.MemoryPlan;
 import dev.sculpt.plan.PlanOptions;
+import dev.sculpt.plan.Precision;
 import dev.sculpt.plan.RunMemory;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.text.Tokenizer;
@@ -122,10 +123,21 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--recompute", description = "activation recomputation: keep only each layer's input in the forward and"
             + " run one layer's forward again before its backward (less activation memory, about one more forward of compute;"
             + " bit-identical results) (default: off)") boolean recompute;
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
+            description = "fp32, or bf16: the decomposable projections (LLaMA q/k/v/o/gate/up/down, T5 q/k/v/o/wi/wo) multiply bf16"
+                    + " compute copies of the fp32 master weights with bf16-rounded activations and output gradients, accumulating"
+                    + " in fp32; embeddings, norms, attention, lm_head, the loss, gradients and AdamW state stay fp32 (default: ${DEFAULT-VALUE})")
+    String precision;
+    @Option(names = "--basis-precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
+            description = "OSFT protected bases U_h, V_h stored in fp32 or bf16 (half the memory; the invariant is checked against"
+                    + " a rounding bound that grows with the bf16 bases' departure from orthonormality) (default: ${DEFAULT-VALUE})")
+    String basisPrecision;
 
     @Override
     public Integer call() {
         if (saveEvery != null && saveEvery < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
+        Precision.parse("--precision", precision);
+        Precision.parse("--basis-precision", basisPrecision);
         OptionalLong memory = deviceMemory == null ? OptionalLong.empty() : OptionalLong.of(ByteSize.parse("--device-memory", deviceMemory));
         try (RunDevice run = RunDevice.open("--device", device)) {
             return call(run, memory);
@@ -176,8 +188,10 @@ final class EvolveCommand implements Callable<Integer> {
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
                 lm.recomputeActivations(recompute);
+                lm.computeInBf16(Precision.parse("--precision", precision) == Precision.BF16);   // evaluation too, from round 0
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, projectionMode, run.backend(), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice)
+                        .precision(Precision.parse("--precision", precision), Precision.parse("--basis-precision", basisPrecision))
                         .trainingState(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), saveEvery == null ? 0 : saveEvery, resume);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);
                 EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, retention, out, System.out);

@@ -16,9 +16,11 @@ import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
 import dev.sculpt.osft.UpdateConstraint;
+import dev.sculpt.ops.DType;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.plan.MemoryPlan;
 import dev.sculpt.plan.PlanOptions;
+import dev.sculpt.plan.Precision;
 import dev.sculpt.plan.RunMemory;
 import dev.sculpt.retention.Retention;
 import dev.sculpt.retention.RetentionRecord;
@@ -78,6 +80,8 @@ public final class ContinualRunner {
     private final Listener listener;
     private Retention retention;
     private int saveEvery;
+    private Precision precision = Precision.FP32;
+    private Precision basisPrecision = Precision.FP32;
 
     public ContinualRunner(LanguageModel model, Tokenizer tokenizer, ModelStore store, ContinualOptions options, Listener listener) {
         this.model = model;
@@ -104,6 +108,26 @@ public final class ContinualRunner {
         if (steps < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + steps);
         this.saveEvery = steps;
         return this;
+    }
+
+    /**
+     * Compute and basis precision (both fp32 by default): bf16 compute runs the model's projections on bf16 compute
+     * copies of the float32 master weights ({@link LanguageModel#computeInBf16}); bf16 bases store the OSFT guard's
+     * protected bases in bf16 ({@link SubspaceGuard.Builder#basisPrecision}). Recorded in metrics.json's options when
+     * not fp32, so that --resume refuses another precision.
+     */
+    public ContinualRunner precision(Precision compute, Precision basis) {
+        this.precision = java.util.Objects.requireNonNull(compute);
+        this.basisPrecision = java.util.Objects.requireNonNull(basis);
+        return this;
+    }
+
+    /** The options as recorded: the run's options plus the precisions where they are not fp32. */
+    private Map<String, String> describeOptions() {
+        Map<String, String> m = new LinkedHashMap<>(options.describe());
+        if (precision != Precision.FP32) m.put("precision", precision.toString());
+        if (basisPrecision != Precision.FP32 && options.method() == Method.OSFT) m.put("basisPrecision", basisPrecision.toString());
+        return m;
     }
 
     /** Checks tasks before any training: non-empty splits, distinct names, tokenizable completions. */
@@ -155,6 +179,7 @@ public final class ContinualRunner {
     public RunRecord run(List<TaskData> tasks, Path outDir) {
         validate(tasks);
         if (options.method() == Method.LORA) LoraUpdater.requireHost(model.parameters());   // before any work
+        model.computeInBf16(precision == Precision.BF16);
         int tCount = tasks.size();
         Evaluator eval = new Evaluator(tokenizer, false);
         List<List<Example>> train = new ArrayList<>();
@@ -215,7 +240,8 @@ public final class ContinualRunner {
             switch (options.method()) {
                 case OSFT: {
                     try (SubspaceGuard guard = SubspaceGuard.builder().backend(options.backend()).ops(model.ops()).mode(options.mode())
-                            .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate()).build()) {
+                            .svdOptions(options.svd()).checkEvery(options.checkEvery()).accumulate(options.accumulate())
+                            .basisPrecision(basisPrecision == Precision.BF16 ? DType.BF16 : DType.FLOAT32).build()) {
                         boolean active = t > 0 || options.protectInitial();
                         List<String> constrained = nonTargets(active).constrainedNames(model);
                         Map<String, Parameter> byName = parametersByName();
@@ -238,7 +264,8 @@ public final class ContinualRunner {
                         try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), taskConfig.newOptimizer(),
                                 taskConfig.clipNorm(), guard)) {
                             Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                                    updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                                    updater, TrainingStateCheckpoint.bases(guard), guard.residualHistory(), guard.updateSums(),
+                                    secondsBefore + (System.nanoTime() - t0) / 1e9);
                             result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                         } finally {
                             for (Parameter p : frozen) p.trainable(true);
@@ -258,7 +285,7 @@ public final class ContinualRunner {
                     try (LoraUpdater lora = new LoraUpdater(targets, options.loraRank(), options.loraAlpha(),
                             options.train().newOptimizer(), options.train().clipNorm(), options.train().seed() + t)) {
                         Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                                lora, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                                lora, null, List.of(), Map.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
                         result = trainer.train(train.get(t), resume(lora, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                     }
                     break;
@@ -267,7 +294,7 @@ public final class ContinualRunner {
                     try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), taskConfig.newOptimizer(),
                             taskConfig.clipNorm(), UpdateConstraint.NONE)) {
                         Trainer.ProgressSink sink = pr -> saveTrainingState(outDir, taskIdx, task, steps, pr, settings, startWeights,
-                                updater, null, List.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
+                                updater, null, List.of(), Map.of(), secondsBefore + (System.nanoTime() - t0) / 1e9);
                         result = trainer.train(train.get(t), resume(updater, resumeAt, outDir), sl, progress(resumeAt), saveEvery, sink);
                     }
                 }
@@ -372,7 +399,7 @@ public final class ContinualRunner {
             }
             if (!rec.tasks.equals(names)) throw new SculptException("--resume: " + state + " was written for tasks " + rec.tasks + ", not " + names);
             if (!options.method().label().equals(rec.method)) throw new SculptException("--resume: " + state + " was written by method " + rec.method + ", not " + options.method().label());
-            List<String> changed = TrainingStateCheckpoint.differences(rec.options, options.describe());
+            List<String> changed = TrainingStateCheckpoint.differences(rec.options, describeOptions());
             if (!changed.isEmpty()) throw new SculptException("--resume: " + state + " was written with other settings: " + String.join("; ", changed));
             for (int i = 0; i < rec.completedTasks; i++) {
                 if (!Files.isDirectory(ckptRoot.resolve(rec.checkpoints.get(i)))) {
@@ -387,7 +414,7 @@ public final class ContinualRunner {
         RunRecord rec = new RunRecord();
         rec.method = options.method().label();
         rec.tasks = names;
-        rec.options = options.describe();
+        rec.options = describeOptions();
         return rec;
     }
 
@@ -441,8 +468,9 @@ public final class ContinualRunner {
 
     private void saveTrainingState(Path outDir, int t, TaskData task, int steps, TrainProgress pr, Map<String, String> settings,
                                    String startWeights, ParameterUpdater updater, Map<String, ProtectedBasis> bases,
-                                   List<InvariantResidual> residuals, double seconds) {
+                                   List<InvariantResidual> residuals, Map<String, double[]> updateSums, double seconds) {
         TrainingStateCheckpoint.Progress p = TrainingStateCheckpoint.progress(t, task.name(), steps, pr, settings, startWeights, residuals, seconds);
+        p.updateSums = new LinkedHashMap<>(updateSums);
         TrainingStateCheckpoint.write(outDir, p, updater.saveState(), bases, store, model);
         LOG.debug("training state of task {} at step {} written", t + 1, pr.step());
     }
@@ -520,6 +548,16 @@ public final class ContinualRunner {
             r.maxRelLeft = Math.max(r.maxRelLeft, x.relLeft());
             r.maxRelRight = Math.max(r.maxRelRight, x.relRight());
             r.maxRelBlock = Math.max(r.maxRelBlock, x.relBlock());
+            double bound = x.relBound();
+            if (!Double.isNaN(bound)) {
+                c.maxRelBound = Math.max(c.maxRelBound, bound);
+                r.maxRelBound = Math.max(r.maxRelBound, bound);
+                if (!(guard.promised(x) <= bound)) {
+                    r.withinBound = false;
+                    LOG.warn("osft invariant of {} at step {}: relative residual {} exceeds its rounding bound {}", x.name(), x.step(),
+                            guard.promised(x), bound);
+                }
+            }
         }
         r.checks.addAll(checks.values());
         for (InvariantResidual x : guard.residuals().values()) {

@@ -45,6 +45,12 @@ public final class RunRecord {
         public double maxRelLeft;
         public double maxRelRight;
         public double maxRelBlock;
+        /**
+         * The largest rounding bound (relative to ||W||_F) recorded with the checks on the residual the projection
+         * mode promises, and whether every check stayed within its bound (dev.sculpt.osft.SubspaceGuard's class comment).
+         */
+        public double maxRelBound;
+        public boolean withinBound = true;
         public List<Check> checks = new ArrayList<>();
         /** Final absolute residuals per matrix: [left, right, block, ||W||_F]. */
         public Map<String, double[]> finalPerMatrix = new LinkedHashMap<>();
@@ -55,6 +61,7 @@ public final class RunRecord {
         public double maxRelLeft;
         public double maxRelRight;
         public double maxRelBlock;
+        public double maxRelBound;
 
         public Check() {}
 

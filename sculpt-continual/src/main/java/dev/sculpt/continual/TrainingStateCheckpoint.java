@@ -61,6 +61,8 @@ public final class TrainingStateCheckpoint {
         public String startWeights;
         /** Invariant checks so far: name, step, left, right, block, weight norm. */
         public List<Residual> residuals = new ArrayList<>();
+        /** OSFT: per constrained matrix, {updates projected so far, the sum of their squared norms} (the guard's bound). */
+        public Map<String, double[]> updateSums = new LinkedHashMap<>();
         public double trainSeconds;
 
         public TrainProgress progress() {
@@ -76,6 +78,8 @@ public final class TrainingStateCheckpoint {
         public double right;
         public double block;
         public double weightNorm;
+        public double updates;
+        public double bound = Double.NaN;
 
         public Residual() {}
 
@@ -86,10 +90,12 @@ public final class TrainingStateCheckpoint {
             right = r.right();
             block = r.block();
             weightNorm = r.weightNorm();
+            updates = r.updates();
+            bound = r.bound();
         }
 
         public InvariantResidual toResidual() {
-            return new InvariantResidual(name, step, left, right, block, weightNorm);
+            return new InvariantResidual(name, step, left, right, block, weightNorm, updates, bound);
         }
     }
 
@@ -113,6 +119,13 @@ public final class TrainingStateCheckpoint {
         List<InvariantResidual> earlier = new ArrayList<>();
         for (Residual r : at.residuals) earlier.add(r.toResidual());
         guard.restoreResiduals(earlier);
+        if (at.updateSums != null) guard.restoreUpdateSums(at.updateSums);
+    }
+
+    /** {@code p} with the guard's update sums ({@link dev.sculpt.osft.SubspaceGuard#updateSums}), for an OSFT checkpoint. */
+    public static Progress withUpdateSums(Progress p, dev.sculpt.osft.SubspaceGuard guard) {
+        p.updateSums = guard.updateSums();
+        return p;
     }
 
     /** The content of progress.json for training unit {@code unit} (a task, or an evolve round) at {@code pr}. */

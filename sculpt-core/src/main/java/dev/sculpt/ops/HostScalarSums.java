@@ -35,6 +35,11 @@ public final class HostScalarSums implements ScalarSums {
 
     @Override public void reset() { java.util.Arrays.fill(values, 0); }
 
+    @Override public void reset(int slot) {
+        java.util.Objects.checkIndex(slot, values.length);
+        values[slot] = 0;
+    }
+
     @Override public double[] read() { return values.clone(); }
 
     @Override public void close() {}

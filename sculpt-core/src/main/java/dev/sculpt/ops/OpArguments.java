@@ -22,6 +22,23 @@ public final class OpArguments {
         return TensorChecks.on(device, provider, role, t);
     }
 
+    /** {@code t} lives on this provider's device (and is open), float32 or bf16. */
+    public Tensor operand(String role, Tensor t) {
+        return TensorChecks.onAnyType(device, provider, role, t);
+    }
+
+    /** A convert: src and dst on this device, equal sizes, different dtypes; returns the size. */
+    public long convert(Tensor src, Tensor dst) {
+        operand("convert source", src);
+        operand("convert destination", dst);
+        TensorChecks.size(provider, "convert destination", dst, src.size());
+        if (src.dtype() == dst.dtype()) {
+            throw error("convert source " + src.describe() + " and destination " + dst.describe() + " both hold "
+                    + src.dtype() + " elements; use copy");
+        }
+        return src.size();
+    }
+
     public void shape(String role, Tensor t, int... shape) {
         TensorChecks.shape(provider, role, t, shape);
     }
@@ -35,8 +52,8 @@ public final class OpArguments {
         if (batch < 0 || m < 0 || n < 0 || k < 0) {
             throw error("gemm sizes must be >= 0, got batch " + batch + ", m " + m + ", n " + n + ", k " + k);
         }
-        on("gemm A", a);
-        on("gemm B", b);
+        operand("gemm A", a);
+        operand("gemm B", b);
         on("gemm C", c);
         if (strideC == 0 && batch > 1) throw error("gemm C '" + c.name() + "' has stride 0 over a batch of " + batch);
         TensorChecks.gemmOperand(provider, "A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
@@ -46,8 +63,8 @@ public final class OpArguments {
 
     /** The sizes of {@code C = op(A) op(B)}: {m, n, k, A's row stride, B's, C's}. */
     public int[] matmul(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
-        on("matmul A", a);
-        on("matmul B", b);
+        operand("matmul A", a);
+        operand("matmul B", b);
         on("matmul C", c);
         int[] as = TensorChecks.matrix(provider, "matmul A", a);
         int[] bs = TensorChecks.matrix(provider, "matmul B", b);

@@ -12,7 +12,9 @@ import java.util.Optional;
  *
  * <h2>Conventions</h2>
  * <ul>
- *   <li>Every tensor is row-major float32; shapes below are {@code [dim0, dim1, ...]} and must match exactly
+ *   <li>Every tensor is row-major float32, except where an op accepts bf16 ({@link #gemm}'s A and B,
+ *       {@link #project}'s bases, {@link #convert}); a bf16 tensor anywhere else is refused, naming it.
+ *       Shapes below are {@code [dim0, dim1, ...]} and must match exactly
  *       (rank and sizes), except where an op says "any shape, equal sizes" (element-wise ops).</li>
  *   <li>Every tensor must live on this provider's {@link #device()}; a tensor elsewhere, a closed tensor or a
  *       wrong shape is a {@link dev.sculpt.SculptException} naming the tensor, before anything is written.</li>
@@ -46,8 +48,17 @@ public interface Ops extends AutoCloseable {
 
     // ---------------------------------------------------------------- memory
 
-    /** A zero-filled tensor on this provider's device. */
+    /** A zero-filled float32 tensor on this provider's device. */
     Tensor allocate(String name, int... shape);
+
+    /** A zero-filled tensor of {@code dtype} on this provider's device. */
+    Tensor allocate(String name, DType dtype, int... shape);
+
+    /**
+     * dst = src with a change of element type (any shapes, equal sizes, the dtypes differ): float32 to bf16 rounds to
+     * nearest even (NaN stays NaN, overflow gives Inf: {@link Bf16#fromFloat}); bf16 to float32 is exact.
+     */
+    void convert(Tensor src, Tensor dst);
 
     /** A copy of a host tensor on this provider's device (a copy even for a host provider). */
     Tensor upload(Tensor host, String name);
@@ -74,6 +85,9 @@ public interface Ops extends AutoCloseable {
      * when transB, [n, k] (ldb >= k). Tensors are addressed as flat element arrays (their shapes are not
      * consulted); every addressed element must lie inside its tensor. beta = 0 ignores C's old values (NaN
      * included); k = 0 scales C by beta. Strides of 0 broadcast one matrix over the batch (A or B only).
+     * A and B may each be float32 or bf16; C is float32. bf16 operands are widened exactly to float32 and the products
+     * accumulate in float32 (on a GPU: cuBLAS with bf16 inputs and CUBLAS_COMPUTE_32F), so a bf16 product differs from
+     * the float32 product of the widened operands only by the order of the float32 accumulation.
      */
     void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
               Tensor a, long aOff, int lda, long strideA,
@@ -212,7 +226,7 @@ public interface Ops extends AutoCloseable {
 
     /**
      * OSFT projection of an update in place: d [rows, cols] with protected bases u [rows, k] and v [cols, k]
-     * whose columns are orthonormal; {@code d = P(d)} for the {@link ProjectionMode} (two-sided:
+     * whose columns are orthonormal (float32, or bf16: widened exactly, the products in float32); {@code d = P(d)} for the {@link ProjectionMode} (two-sided:
      * {@code (I - u u^T) d (I - v v^T)}).
      */
     void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode);

@@ -24,6 +24,9 @@ public interface ScalarSums extends AutoCloseable {
     /** Every slot = 0. */
     void reset();
 
+    /** {@code slot} = 0 (the others keep their values; no copy between host and device). */
+    void reset(int slot);
+
     /** All slots, in one device-to-host copy on a device provider (after all work queued before). */
     double[] read();
 

@@ -8,8 +8,18 @@ import java.util.Arrays;
 public final class TensorChecks {
     private TensorChecks() {}
 
-    /** The tensor is open and lives on {@code device}. */
+    /** The tensor is open, lives on {@code device} and holds float32 elements. */
     public static Tensor on(Device device, String provider, String role, Tensor t) {
+        onAnyType(device, provider, role, t);
+        if (t.dtype() != DType.FLOAT32) {
+            throw new SculptException(provider + ": " + role + " tensor " + t.describe() + " holds " + t.dtype()
+                    + " elements; this op computes on float32 only (bf16 is for gemm operands and convert)");
+        }
+        return t;
+    }
+
+    /** The tensor is open and lives on {@code device}, float32 or bf16 (gemm's A and B, convert). */
+    public static Tensor onAnyType(Device device, String provider, String role, Tensor t) {
         if (t == null) throw new SculptException(provider + ": " + role + " tensor is missing (null)");
         t.ensureOpen();
         if (t.device() != device) {

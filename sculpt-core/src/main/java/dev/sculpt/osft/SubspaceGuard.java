@@ -7,6 +7,8 @@ import dev.sculpt.backend.Svd;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
+import dev.sculpt.ops.Bf16;
+import dev.sculpt.ops.DType;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
@@ -64,6 +66,31 @@ import org.slf4j.LoggerFactory;
  * with {@code ||W||}, not with the change {@code ||W - W0||}, which is why {@link InvariantResidual} divides by
  * {@code ||W||_F}: a relative residual near {@code 2 sqrt(k) gamma_{m+1}} (and far below it in practice) is
  * rounding, while a leak into the protected subspace shows up as a fraction of the change.
+ *
+ * <h2>The recorded bound, and bf16 bases</h2>
+ * The bases are stored in float32 or, with {@link Builder#basisPrecision} bf16, rounded to bf16 (half the memory; the
+ * projection and the invariant products widen them exactly and compute in float32; {@code U_h^T W0} and
+ * {@code W0 V_h} stay float32, since rounding them would add {@code 2^-8 ||U_h^T W0||} to every check). A rounded basis
+ * {@code U~ = U + E} is no longer orthonormal: with {@code |E| <= u_b |U|} element-wise, {@code u_b = 2^-8},
+ * {@code ||E||_F <= u_b sqrt(k)} and {@code eta_U = ||I - U~^T U~||_F <= 2 u_b sqrt(k) + u_b^2 k} (float32 bases:
+ * {@code u_b = 2^-24} plus the decomposition's own orthogonality loss). The projection with it leaks: two-sided,
+ * {@code U~^T P(D) = (I - U~^T U~) U~^T D (I - V~ V~^T)}, so
+ * {@code ||U~^T P(D)||_F <= eta_U sqrt(1 + eta_U) (1 + eta_V) ||D||_F}, and the other modes likewise within
+ * {@code c = (eta_U + eta_V + eta_U eta_V)(1 + eta_U)(1 + eta_V)} times {@code ||D||_F}: about {@code 4 u_b sqrt(k)},
+ * 0.06 for k = 64 in bf16, per unit of update, adding up over the steps (the leaks of successive steps need not
+ * cancel). The guard measures {@code eta_U} and {@code eta_V} of the stored bases when it installs them, adds up
+ * {@code ||D_t||_F^2} of every projected update on the provider (read back with the check's residuals), and records with every
+ * check the bound on the residual the mode promises (left and right for two-sided, block for high-block),
+ * with {@code S = sqrt(T sum_t ||D_t||_F^2) >= sum_t ||D_t||_F} over the T updates since the bases were installed,
+ * {@code g(n) = n 2^-24 / (1 - n 2^-24)} and {@code f = (1 + eta_U)(1 + eta_V)}:
+ * <pre>
+ *   bound = c S                                                (the rounded bases' leak)
+ *         + 4 sqrt(k) g(max(m, n) + k + 2) f S                 (float32 arithmetic of the projections)
+ *         + 2 sqrt(k) g(max(m, n) + 1) f (2 ||W||_F + S)       (the check's W0-free cancellation, above)
+ *         + T 2^-24 f (||W||_F + S)                            (rounding W + P(D) in float32 at every step)
+ * </pre>
+ * In float32 mode the last two terms dominate; in bf16 mode the first. A training-state checkpoint carries the update
+ * sums ({@link #updateSums}), so a run resumed inside a task records the same bounds as an uninterrupted one.
  */
 public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SubspaceGuard.class);
@@ -78,7 +105,10 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final List<InvariantResidual> history = new ArrayList<>();
     private final Map<String, InvariantResidual> latest = new LinkedHashMap<>();
+    private final DType basisType;
     private Tensor scratch;         // the invariant check's [k, n], [m, k], [k, k] results, shared by all matrices
+    private ScalarSums sums;        // per protected target, 5 slots from 5 x its slot: the check's ||W||^2 and three squared
+                                    // residuals (reset at each check), and sum_t ||D_t||_F^2 of the updates since install
     private boolean scratchBound;   // every protected target has its views of the current scratch
     private int protectCount;
 
@@ -98,6 +128,12 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         Tensor left;            // views of the scratch: [k, cols], [rows, k], [k, k]
         Tensor right;
         Tensor block;
+        int slot = -1;          // this target's index into sums (slots 5 slot .. 5 slot + 4)
+        int oldSlot = -1;       // its index before the last re-binding
+        long updates;           // updates projected since the bases were installed
+        double etaU;            // ||I - U~^T U~||_F of the stored bases, measured at install
+        double etaV;
+        double carriedSquares;  // sum of ||D_t||^2 from a training-state checkpoint (resume), put into its slot at binding
 
         Target(String name, int rows, int cols, int rank, WeightSource source) {
             this.name = name;
@@ -123,6 +159,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         this.svdOptions = b.svdOptions;
         this.checkEvery = b.checkEvery;
         this.accumulate = b.accumulate;
+        this.basisType = b.basisType;
     }
 
     public static Builder builder() {
@@ -140,6 +177,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         private SvdOptions svdOptions = SvdOptions.defaults();
         private int checkEvery = 50;
         private boolean accumulate;
+        private DType basisType = DType.FLOAT32;
 
         /** Where the decompositions run. */
         public Builder backend(Backend b) { this.backend = Objects.requireNonNull(b); return this; }
@@ -155,6 +193,8 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         }
         /** Unite each task's bases with the earlier ones instead of replacing them. */
         public Builder accumulate(boolean a) { this.accumulate = a; return this; }
+        /** How the protected bases are stored: float32 (default) or bf16 (see the class comment for the bound). */
+        public Builder basisPrecision(DType d) { this.basisType = Objects.requireNonNull(d); return this; }
         public SubspaceGuard build() { return new SubspaceGuard(this); }
     }
 
@@ -319,6 +359,12 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         try {
             t.u = upload(b.paddedU(k), t.name + " U_h", t.rows, k);
             t.v = upload(b.paddedV(k), t.name + " V_h", t.cols, k);
+            t.etaU = orthonormalityDefect(t.u, t.ku, k);
+            t.etaV = orthonormalityDefect(t.v, t.kv, k);
+            t.updates = 0;
+            t.carriedSquares = 0;
+            t.oldSlot = -1;     // new bases: nothing carries over from the slot of the old ones
+            scratchBound = false;
             t.u0w = ops.allocate(t.name + " U_h^T W0", k, t.cols);
             t.w0v = ops.allocate(t.name + " W0 V_h", t.rows, k);
             Tensor w = t.source.current();
@@ -335,9 +381,36 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         }
     }
 
+    /** The basis on the provider in the guard's basis precision (bf16: rounded there from the float32 values). */
     private Tensor upload(float[] values, String name, int rows, int cols) {
         try (Tensor h = Tensor.ofHost(name + " (host)", values, rows, cols)) {
-            return ops.upload(h, name);
+            if (basisType == DType.FLOAT32) return ops.upload(h, name);
+            try (Tensor f = ops.upload(h, name + " (float32)")) {
+                Tensor b = ops.allocate(name, basisType, rows, cols);
+                try {
+                    ops.convert(f, b);
+                } catch (RuntimeException e) {
+                    b.close();
+                    throw e;
+                }
+                return b;
+            }
+        }
+    }
+
+    /**
+     * {@code ||I_keep - B^T B||_F} over the first {@code keep} columns of a stored basis padded to k (the padding
+     * columns are zero and do not count): how far rounding (and the decomposition) left it from orthonormal.
+     */
+    private double orthonormalityDefect(Tensor basis, int keep, int k) {
+        if (keep == 0) return 0;
+        int rows = basis.dim(0);
+        float[] eye = new float[keep * keep];
+        for (int i = 0; i < keep; i++) eye[i * keep + i] = 1f;
+        try (Tensor h = Tensor.ofHost(basis.name() + " identity (host)", eye, keep, keep);
+             Tensor g = ops.upload(h, basis.name() + " B^T B - I")) {
+            ops.gemm(true, false, 1, keep, keep, rows, 1f, basis, 0, k, 0, basis, 0, k, 0, -1f, g, 0, keep, 0);
+            return Math.sqrt(ops.sumOfSquares(g));
         }
     }
 
@@ -368,6 +441,9 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
                     + ", expected [" + t.rows + ", " + t.cols + "]");
         }
         if (t.k() == 0) return;
+        bindScratch();
+        sums.addSumOfSquares(5 * t.slot + 4, delta);
+        t.updates++;
         ops.project(delta, t.u, t.v, mode);
     }
 
@@ -393,6 +469,9 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private float[] projectedCopy(Target t, float[] d) {
         try (Tensor h = Tensor.ofHost(t.name + " update (host)", d, t.rows, t.cols);
              Tensor onProvider = ops.upload(h, t.name + " update")) {
+            bindScratch();
+            sums.addSumOfSquares(5 * t.slot + 4, onProvider);
+            t.updates++;
             ops.project(onProvider, t.u, t.v, mode);
             try (Tensor back = ops.download(onProvider, t.name + " update (projected)")) {
                 return back.toArray();
@@ -428,16 +507,19 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         for (Target t : targets.values()) if (t.isProtected) checked.add(t);
         List<InvariantResidual> out = new ArrayList<>();
         if (checked.isEmpty()) return out;
-        // four squared norms per matrix, added up where the provider computes and read back in one copy
-        double[] sq;
-        try (ScalarSums sums = ops.scalarSums("subspace guard invariant", 4 * checked.size())) {
-            for (int i = 0; i < checked.size(); i++) squaredResiduals(checked.get(i), sums, 4 * i);
-            sq = sums.read();
+        // four squared norms per matrix, added up where the provider computes, and read back in one copy with the
+        // updates' squared norms (a fifth slot per matrix)
+        for (Target t : checked) {
+            for (int j = 0; j < 4; j++) sums.reset(5 * t.slot + j);
+            squaredResiduals(t, sums, 5 * t.slot);
         }
-        for (int i = 0; i < checked.size(); i++) {
-            Target t = checked.get(i);
-            InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[4 * i + 1]), Math.sqrt(sq[4 * i + 2]),
-                    Math.sqrt(sq[4 * i + 3]), Math.sqrt(sq[4 * i]));
+        double[] sq = sums.read();
+        for (Target t : checked) {
+            int o = 5 * t.slot;
+            double w = Math.sqrt(sq[o]);
+            double s = Math.sqrt(Math.max(1, t.updates) * sq[o + 4]);
+            InvariantResidual r = new InvariantResidual(t.name, step, Math.sqrt(sq[o + 1]), Math.sqrt(sq[o + 2]),
+                    Math.sqrt(sq[o + 3]), w, s, bound(t, w, s));
             out.add(r);
             latest.put(t.name, r);
         }
@@ -445,9 +527,68 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         return out;
     }
 
+    /**
+     * The bound of the class comment on the residual the mode promises, for ||W||_F = w and update sum s (a bound on
+     * the sum of the update norms since install).
+     */
+    private double bound(Target t, double w, double s) {
+        int k = t.k();
+        if (k == 0) return 0;
+        double u = 0x1p-24, big = Math.max(t.rows, t.cols);
+        double f = (1 + t.etaU) * (1 + t.etaV);
+        double c = (t.etaU + t.etaV + t.etaU * t.etaV) * f;
+        double rk = Math.sqrt(k);
+        return c * s + 4 * rk * gamma(big + k + 2) * f * s + 2 * rk * gamma(big + 1) * f * (2 * w + s)
+                + Math.max(1, t.updates) * u * f * (w + s);
+    }
+
+    private static double gamma(double n) {
+        double nu = n * 0x1p-24;
+        return nu / (1 - nu);
+    }
+
+    /**
+     * The a-priori size of {@code ||I - B^T B||_F} for a basis with k orthonormal columns rounded to the guard's basis
+     * precision: {@code 2 u_b sqrt(k) + u_b^2 k} (class comment), u_b = 2^-8 for bf16 and 2^-24 for float32 (the
+     * decomposition's own orthogonality loss comes on top).
+     */
+    public double expectedOrthonormalityDefect(int k) {
+        double ub = basisType == DType.BF16 ? Bf16.UNIT_ROUNDOFF : 0x1p-24;
+        return 2 * ub * Math.sqrt(k) + ub * ub * k;
+    }
+
+    /** The measured {@code ||I - U~^T U~||_F} and {@code ||I - V~^T V~||_F} of a matrix's stored bases. */
+    public double[] orthonormalityDefects(String name) {
+        Target t = protectedTarget(name);
+        return new double[] {t.etaU, t.etaV};
+    }
+
+    /** How the bases are stored. */
+    public DType basisPrecision() { return basisType; }
+
     /** Sizes the shared scratch for the largest protected matrix and gives every target its views (once per protect). */
     private void bindScratch() {
         if (scratchBound) return;
+        int slots = 0;
+        for (Target t : targets.values()) t.slot = t.isProtected ? slots++ : -1;
+        // the update sums of targets whose bases stayed (re-installed ones start again) move to the new slots
+        boolean carry = false;
+        for (Target t : targets.values()) carry |= t.slot >= 0 && t.updates > 0 && t.oldSlot >= 0;
+        double[] before = sums == null || !carry ? null : sums.read();
+        Map<Target, Double> kept = new LinkedHashMap<>();
+        if (before != null) {
+            for (Target t : targets.values()) if (t.slot >= 0 && t.updates > 0 && t.oldSlot >= 0) kept.put(t, before[5 * t.oldSlot + 4]);
+        }
+        if (sums != null) sums.close();
+        sums = null;
+        sums = ops.scalarSums("subspace guard invariant", 5 * Math.max(1, slots));
+        for (Map.Entry<Target, Double> e : kept.entrySet()) sums.add(5 * e.getKey().slot + 4, e.getValue());
+        // a resumed sum goes into the slot itself (0 + s = s exactly), so later updates add to it in the uninterrupted order
+        for (Target t : targets.values()) {
+            if (t.slot >= 0 && t.carriedSquares != 0) sums.add(5 * t.slot + 4, t.carriedSquares);
+            t.carriedSquares = 0;
+        }
+        for (Target t : targets.values()) t.oldSlot = t.slot;
         long need = 0;
         for (Target t : targets.values()) {
             int k = t.k();
@@ -504,6 +645,30 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         }
     }
 
+    /**
+     * Per protected matrix: {number of updates projected since its bases were installed, the sum of their squared
+     * Frobenius norms} (one read-back), for a training-state checkpoint; {@link #restoreUpdateSums} continues them.
+     */
+    public Map<String, double[]> updateSums() {
+        bindScratch();
+        double[] sq = sums.read();
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Target t : targets.values()) {
+            if (t.slot >= 0) out.put(t.name, new double[] {t.updates, sq[5 * t.slot + 4]});
+        }
+        return out;
+    }
+
+    /** Continues the update sums of {@link #updateSums} (after {@link #restore} of the same bases, to resume a task). */
+    public void restoreUpdateSums(Map<String, double[]> saved) {
+        for (Map.Entry<String, double[]> e : saved.entrySet()) {
+            Target t = protectedTarget(e.getKey());
+            t.updates = (long) e.getValue()[0];
+            t.carriedSquares = e.getValue()[1];
+        }
+        scratchBound = false;   // the next binding puts the sums into their slots
+    }
+
     /** Preserved rank (columns of U_h) per matrix, in registration order; before protect(), the requested ranks. */
     public Map<String, Integer> ranks() {
         Map<String, Integer> out = new LinkedHashMap<>();
@@ -525,10 +690,22 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
 
     private float[] unpad(Tensor padded, int rows, int k, int keep) {
         float[] all;
-        try (Tensor h = ops.download(padded, padded.name() + " (download)")) {
-            all = h.toArray();
+        if (padded.dtype() != DType.FLOAT32) {
+            try (Tensor f = ops.allocate(padded.name() + " (widened)", padded.shape());
+                 Tensor h = widenedDownload(padded, f)) {
+                all = h.toArray();
+            }
+        } else {
+            try (Tensor h = ops.download(padded, padded.name() + " (download)")) {
+                all = h.toArray();
+            }
         }
         return keep == k ? all : slice(all, 0, rows, k, keep);
+    }
+
+    private Tensor widenedDownload(Tensor bf16, Tensor f) {
+        ops.convert(bf16, f);
+        return ops.download(f, bf16.name() + " (download)");
     }
 
     /** The latest residual per matrix. */
@@ -569,6 +746,8 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         for (Target t : targets.values()) t.free();
         if (scratch != null) scratch.close();
         scratch = null;
+        if (sums != null) sums.close();
+        sums = null;
         scratchBound = false;
         if (ownsOps) ops.close();
     }

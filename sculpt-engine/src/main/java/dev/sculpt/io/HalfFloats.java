@@ -55,19 +55,13 @@ public final class HalfFloats {
         return (short) (sign | m);
     }
 
-    /** bfloat16 bits -> float32 (exact). */
+    /** bfloat16 bits -> float32 (exact); {@link dev.sculpt.ops.Bf16#toFloat}. */
     public static float bf16ToFloat(short b) {
-        return Float.intBitsToFloat((b & 0xffff) << 16);
+        return dev.sculpt.ops.Bf16.toFloat(b);
     }
 
-    /** float32 -> bfloat16 bits, round to nearest even. */
+    /** float32 -> bfloat16 bits, round to nearest even; {@link dev.sculpt.ops.Bf16#fromFloat}. */
     public static short floatToBf16(float f) {
-        int x = Float.floatToRawIntBits(f);
-        if ((x & 0x7f800000) == 0x7f800000 && (x & 0x7fffff) != 0) {  // NaN: truncate, stay a NaN
-            int t = x >>> 16;
-            return (short) ((t & 0x7f) != 0 ? t : (t | 0x40));
-        }
-        int rounded = x + 0x7fff + ((x >>> 16) & 1);
-        return (short) (rounded >>> 16);
+        return dev.sculpt.ops.Bf16.fromFloat(f);
     }
 }

@@ -76,6 +76,16 @@ public interface LanguageModel extends AutoCloseable {
         if (on) throw new dev.sculpt.SculptException(architecture() + " model does not support activation recomputation");
     }
 
+    /**
+     * bf16 compute on or off (off until set): the products of the decomposable projections (LLaMA q/k/v/o/gate/up/down,
+     * T5 q/k/v/o/wi/wo; see {@link dev.sculpt.engine.Linear}) run on bf16 operands with float32 accumulation, from bf16
+     * compute copies of the float32 master weights. Embeddings, norms, attention, activations, lm_head, the loss,
+     * gradients and optimizer state stay float32. A model without it refuses {@code true}.
+     */
+    default void computeInBf16(boolean on) {
+        if (on) throw new dev.sculpt.SculptException(architecture() + " model does not support bf16 compute");
+    }
+
     @Override
     void close();
 }

@@ -3,18 +3,20 @@ package dev.sculpt.cem;
 import dev.sculpt.SculptException;
 import dev.sculpt.backend.Backend;
 import dev.sculpt.continual.Method;
+import dev.sculpt.continual.ModelStore;
 import dev.sculpt.continual.NonTargets;
+import dev.sculpt.continual.TrainingStateCheckpoint;
 import dev.sculpt.io.BasisFile;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.model.Example;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.DType;
 import dev.sculpt.osft.ProtectedBasis;
 import dev.sculpt.osft.RankPolicy;
 import dev.sculpt.osft.SubspaceGuard;
-import dev.sculpt.continual.ModelStore;
-import dev.sculpt.continual.TrainingStateCheckpoint;
 import dev.sculpt.osft.UpdateConstraint;
+import dev.sculpt.plan.Precision;
 import dev.sculpt.train.DenseAdamWUpdater;
 import dev.sculpt.train.ParameterUpdater;
 import dev.sculpt.train.TrainConfig;
@@ -58,6 +60,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     private final List<Double> maxResiduals = new ArrayList<>();
     private Trainer.StepListener listener;
     private boolean accumulate;
+    private Precision precision = Precision.FP32;
+    private Precision basisPrecision = Precision.FP32;
     private NonTargets nonTargets = NonTargets.TRAIN;
     private Map<String, ProtectedBasis> carried = Map.of();
     private Path stateDir;
@@ -100,6 +104,16 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         return this;
     }
 
+    /**
+     * Compute precision (bf16: the model's projections on bf16 compute copies of the float32 master weights, see
+     * {@link LanguageModel#computeInBf16}) and OSFT basis precision; fp32 both when never set.
+     */
+    public ContinualRoundTrainer precision(Precision compute, Precision basis) {
+        this.precision = java.util.Objects.requireNonNull(compute);
+        this.basisPrecision = java.util.Objects.requireNonNull(basis);
+        return this;
+    }
+
     /** What osft does with the parameters outside the target matrices; TRAIN when never set. */
     public ContinualRoundTrainer nonTargets(NonTargets n) {
         this.nonTargets = n == null ? NonTargets.TRAIN : n;
@@ -133,6 +147,7 @@ public final class ContinualRoundTrainer implements RoundTrainer {
     public TrainSummary train(LanguageModel model, List<Example> examples, int round) {
         long t0 = System.nanoTime();
         TrainConfig roundConfig = config.withSeed(config.seed() + round);
+        model.computeInBf16(precision == Precision.BF16);
         Trainer trainer = new Trainer(model, roundConfig);
         int steps = roundConfig.totalSteps(examples.size());
         Map<String, String> settings = settings(round, examples, model);
@@ -153,7 +168,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(), stateDir == null ? 0 : saveEvery, sink);
             }
         } else {
-            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(model.ops()).mode(mode).accumulate(accumulate).build()) {
+            try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(model.ops()).mode(mode).accumulate(accumulate)
+                    .basisPrecision(basisPrecision == Precision.BF16 ? DType.BF16 : DType.FLOAT32).build()) {
                 Map<String, Parameter> byName = new LinkedHashMap<>();
                 for (Parameter p : model.parameters()) byName.put(p.name(), p);
                 List<String> constrained = nonTargets.constrainedNames(model);
@@ -172,8 +188,9 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 List<Parameter> frozen = nonTargets.freezeOthers(model, constrained);
                 try (DenseAdamWUpdater updater = new DenseAdamWUpdater(model.ops(), model.parameters(), roundConfig.newOptimizer(),
                         roundConfig.clipNorm(), guard)) {
-                    Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.progress(round, name, steps, pr,
-                            settings, startWeights, guard.residualHistory(), before + (System.nanoTime() - t0) / 1e9),
+                    Trainer.ProgressSink sink = pr -> TrainingStateCheckpoint.write(stateDir, TrainingStateCheckpoint.withUpdateSums(
+                            TrainingStateCheckpoint.progress(round, name, steps, pr, settings, startWeights, guard.residualHistory(),
+                                    before + (System.nanoTime() - t0) / 1e9), guard),
                             updater.saveState(), TrainingStateCheckpoint.bases(guard), stateStore, model);
                     result = trainer.train(examples, resume(updater, at, model), listener, at == null ? null : at.progress(),
                             stateDir == null ? 0 : saveEvery, sink);
@@ -182,7 +199,15 @@ public final class ContinualRoundTrainer implements RoundTrainer {
                 }
                 guard.checkInvariant(result.stepLosses().size());
                 maxResiduals.add(guard.maxRelativeResidual());
-                LOG.info("round {}: osft invariant, largest relative residual {}", round, guard.maxRelativeResidual());
+                double bound = 0;
+                for (dev.sculpt.osft.InvariantResidual r : guard.residualHistory()) {
+                    bound = Math.max(bound, r.relBound());
+                    if (!(guard.promised(r) <= r.relBound())) {
+                        LOG.warn("round {}: osft invariant of {} at step {}: relative residual {} exceeds its rounding bound {}", round,
+                                r.name(), r.step(), guard.promised(r), r.relBound());
+                    }
+                }
+                LOG.info("round {}: osft invariant, largest relative residual {} (rounding bound {})", round, guard.maxRelativeResidual(), bound);
                 if (accumulate) {
                     Map<String, ProtectedBasis> bases = new LinkedHashMap<>();
                     for (String n : guard.names()) bases.put(n, guard.basis(n));
@@ -233,6 +258,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         m.put("projection", mode.name().toLowerCase(java.util.Locale.ROOT));
         m.put("accumulate", Boolean.toString(accumulate));
         m.put("nonTargets", nonTargets.name().toLowerCase(java.util.Locale.ROOT));
+        if (precision != Precision.FP32) m.put("precision", precision.toString());
+        if (basisPrecision != Precision.FP32) m.put("basisPrecision", basisPrecision.toString());
         m.put("backend", backend.name());
         m.put("provider", model.ops().name());   // steps are bit-identical only on the same provider
         m.put("round", Integer.toString(round));

@@ -4,12 +4,15 @@ import dev.sculpt.SculptException;
 import dev.sculpt.backend.cpu.BlasThreads;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
+import dev.sculpt.ops.Bf16;
+import dev.sculpt.ops.DType;
 import dev.sculpt.ops.OpArguments;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 import dev.sculpt.ops.TensorChecks;
 import dev.sculpt.tensor.Device;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
@@ -22,7 +25,11 @@ import org.bytedeco.openblas.global.openblas;
  * results do not depend on the thread count), with double accumulation where a row is reduced (norms, softmax sums,
  * log-sum-exp, reductions).
  *
- * <p>Keeps one growable scratch tensor for the attention backward and the projection; not thread-safe.
+ * <p>bf16 gemm operands are widened (exactly) into float32 scratch, then multiplied by {@code cblas_sgemm}: the same
+ * float32 accumulation as a float32 product of the widened values.
+ *
+ * <p>Keeps one growable scratch tensor for the attention backward and the projection, and one per gemm operand for
+ * widening bf16; not thread-safe.
  */
 public final class CpuOps implements Ops {
     private static final String NAME = "cpu";
@@ -54,6 +61,8 @@ public final class CpuOps implements Ops {
     public static CpuOps withScalarLoops() {
         return new CpuOps(new ScalarInnerLoops());
     }
+    private Tensor widenA = Tensor.allocateHost("cpu bf16 gemm A (widened)", 0);
+    private Tensor widenB = Tensor.allocateHost("cpu bf16 gemm B (widened)", 0);
 
     @Override public String name() { return NAME; }
 
@@ -84,6 +93,69 @@ public final class CpuOps implements Ops {
     // ---------------------------------------------------------------- memory
 
     @Override public Tensor allocate(String name, int... shape) { return Tensor.allocateHost(name, shape); }
+
+    @Override public Tensor allocate(String name, DType dtype, int... shape) { return Tensor.allocateHost(name, dtype, shape); }
+
+    @Override public void convert(Tensor src, Tensor dst) {
+        int n = (int) args.convert(src, dst);
+        if (src.dtype() == DType.FLOAT32) {
+            FloatBuffer sb = src.hostBuffer();
+            ShortBuffer db = dst.hostBf16Buffer();
+            CpuParallel.range(n, GRAIN, (lo, hi) -> {
+                float[] a = new float[Math.min(BLOCK, hi - lo)];
+                short[] o = new short[a.length];
+                for (int b = lo; b < hi; b += BLOCK) {
+                    int len = Math.min(BLOCK, hi - b);
+                    sb.get(b, a, 0, len);
+                    for (int i = 0; i < len; i++) o[i] = Bf16.fromFloat(a[i]);
+                    db.put(b, o, 0, len);
+                }
+            });
+        } else {
+            widen(src.hostBf16Buffer(), 0, dst.hostBuffer(), 0, n);
+        }
+    }
+
+    /** dst[dOff ..] = src[sOff ..] widened, n elements. */
+    private static void widen(ShortBuffer src, int sOff, FloatBuffer dst, int dOff, int n) {
+        CpuParallel.range(n, GRAIN, (lo, hi) -> {
+            short[] a = new short[Math.min(BLOCK, hi - lo)];
+            float[] o = new float[a.length];
+            for (int b = lo; b < hi; b += BLOCK) {
+                int len = Math.min(BLOCK, hi - b);
+                src.get(sOff + b, a, 0, len);
+                for (int i = 0; i < len; i++) o[i] = Bf16.toFloat(a[i]);
+                dst.put(dOff + b, o, 0, len);
+            }
+        });
+    }
+
+    /**
+     * A float32 tensor holding operand t's elements [off, off + span) at [0, span): t itself (with off) when float32,
+     * else its widened copy in a scratch tensor of this provider (A.s or B.s), with the offset in offOut[0].
+     */
+    private Tensor widened(Tensor t, long off, long span, boolean first, long[] offOut) {
+        if (t.dtype() == DType.FLOAT32) {
+            offOut[0] = off;
+            return t;
+        }
+        Tensor w = first ? widenA : widenB;
+        if (w.size() < span) {
+            w.close();
+            w = Tensor.allocateHost(first ? "cpu bf16 gemm A (widened)" : "cpu bf16 gemm B (widened)",
+                    Math.toIntExact(Math.max(span, w.size() * 2)));
+            if (first) widenA = w; else widenB = w;
+        }
+        widen(t.hostBf16Buffer(), Math.toIntExact(off), w.hostBuffer(), 0, Math.toIntExact(span));
+        offOut[0] = 0;
+        return w;
+    }
+
+    /** Elements from the first addressed one of a gemm operand to one past the last (0 when nothing is addressed). */
+    private static long span(int batch, long stride, int rows, int cols, int ld) {
+        if (batch == 0 || rows == 0 || cols == 0) return 0;
+        return (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+    }
 
     @Override public Tensor upload(Tensor host, String name) {
         on("upload source", host);
@@ -134,6 +206,13 @@ public final class CpuOps implements Ops {
                      float beta, Tensor c, long cOff, int ldc, long strideC) {
         args.gemm(transA, transB, batch, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC);
         if (m == 0 || n == 0) return;
+        if ((a.dtype() != DType.FLOAT32 || b.dtype() != DType.FLOAT32) && k > 0 && batch > 0) {
+            long[] ao = new long[1], bo = new long[1];
+            Tensor aw = widened(a, aOff, span(batch, strideA, transA ? k : m, transA ? m : k, lda), true, ao);
+            Tensor bw = widened(b, bOff, span(batch, strideB, transB ? n : k, transB ? k : n, ldb), false, bo);
+            gemm(transA, transB, batch, m, n, k, alpha, aw, ao[0], lda, strideA, bw, bo[0], ldb, strideB, beta, c, cOff, ldc, strideC);
+            return;
+        }
         for (int i = 0; i < batch; i++) {
             long ci = cOff + i * strideC;
             if (k == 0) {
@@ -555,8 +634,8 @@ public final class CpuOps implements Ops {
 
     @Override public void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode) {
         on("projected update", d);
-        on("projection left basis", u);
-        on("projection right basis", v);
+        args.operand("projection left basis", u);
+        args.operand("projection right basis", v);
         int[] ds = TensorChecks.matrix(NAME, "projected update", d);
         int[] us = TensorChecks.matrix(NAME, "projection left basis", u);
         int rows = ds[0], cols = ds[1], k = us[1];
@@ -633,6 +712,8 @@ public final class CpuOps implements Ops {
     }
 
     @Override public void close() {
+        widenA.close();
+        widenB.close();
         scratch.close();
     }
 }

@@ -93,4 +93,6 @@ public final class CudaKernels {
     public static native int sculpt_embedding_backward(@Cast("float*") long dtable, @Cast("const float*") long dout, @Cast("const int*") long ids, int n, int dim, @Cast("void*") long stream);
     public static native int sculpt_adamw(@Cast("float*") long delta, @Cast("float*") long m, @Cast("float*") long v, @Cast("const float*") long g, @Cast("const float*") long w, long count, float b1, float c1, float b2,
                                           float c2, float stepSize, float invSqrtBc2, float eps, float wd, @Cast("void*") long stream);
+    public static native int sculpt_convert_f32_to_bf16(@Cast("unsigned short*") long dst, @Cast("const float*") long src, long count, @Cast("void*") long stream);
+    public static native int sculpt_convert_bf16_to_f32(@Cast("float*") long dst, @Cast("const unsigned short*") long src, long count, @Cast("void*") long stream);
 }

@@ -54,6 +54,11 @@ final class CountingRuntime implements CudaRuntime {
         rt.gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
     }
 
+    @Override public void gemmBf16(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                                   long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+        rt.gemmBf16(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
+    }
+
     @Override public void axpy(long n, float alpha, long x, long y) { rt.axpy(n, alpha, x, y); }
 
     @Override public void scale(int n, float alpha, long x) { rt.scale(n, alpha, x); }

@@ -121,7 +121,7 @@ public class CudaOps implements Ops {
 
     private static long addr(Tensor t) { return t.deviceAddress(); }
 
-    private static long at(Tensor t, long element) { return t.deviceAddress() + element * FLOAT; }
+    private static long at(Tensor t, long element) { return t.deviceAddress() + element * t.dtype().bytes(); }
 
     /** Arena scratch for one op, returned to the arena's cache on close (the stream orders its reuse). */
     private final class Scratch implements AutoCloseable {
@@ -171,13 +171,18 @@ public class CudaOps implements Ops {
     // ---------------------------------------------------------------- memory
 
     @Override public Tensor allocate(String tensorName, int... shape) {
+        return allocate(tensorName, DType.FLOAT32, shape);
+    }
+
+    @Override public Tensor allocate(String tensorName, DType dtype, int... shape) {
         long n = 1;
         for (int d : shape) n = Math.multiplyExact(n, (long) Math.max(d, 0));
-        long bytes = Math.max(1, n) * FLOAT;
-        long a = arena.allocate("tensor '" + tensorName + "' " + Arrays.toString(shape), tensorName, bytes);
+        long bytes = Math.max(1, n) * dtype.bytes();
+        String what = "tensor '" + tensorName + "' " + Arrays.toString(shape) + (dtype == DType.FLOAT32 ? "" : " " + dtype);
+        long a = arena.allocate(what, tensorName, bytes);
         try {
             rt.zero(a, bytes);
-            return Tensor.wrapDevice(tensorName, a, () -> arena.release(a), shape);
+            return Tensor.wrapDevice(tensorName, dtype, a, () -> arena.release(a), shape);
         } catch (RuntimeException e) {
             arena.release(a);
             throw e;
@@ -235,6 +240,16 @@ public class CudaOps implements Ops {
         rt.axpy(x.size(), alpha, addr(x), addr(y));
     }
 
+    @Override public void convert(Tensor src, Tensor dst) {
+        long n = args.convert(src, dst);
+        if (n == 0) return;
+        if (src.dtype() == DType.FLOAT32) {
+            check(kernels.convertToBf16(addr(dst), addr(src), n, stream), "sculpt_convert_f32_to_bf16");
+        } else {
+            check(kernels.convertToFloat(addr(dst), addr(src), n, stream), "sculpt_convert_bf16_to_f32");
+        }
+    }
+
     // ---------------------------------------------------------------- matrix products
 
     @Override
@@ -253,8 +268,29 @@ public class CudaOps implements Ops {
             }
             return;
         }
-        rt.gemm(transA, transB, m, n, k, alpha, at(a, aOff), lda, strideA, at(b, bOff), ldb, strideB, beta, at(c, cOff),
-                ldc, strideC, batch);
+        boolean aBf16 = a.dtype() == DType.BF16, bBf16 = b.dtype() == DType.BF16;
+        if (aBf16 && bBf16) {
+            rt.gemmBf16(transA, transB, m, n, k, alpha, at(a, aOff), lda, strideA, at(b, bOff), ldb, strideB, beta, at(c, cOff),
+                    ldc, strideC, batch);
+            return;
+        }
+        if (!aBf16 && !bBf16) {
+            rt.gemm(transA, transB, m, n, k, alpha, at(a, aOff), lda, strideA, at(b, bOff), ldb, strideB, beta, at(c, cOff),
+                    ldc, strideC, batch);
+            return;
+        }
+        // one bf16 operand: widen its addressed elements exactly into float32 scratch (cuBLAS has no mixed bf16/float32
+        // product), then the float32 product
+        Tensor narrow = aBf16 ? a : b;
+        long off = aBf16 ? aOff : bOff, stride = aBf16 ? strideA : strideB;
+        int ld = aBf16 ? lda : ldb;
+        int rows = aBf16 ? (transA ? k : m) : (transB ? n : k), cols = aBf16 ? (transA ? m : k) : (transB ? k : n);
+        long span = (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        try (Scratch wide = new Scratch("widening bf16 gemm operand '" + narrow.name() + "'", span * FLOAT)) {
+            check(kernels.convertToFloat(wide.address, at(narrow, off), span, stream), "sculpt_convert_bf16_to_f32");
+            rt.gemm(transA, transB, m, n, k, alpha, aBf16 ? wide.address : at(a, aOff), lda, strideA,
+                    bBf16 ? wide.address : at(b, bOff), ldb, strideB, beta, at(c, cOff), ldc, strideC, batch);
+        }
     }
 
     // ---------------------------------------------------------------- normalization
@@ -478,8 +514,8 @@ public class CudaOps implements Ops {
 
     @Override public void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode) {
         on("projected update", d);
-        on("projection left basis", u);
-        on("projection right basis", v);
+        args.operand("projection left basis", u);
+        args.operand("projection right basis", v);
         int[] ds = TensorChecks.matrix(name, "projected update", d);
         int[] us = TensorChecks.matrix(name, "projection left basis", u);
         int rows = ds[0], cols = ds[1], k = us[1];
@@ -487,9 +523,22 @@ public class CudaOps implements Ops {
         shape("projection right basis", v, cols, k);
         if (mode == null) throw new SculptException(name + ": projection mode is missing (null)");
         if (k == 0 || rows == 0 || cols == 0) return;
-        try (Scratch scratch = new Scratch("the projection", ((long) k * cols + (long) rows * k + (long) k * k) * FLOAT)) {
+        // bf16 bases are widened (exactly) into float32 scratch once per call, after the products' scratch
+        long wideU = u.dtype() == DType.BF16 ? (long) rows * k : 0, wideV = v.dtype() == DType.BF16 ? (long) cols * k : 0;
+        try (Scratch scratch = new Scratch("the projection",
+                ((long) k * cols + (long) rows * k + (long) k * k + wideU + wideV) * FLOAT)) {
             long ud = scratch.address, dv = ud + (long) k * cols * FLOAT, udv = dv + (long) rows * k * FLOAT;
             long pd = addr(d), pu = addr(u), pv = addr(v);
+            long wide = udv + (long) k * k * FLOAT;
+            if (wideU > 0) {
+                check(kernels.convertToFloat(wide, pu, wideU, stream), "sculpt_convert_bf16_to_f32");
+                pu = wide;
+                wide += wideU * FLOAT;
+            }
+            if (wideV > 0) {
+                check(kernels.convertToFloat(wide, pv, wideV, stream), "sculpt_convert_bf16_to_f32");
+                pv = wide;
+            }
             switch (mode) {
                 case LEFT -> removeLeft(pd, pu, rows, cols, k, ud);
                 case RIGHT -> removeRight(pd, pv, rows, cols, k, dv);
@@ -609,6 +658,10 @@ public class CudaOps implements Ops {
         @Override public void reset() {
             slot(0);
             rt.zero(values, (long) slots * Double.BYTES);
+        }
+
+        @Override public void reset(int slot) {
+            rt.zero(slot(slot), Double.BYTES);
         }
 
         @Override public double[] read() {

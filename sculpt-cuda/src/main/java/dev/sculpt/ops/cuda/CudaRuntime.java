@@ -46,6 +46,13 @@ interface CudaRuntime extends AutoCloseable {
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
               long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch);
 
+    /**
+     * As {@link #gemm} with A and B holding bfloat16 (C float32): the products of the exactly widened operands
+     * accumulated in float32 (cuBLAS: CUDA_R_16BF inputs, CUBLAS_COMPUTE_32F).
+     */
+    void gemmBf16(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                  long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch);
+
     /** y += alpha x over n floats. */
     void axpy(long n, float alpha, long x, long y);
 

@@ -94,6 +94,29 @@ final class EmulatedRuntime implements CudaRuntime {
         }
     }
 
+    /**
+     * Widens A and B through the engine's conversion kernel (sculpt_convert_bf16_to_f32 under the emulation) into host
+     * scratch, then {@link #gemm}: float32 accumulation of the exactly widened operands, as cuBLAS's compute-32F mode.
+     */
+    @Override public void gemmBf16(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                                   long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+        long spanA = (batch - 1) * strideA + (long) ((transA ? k : m) - 1) * lda + (transA ? m : k);
+        long spanB = (batch - 1) * strideB + (long) ((transB ? n : k) - 1) * ldb + (transB ? k : n);
+        Pointer wa = Pointer.malloc(spanA * FLOAT), wb = Pointer.malloc(spanB * FLOAT);
+        try {
+            if (wa == null || wa.isNull() || wb == null || wb.isNull()) {
+                throw new SculptException("cuda-emulated: no host memory to widen a bf16 product's operands");
+            }
+            int err = EngineKernels.EMULATED.convertToFloat(wa.address(), a, spanA, 0);
+            if (err == 0) err = EngineKernels.EMULATED.convertToFloat(wb.address(), b, spanB, 0);
+            if (err != 0) throw new SculptException("cuda-emulated: sculpt_convert_bf16_to_f32 failed: cudaError " + err);
+            gemm(transA, transB, m, n, k, alpha, wa.address(), lda, strideA, wb.address(), ldb, strideB, beta, c, ldc, strideC, batch);
+        } finally {
+            if (wa != null && !wa.isNull()) Pointer.free(wa);
+            if (wb != null && !wb.isNull()) Pointer.free(wb);
+        }
+    }
+
     @Override public void axpy(long n, float alpha, long x, long y) {
         for (long done = 0; done < n; done += Integer.MAX_VALUE) {
             int len = (int) Math.min(Integer.MAX_VALUE, n - done);

@@ -58,6 +58,12 @@ interface EngineKernels {
     /** sculpt_adamw */
     int adamw(long delta, long m, long v, long g, long w, long count, float b1, float c1, float b2, float c2, float stepSize, float invSqrtBc2, float eps, float wd, long stream);
 
+    /** sculpt_convert_f32_to_bf16 */
+    int convertToBf16(long dst, long src, long count, long stream);
+
+    /** sculpt_convert_bf16_to_f32 */
+    int convertToFloat(long dst, long src, long count, long stream);
+
     /** The kernels of libsculpt_cuda.so (load it through {@code backend.cuda.CudaProbe} first). */
     EngineKernels GPU = new EngineKernels() {
         @Override public int rmsnormForward(long y, long rstd, long x, long w, int n, int dim, float eps, long stream) {
@@ -122,6 +128,14 @@ interface EngineKernels {
 
         @Override public int adamw(long delta, long m, long v, long g, long w, long count, float b1, float c1, float b2, float c2, float stepSize, float invSqrtBc2, float eps, float wd, long stream) {
             return CudaKernels.sculpt_adamw(delta, m, v, g, w, count, b1, c1, b2, c2, stepSize, invSqrtBc2, eps, wd, stream);
+        }
+
+        @Override public int convertToBf16(long dst, long src, long count, long stream) {
+            return CudaKernels.sculpt_convert_f32_to_bf16(dst, src, count, stream);
+        }
+
+        @Override public int convertToFloat(long dst, long src, long count, long stream) {
+            return CudaKernels.sculpt_convert_bf16_to_f32(dst, src, count, stream);
         }
     };
 
@@ -189,6 +203,14 @@ interface EngineKernels {
 
         @Override public int adamw(long delta, long m, long v, long g, long w, long count, float b1, float c1, float b2, float c2, float stepSize, float invSqrtBc2, float eps, float wd, long stream) {
             return CudaEmulatedKernels.sculpt_adamw(delta, m, v, g, w, count, b1, c1, b2, c2, stepSize, invSqrtBc2, eps, wd, stream);
+        }
+
+        @Override public int convertToBf16(long dst, long src, long count, long stream) {
+            return CudaEmulatedKernels.sculpt_convert_f32_to_bf16(dst, src, count, stream);
+        }
+
+        @Override public int convertToFloat(long dst, long src, long count, long stream) {
+            return CudaEmulatedKernels.sculpt_convert_bf16_to_f32(dst, src, count, stream);
         }
     };
 }

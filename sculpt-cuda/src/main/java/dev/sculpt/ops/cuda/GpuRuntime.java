@@ -7,6 +7,7 @@ import dev.sculpt.backend.cuda.RowMajorGemm;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 
@@ -118,6 +119,24 @@ final class GpuRuntime implements CudaRuntime {
         status(cublas.cublasSgemmStridedBatched(blas, transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
                 transB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, m, n, k, alphaHost, fp(a), lda, strideA, fp(b), ldb,
                 strideB, betaHost, fp(c), ldc, strideC, batch), "cublasSgemmStridedBatched " + m + "x" + n + "x" + k + " x" + batch);
+    }
+
+    @Override public void gemmBf16(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                                   long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+        RowMajorGemm.gemm(this::columnMajorBf16, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c,
+                ldc, strideC, batch);
+    }
+
+    /** cublasGemmStridedBatchedEx: A, B CUDA_R_16BF, C CUDA_R_32F, CUBLAS_COMPUTE_32F (float32 accumulation). */
+    private void columnMajorBf16(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long strideA,
+                                 long b, int ldb, long strideB, float beta, long c, int ldc, long strideC, int batch) {
+        alphaHost.put(alpha);
+        betaHost.put(beta);
+        status(cublas.cublasGemmStridedBatchedEx(blas, transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
+                transB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, m, n, k, alphaHost, new RawPointer(a), cudart.CUDA_R_16BF, lda,
+                strideA, new RawPointer(b), cudart.CUDA_R_16BF, ldb, strideB, betaHost, new RawPointer(c), cudart.CUDA_R_32F, ldc,
+                strideC, batch, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+                "cublasGemmStridedBatchedEx (bf16) " + m + "x" + n + "x" + k + " x" + batch);
     }
 
     @Override public void axpy(long n, float alpha, long x, long y) {

@@ -4,6 +4,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.engine.Arena;
 import dev.sculpt.engine.AttentionBlock;
 import dev.sculpt.engine.AttentionShape;
+import dev.sculpt.engine.Bf16Compute;
 import dev.sculpt.engine.Embedding;
 import dev.sculpt.engine.FeedForward;
 import dev.sculpt.engine.FeedForwardKind;
@@ -66,6 +67,8 @@ public final class LlamaModel implements LanguageModel {
     private final Layer[] layers;
     private final Norm finalNorm;
     private final LmHead head;
+    private final List<Linear> projections = new ArrayList<>();
+    private Bf16Compute bf16;
     private boolean recompute;
     private boolean closed;
 
@@ -125,7 +128,9 @@ public final class LlamaModel implements LanguageModel {
     }
 
     private Linear linear(String name, int rows, int cols) {
-        return new Linear(ops, add(name, rows, cols));
+        Linear l = new Linear(ops, add(name, rows, cols));
+        projections.add(l);
+        return l;
     }
 
     /** A host model (on a {@code cpu} provider it owns and closes) with Hugging Face's initialisation; see {@link #create(LlamaConfig, long, Ops)}. */
@@ -485,11 +490,25 @@ public final class LlamaModel implements LanguageModel {
         recompute = on;
     }
 
+    /** bf16 products in the layers' projections (see {@link LanguageModel#computeInBf16}); lm_head stays float32. */
+    @Override
+    public void computeInBf16(boolean on) {
+        checkOpen();
+        if (on && bf16 == null) bf16 = new Bf16Compute(ops, "llama");
+        for (Linear l : projections) l.computeInBf16(on ? bf16 : null);
+        if (!on && bf16 != null) {
+            bf16.close();
+            bf16 = null;
+        }
+    }
+
     private void checkOpen() {
         if (closed) throw new SculptException("llama model is closed");
     }
 
     private void release() {
+        for (Linear l : projections) l.close();
+        if (bf16 != null) bf16.close();
         arena.close();
         for (Parameter p : params) p.close();
     }

@@ -5,6 +5,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.engine.Arena;
 import dev.sculpt.engine.AttentionBlock;
 import dev.sculpt.engine.AttentionShape;
+import dev.sculpt.engine.Bf16Compute;
 import dev.sculpt.engine.Embedding;
 import dev.sculpt.engine.FeedForward;
 import dev.sculpt.engine.FeedForwardKind;
@@ -88,6 +89,8 @@ public final class T5Model implements LanguageModel {
     private final int heads;
     private final int d;
     private final int inner;
+    private final List<Linear> projections = new ArrayList<>();
+    private Bf16Compute bf16;
     private boolean recompute;
     private boolean closed;
 
@@ -160,10 +163,10 @@ public final class T5Model implements LanguageModel {
 
     /** q, k, v, o (OSFT targets) and the layer norm before them; T5 attention: no scaling, no RoPE. */
     private SubLayer<AttentionBlock> attention(String key, String sharedKey, String prefix, String lnName, boolean causal) {
-        Linear q = new Linear(ops, target(add(prefix + "q.weight", inner, d)));
-        Linear k = new Linear(ops, target(add(prefix + "k.weight", inner, d)));
-        Linear v = new Linear(ops, target(add(prefix + "v.weight", inner, d)));
-        Linear o = new Linear(ops, target(add(prefix + "o.weight", d, inner)));
+        Linear q = projection(target(add(prefix + "q.weight", inner, d)));
+        Linear k = projection(target(add(prefix + "k.weight", inner, d)));
+        Linear v = projection(target(add(prefix + "v.weight", inner, d)));
+        Linear o = projection(target(add(prefix + "o.weight", d, inner)));
         Norm ln = new Norm(ops, arena, add(lnName, d), config.layerNormEpsilon());
         AttentionShape shape = new AttentionShape(heads, heads, config.dKv(), 1f, causal, null);
         return new SubLayer<>(ln, new AttentionBlock(ops, arena, key, shape, q, k, v, o),
@@ -176,14 +179,14 @@ public final class T5Model implements LanguageModel {
         String dense = prefix + "DenseReluDense.";
         FeedForward block, sharedBlock;
         if (config.gated()) {
-            Linear wi0 = new Linear(ops, target(add(dense + "wi_0.weight", ff, d)));
-            Linear wi1 = new Linear(ops, target(add(dense + "wi_1.weight", ff, d)));
-            Linear wo = new Linear(ops, target(add(dense + "wo.weight", d, ff)));
+            Linear wi0 = projection(target(add(dense + "wi_0.weight", ff, d)));
+            Linear wi1 = projection(target(add(dense + "wi_1.weight", ff, d)));
+            Linear wo = projection(target(add(dense + "wo.weight", d, ff)));
             block = new FeedForward(ops, arena, key, FeedForwardKind.GATED_GELU, wi0, wi1, wo);
             sharedBlock = new FeedForward(ops, arena, sharedKey, FeedForwardKind.GATED_GELU, wi0, wi1, wo);
         } else {
-            Linear wi = new Linear(ops, target(add(dense + "wi.weight", ff, d)));
-            Linear wo = new Linear(ops, target(add(dense + "wo.weight", d, ff)));
+            Linear wi = projection(target(add(dense + "wi.weight", ff, d)));
+            Linear wo = projection(target(add(dense + "wo.weight", d, ff)));
             block = new FeedForward(ops, arena, key, FeedForwardKind.RELU, wi, null, wo);
             sharedBlock = new FeedForward(ops, arena, sharedKey, FeedForwardKind.RELU, wi, null, wo);
         }
@@ -353,6 +356,24 @@ public final class T5Model implements LanguageModel {
     public void recomputeActivations(boolean on) {
         checkOpen();
         recompute = on;
+    }
+
+    /** bf16 products in the blocks' projections (see {@link LanguageModel#computeInBf16}); lm_head stays float32. */
+    @Override
+    public void computeInBf16(boolean on) {
+        checkOpen();
+        if (on && bf16 == null) bf16 = new Bf16Compute(ops, "t5");
+        for (Linear l : projections) l.computeInBf16(on ? bf16 : null);
+        if (!on && bf16 != null) {
+            bf16.close();
+            bf16 = null;
+        }
+    }
+
+    private Linear projection(Parameter weight) {
+        Linear l = new Linear(ops, weight);
+        projections.add(l);
+        return l;
     }
 
     private void checkOpen() {
@@ -720,6 +741,8 @@ public final class T5Model implements LanguageModel {
     public void close() {
         if (closed) return;
         closed = true;
+        for (Linear l : projections) l.close();
+        if (bf16 != null) bf16.close();
         arena.close();
         for (Parameter p : params) p.close();
         if (ownsOps) ops.close();
