@@ -1,5 +1,5 @@
 // Just enough of CUDA's execution model to run Sculpt's kernels on the CPU for testing without a GPU: one block
-// at a time, each CUDA thread a fiber (ucontext) on the launching OS thread, __syncthreads a switch back to the
+// at a time, each CUDA thread a fiber (own stack switch on x86-64, ucontext elsewhere) on the launching OS thread, __syncthreads a switch back to the
 // block's scheduler, __shared__ variables as function statics (shared by the block's threads). A block runs in
 // phases: every fiber not yet finished runs until it reaches __syncthreads or returns; when all have, the
 // barrier opens (a finished fiber no longer holds the others, like arrive_and_drop). Fibers cost a context switch
@@ -47,13 +47,95 @@ inline void* dynamic_shared() { return shared_mem.data(); }
 inline constexpr size_t FIBER_STACK = 256 * 1024;
 enum class fiber_state : unsigned char { ready, at_barrier, done };
 /** The fibers of the block being run (all guarded by launch_lock). Stacks are mapped once and reused. */
-inline ucontext_t scheduler;
-inline std::vector<ucontext_t> fibers;
 inline std::vector<void*> stacks;
 inline std::vector<fiber_state> states;
 inline unsigned current = 0;
 inline void (*body)(void*) = nullptr;
 inline void* body_arg = nullptr;
+
+inline void ensure_stacks(unsigned n) {
+    while (stacks.size() < n) {
+        void* s = mmap(nullptr, FIBER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (s == MAP_FAILED) std::abort();
+        stacks.push_back(s);
+    }
+    states.assign(n, fiber_state::ready);
+}
+
+#if defined(__x86_64__) && !defined(SCULPT_EMU_UCONTEXT)
+// x86-64: a fiber switch saves the callee-saved registers, MXCSR and the x87 control word on the current stack and
+// loads the other stack's. glibc's swapcontext also saves and restores the signal mask, a system call each way, and
+// getcontext another per fiber and block: with 256 threads a block and a few barriers that was thousands of system
+// calls per block, most of an emulated training step's time (an evolve round on a hidden-16 LLaMA took 85 s).
+// Weak, since every translation unit that includes this header emits it.
+extern "C" void sculpt_emu_switch(void** save_sp, void* load_sp);
+asm(R"(
+    .pushsection .text
+    .weak sculpt_emu_switch
+    .type sculpt_emu_switch, @function
+sculpt_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $16, %rsp
+    fnstcw (%rsp)
+    stmxcsr 8(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    fldcw (%rsp)
+    ldmxcsr 8(%rsp)
+    addq $16, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size sculpt_emu_switch, .-sculpt_emu_switch
+    .popsection
+)");
+
+inline void* scheduler_sp = nullptr;
+inline std::vector<void*> fiber_sp;
+
+inline void to_scheduler() { sculpt_emu_switch(&fiber_sp[current], scheduler_sp); }
+inline void to_fiber(unsigned t) { sculpt_emu_switch(&scheduler_sp, fiber_sp[t]); }
+
+/** A fiber's first frame: runs the body, marks the fiber done and leaves for good. */
+[[noreturn]] inline void fiber_start() {
+    body(body_arg);
+    states[current] = fiber_state::done;
+    to_scheduler();
+    std::abort();  // a finished fiber is never resumed
+}
+
+/**
+ * Lays out a fresh fiber's stack as sculpt_emu_switch leaves a suspended one: control word and MXCSR (the
+ * launching thread's), six zero registers, then fiber_start as the return address. The layout's base is 16-byte
+ * aligned, so fiber_start begins with the stack as a call would leave it (rsp = 8 mod 16).
+ */
+inline void prepare_fiber(unsigned t) {
+    uintptr_t top = (reinterpret_cast<uintptr_t>(stacks[t]) + FIBER_STACK) & ~uintptr_t(15);
+    auto* sp = reinterpret_cast<uint64_t*>(top - 80);
+    std::memset(sp, 0, 80);
+    uint16_t cw;
+    uint32_t mxcsr;
+    asm volatile("fnstcw %0" : "=m"(cw));
+    asm volatile("stmxcsr %0" : "=m"(mxcsr));
+    std::memcpy(sp, &cw, sizeof cw);
+    std::memcpy(reinterpret_cast<char*>(sp) + 8, &mxcsr, sizeof mxcsr);
+    sp[8] = reinterpret_cast<uint64_t>(&fiber_start);
+    if (fiber_sp.size() <= t) fiber_sp.resize(t + 1);
+    fiber_sp[t] = sp;
+}
+#else
+// Elsewhere: glibc's ucontext (correct everywhere, slower: a signal-mask system call per switch).
+inline ucontext_t scheduler;
+inline std::vector<ucontext_t> fibers;
 
 inline void fiber_entry() {
     body(body_arg);
@@ -61,32 +143,29 @@ inline void fiber_entry() {
     // returning resumes uc_link, the scheduler
 }
 
+inline void to_scheduler() { swapcontext(&fibers[current], &scheduler); }
+inline void to_fiber(unsigned t) { swapcontext(&scheduler, &fibers[t]); }
+
+inline void prepare_fiber(unsigned t) {
+    if (fibers.size() <= t) fibers.resize(t + 1);
+    getcontext(&fibers[t]);
+    fibers[t].uc_stack.ss_sp = stacks[t];
+    fibers[t].uc_stack.ss_size = FIBER_STACK;
+    fibers[t].uc_link = &scheduler;
+    makecontext(&fibers[t], fiber_entry, 0);
+}
+#endif
+
 /** Called by a fiber at __syncthreads: back to the scheduler until the barrier opens. */
 inline void barrier_wait() {
     states[current] = fiber_state::at_barrier;
-    swapcontext(&fibers[current], &scheduler);
-}
-
-inline void ensure_fibers(unsigned n) {
-    while (stacks.size() < n) {
-        void* s = mmap(nullptr, FIBER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (s == MAP_FAILED) std::abort();
-        stacks.push_back(s);
-    }
-    if (fibers.size() < n) fibers.resize(n);
-    states.assign(n, fiber_state::ready);
+    to_scheduler();
 }
 
 /** Runs one block of n threads of body(arg) to completion, in phases between __syncthreads. */
 inline void run_block(unsigned n, dim3 block, bool reverse) {
-    ensure_fibers(n);
-    for (unsigned t = 0; t < n; t++) {
-        getcontext(&fibers[t]);
-        fibers[t].uc_stack.ss_sp = stacks[t];
-        fibers[t].uc_stack.ss_size = FIBER_STACK;
-        fibers[t].uc_link = &scheduler;
-        makecontext(&fibers[t], fiber_entry, 0);
-    }
+    ensure_stacks(n);
+    for (unsigned t = 0; t < n; t++) prepare_fiber(t);
     unsigned running = n;
     while (running > 0) {
         for (unsigned i = 0; i < n; i++) {
@@ -94,7 +173,7 @@ inline void run_block(unsigned n, dim3 block, bool reverse) {
             if (states[t] != fiber_state::ready) continue;
             current = t;
             thread_idx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-            swapcontext(&scheduler, &fibers[t]);
+            to_fiber(t);
             if (states[t] == fiber_state::done) running--;
         }
         for (unsigned t = 0; t < n; t++)
