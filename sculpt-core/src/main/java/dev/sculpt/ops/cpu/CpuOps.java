@@ -44,6 +44,28 @@ public final class CpuOps implements Ops {
     /** Softmax, its backward and SwiGLU: vector loops where the JVM has the vector API, else scalar. */
     private final InnerLoops loops;
     private final RopeTable ropeTable = new RopeTable();
+    /** The gemm operands' JavaCPP pointers, one per role, reused while the role's tensor stays the same. */
+    private final OperandPointer pointerA = new OperandPointer(), pointerB = new OperandPointer(), pointerC = new OperandPointer();
+
+    /**
+     * A reusable pointer into one tensor: made once per tensor (a fresh FloatPointer per operand and call cost about
+     * a twentieth of a 64^3 product, ProviderOverheadBench), then only repositioned. The tensor's openness is checked
+     * by the op's argument checks before every use.
+     */
+    private static final class OperandPointer {
+        private Tensor tensor;
+        private FloatPointer pointer;
+        private long base;
+
+        FloatPointer at(Tensor t, long element) {
+            if (t != tensor) {
+                pointer = t.hostPointer(0);
+                base = pointer.position();
+                tensor = t;
+            }
+            return pointer.position(base + element);
+        }
+    }
 
     /** The host provider with the best inner loops this JVM offers ({@link InnerLoops#best()}). */
     public CpuOps() {
@@ -227,7 +249,7 @@ public final class CpuOps implements Ops {
             BlasThreads.runProduct((long) m * n * k, () -> openblas.cblas_sgemm(openblas.CblasRowMajor,
                     transA ? openblas.CblasTrans : openblas.CblasNoTrans,
                     transB ? openblas.CblasTrans : openblas.CblasNoTrans,
-                    m, n, k, alpha, a.hostPointer(ai), lda, b.hostPointer(bi), ldb, beta, c.hostPointer(ci), ldc));
+                    m, n, k, alpha, pointerA.at(a, ai), lda, pointerB.at(b, bi), ldb, beta, pointerC.at(c, ci), ldc));
         }
     }
 
