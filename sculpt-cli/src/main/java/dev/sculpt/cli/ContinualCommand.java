@@ -37,6 +37,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -134,18 +135,7 @@ public final class ContinualCommand implements Callable<Integer> {
             description = "Plain-text file, one document per line: perplexity on it before training and after every task "
                     + "(metrics.json \"retention\"); lines longer than the model's context are cut to it (default: none).")
     Path retain;
-    @Option(names = "--recompute", description = "activation recomputation: keep only each layer's input in the forward and "
-            + "run one layer's forward again before its backward (less activation memory, about one more forward of compute; "
-            + "bit-identical results) (default: off)") boolean recompute;
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
-            description = "fp32, or bf16: the decomposable projections (LLaMA q/k/v/o/gate/up/down, T5 q/k/v/o/wi/wo) multiply bf16"
-                    + " compute copies of the fp32 master weights with bf16-rounded activations and output gradients, accumulating"
-                    + " in fp32; embeddings, norms, attention, lm_head, the loss, gradients and AdamW state stay fp32 (default: ${DEFAULT-VALUE})")
-    String precision;
-    @Option(names = "--basis-precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
-            description = "OSFT protected bases U_h, V_h stored in fp32 or bf16 (half the memory; the invariant is checked against"
-                    + " a rounding bound that grows with the bf16 bases' departure from orthonormality) (default: ${DEFAULT-VALUE})")
-    String basisPrecision;
+    @Mixin TrainingPrecisionOptions numerics;
 
     private Tokenizer tokenizer;
 
@@ -156,8 +146,7 @@ public final class ContinualCommand implements Callable<Integer> {
         if (saveEvery != null && saveEvery < 1) {
             throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
         }
-        Precision.parse("--precision", precision);
-        Precision.parse("--basis-precision", basisPrecision);
+        numerics.validate();
         OptionalLong memory = deviceMemory == null ? OptionalLong.empty() : OptionalLong.of(ByteSize.parse("--device-memory", deviceMemory));
         try (RunDevice dev = RunDevice.open("--device", device)) {
             return call(dev, memory, o);
@@ -169,12 +158,12 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
-        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), recompute, memory);
+        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), numerics.recompute, memory);
         plan.ifPresent(p -> o.println(RunMemory.summary(p)));
         Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
         try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer(), dev.ops())) {
             o.println("device: " + dev.describe());
-            loaded.model().recomputeActivations(recompute);
+            loaded.model().recomputeActivations(numerics.recompute);
             ContinualRunner.Listener l = new ContinualRunner.Listener() {
                 @Override public void taskStarted(int task, String name, int steps) {
                     o.printf(Locale.ROOT, "task %d/%d %s: %d steps%n", task + 1, data.size(), name, steps);
@@ -191,7 +180,7 @@ public final class ContinualCommand implements Callable<Integer> {
             };
             ContinualRunner runner = new ContinualRunner(loaded.model(), loaded.tokenizer(), loaded.store(), options, l).retention(retention);
             if (saveEvery != null) runner.saveEvery(saveEvery);
-            runner.precision(Precision.parse("--precision", precision), Precision.parse("--basis-precision", basisPrecision));
+            runner.precision(numerics.precision(), numerics.basisPrecision());
             RunRecord r = runner.run(data, out);
             o.printf(Locale.ROOT, "AA %.1f%%  BWT %s  FWT %s%s  (%s)%n", 100 * r.averageAccuracy, pct(r.backwardTransfer), pct(r.forwardTransfer),
                     r.retention == null ? "" : "  retention perplexity " + r.retention.summary(), out.resolve("metrics.json"));

@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -120,24 +121,12 @@ final class EvolveCommand implements Callable<Integer> {
             description = "write a training-state checkpoint (RUN_DIR/training-state: weights, AdamW moments, step, data order, OSFT bases)"
                     + " every STEPS optimizer steps inside a round, so that --resume continues inside it with the same final weights;"
                     + " an integer >= 1 (default: none, checkpoints only after each round)") Integer saveEvery;
-    @Option(names = "--recompute", description = "activation recomputation: keep only each layer's input in the forward and"
-            + " run one layer's forward again before its backward (less activation memory, about one more forward of compute;"
-            + " bit-identical results) (default: off)") boolean recompute;
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
-            description = "fp32, or bf16: the decomposable projections (LLaMA q/k/v/o/gate/up/down, T5 q/k/v/o/wi/wo) multiply bf16"
-                    + " compute copies of the fp32 master weights with bf16-rounded activations and output gradients, accumulating"
-                    + " in fp32; embeddings, norms, attention, lm_head, the loss, gradients and AdamW state stay fp32 (default: ${DEFAULT-VALUE})")
-    String precision;
-    @Option(names = "--basis-precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
-            description = "OSFT protected bases U_h, V_h stored in fp32 or bf16 (half the memory; the invariant is checked against"
-                    + " a rounding bound that grows with the bf16 bases' departure from orthonormality) (default: ${DEFAULT-VALUE})")
-    String basisPrecision;
+    @Mixin TrainingPrecisionOptions numerics;
 
     @Override
     public Integer call() {
         if (saveEvery != null && saveEvery < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
-        Precision.parse("--precision", precision);
-        Precision.parse("--basis-precision", basisPrecision);
+        numerics.validate();
         OptionalLong memory = deviceMemory == null ? OptionalLong.empty() : OptionalLong.of(ByteSize.parse("--device-memory", deviceMemory));
         try (RunDevice run = RunDevice.open("--device", device)) {
             return call(run, memory);
@@ -177,7 +166,7 @@ final class EvolveCommand implements Callable<Integer> {
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
         // loss rows: every token (the margin of an answer's first token takes the logits of a whole prompt)
         PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), batchSize, maxTokens,
-                maxTokens, recompute, SvdOptions.DEFAULT_OVERSAMPLE);
+                maxTokens, numerics.recompute, SvdOptions.DEFAULT_OVERSAMPLE);
         Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
         plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
         Tokenizer tok = null;
@@ -187,11 +176,11 @@ final class EvolveCommand implements Callable<Integer> {
             Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
-                lm.recomputeActivations(recompute);
-                lm.computeInBf16(Precision.parse("--precision", precision) == Precision.BF16);   // evaluation too, from round 0
+                lm.recomputeActivations(numerics.recompute);
+                lm.computeInBf16(numerics.precision() == Precision.BF16);   // evaluation too, from round 0
                 ContinualRoundTrainer trainer = new ContinualRoundTrainer(m, tc, policy, projectionMode, run.backend(), rounds, 64)
                         .accumulate(accumulate).nonTargets(nonTargetsChoice)
-                        .precision(Precision.parse("--precision", precision), Precision.parse("--basis-precision", basisPrecision))
+                        .precision(numerics.precision(), numerics.basisPrecision())
                         .trainingState(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), saveEvery == null ? 0 : saveEvery, resume);
                 EvolveCheckpoints checkpoints = new EvolveCheckpoints(out, new dev.sculpt.continual.HfModelStore(java.util.Map.of()), resume);
                 EvolveResult r = Evolve.run(lm, tok, in, retriever, template, maxNewTokens, options, trainer, checkpoints, retention, out, System.out);

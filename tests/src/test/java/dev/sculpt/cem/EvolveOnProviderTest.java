@@ -1,16 +1,12 @@
 package dev.sculpt.cem;
 
+import dev.sculpt.TinyCheckpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sculpt.cli.CliRun;
-import dev.sculpt.model.Models;
-import dev.sculpt.model.llama.LlamaConfig;
-import dev.sculpt.model.llama.LlamaModel;
-import dev.sculpt.text.ByteTokenizer;
-import dev.sculpt.text.Tokenizer;
 import dev.sculpt.ops.ParityProvider;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -30,13 +26,7 @@ class EvolveOnProviderTest {
         ParityProvider.require();
         // hidden 16, one layer: the emulated kernels run one fiber per CUDA thread, so the model is as small as the
         // loop allows (the 820k-parameter "tiny" preset took over 5 minutes here, mostly the decomposition)
-        Tokenizer tok = new ByteTokenizer();
-        LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 16, 32, 1, 2, 2)
-                .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(128);
-        Path model = dir.resolve("model");
-        try (LlamaModel m = LlamaModel.create(cfg, 3)) {
-            Models.save(m, model, new ByteTokenizer().files());
-        }
+        Path model = TinyCheckpoints.llama(dir.resolve("model"), 128);
         TinyEvolveFiles f = TinyEvolveFiles.write(dir);
         JsonNode cpu = run(model, f, "cpu"), dev = run(model, f, ParityProvider.DEVICE);
         JsonNode rc = cpu.get("rounds"), rd = dev.get("rounds");

@@ -1,5 +1,6 @@
 package dev.sculpt.continual;
 
+import dev.sculpt.TinyCheckpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,11 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sculpt.cli.Sculpt;
 import dev.sculpt.cli.SculptProcess;
-import dev.sculpt.model.Models;
-import dev.sculpt.text.ByteTokenizer;
-import dev.sculpt.model.llama.LlamaConfig;
-import dev.sculpt.model.llama.LlamaModel;
-import dev.sculpt.text.Tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -27,14 +23,7 @@ class ContinualCommandTest {
 
     /** A tiny LLaMA checkpoint in HF layout. */
     static Path tinyModel(Path root) {
-        Tokenizer tok = new ByteTokenizer();
-        LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 16, 32, 1, 2, 2)
-                .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(64);
-        Path m = root.resolve("model");
-        try (LlamaModel model = LlamaModel.create(cfg, 3)) {
-            Models.save(model, m, new ByteTokenizer().files());
-        }
-        return m;
+        return TinyCheckpoints.llama(root.resolve("model"), 64);
     }
 
     static Path jsonl(Path root, String name, int count, int shift) throws Exception {

@@ -1,5 +1,6 @@
 package dev.sculpt.plan;
 
+import dev.sculpt.TinyCheckpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,10 +14,6 @@ import dev.sculpt.eval.Evaluator;
 import dev.sculpt.model.LanguageModel;
 import dev.sculpt.model.Models;
 import dev.sculpt.model.Parameter;
-import dev.sculpt.model.llama.LlamaConfig;
-import dev.sculpt.model.llama.LlamaModel;
-import dev.sculpt.model.t5.T5Config;
-import dev.sculpt.model.t5.T5Model;
 import dev.sculpt.ops.Allocation;
 import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.Ops;
@@ -74,21 +71,7 @@ class PeakMemoryPlanTest {
     }
 
     private static Path model(Path root, String arch, ByteTokenizer tok) {
-        Path m = root.resolve(arch);
-        if (arch.equals("llama")) {
-            LlamaConfig cfg = LlamaConfig.of(tok.vocabSize(), 16, 32, 1, 2, 2)
-                    .withSpecialTokens(tok.bosId(), new int[] {tok.eosId()}, tok.padId()).withMaxPositions(64);
-            try (LlamaModel model = LlamaModel.create(cfg, 3)) {
-                Models.save(model, m, tok.files());
-            }
-        } else {
-            T5Config cfg = new T5Config(tok.vocabSize(), 16, 8, 32, 1, 1, 2, 8, 20, "gated-gelu", 1e-6f, false,
-                    tok.padId(), tok.eosId(), tok.padId());
-            try (T5Model model = T5Model.init(cfg, 3)) {
-                Models.save(model, m, tok.files());
-            }
-        }
-        return m;
+        return TinyCheckpoints.of(root, arch);
     }
 
     /** {@code count} pairs of a prompt and a completion of random letters, all of the same lengths. */
