@@ -158,7 +158,8 @@ public final class ContinualCommand implements Callable<Integer> {
         List<TaskData> data = readTasks();
         ContinualRunner.validate(data);
         ModelLoader.check(model);
-        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), numerics.recompute, memory);
+        Optional<MemoryPlan> plan = ContinualRunner.checkMemory(model, dev.ops(), options, data, tokenizer(), numerics.recompute,
+                numerics.precision(), numerics.basisPrecision(), memory);
         plan.ifPresent(p -> o.println(RunMemory.summary(p)));
         Retention retention = retain == null ? null : Retention.load(retain, tokenizer(), Retention.contextOf(model));
         try (ModelLoader.Loaded loaded = ModelLoader.load(model, tokenizer(), dev.ops())) {

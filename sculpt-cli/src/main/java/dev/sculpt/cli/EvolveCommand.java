@@ -166,7 +166,7 @@ final class EvolveCommand implements Callable<Integer> {
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
         // loss rows: every token (the margin of an answer's first token takes the logits of a whole prompt)
         PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), batchSize, maxTokens,
-                maxTokens, numerics.recompute, SvdOptions.DEFAULT_OVERSAMPLE);
+                maxTokens, numerics.recompute, SvdOptions.DEFAULT_OVERSAMPLE).withPrecision(numerics.precision(), numerics.basisPrecision());
         Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
         plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
         Tokenizer tok = null;

@@ -35,7 +35,8 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--device-memory", required = true, paramLabel = "SIZE",
             description = "memory of the device: 141G = 141 x 10^9 bytes, 80GiB = 80 x 2^30 bytes, or plain bytes") String deviceMemory;
     @Option(names = "--precision", defaultValue = "fp32",
-            description = "weights and activations: fp32, or bf16 with fp32 master weights (default: ${DEFAULT-VALUE})") String precision;
+            description = "the products' operands, as continual and evolve take it: fp32, or bf16 (operand buffers rounded from the fp32"
+                    + " master weights; weights, gradients and activations are stored in fp32 either way) (default: ${DEFAULT-VALUE})") String precision;
     @Option(names = "--basis-precision",
             description = "OSFT bases: fp32 or bf16 (default: the --precision)") String basisPrecision;
     @Option(names = "--method", defaultValue = "osft", description = "osft (keeps protected bases) or seqft (default: ${DEFAULT-VALUE})") String method;

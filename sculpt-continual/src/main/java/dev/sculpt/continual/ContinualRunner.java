@@ -153,6 +153,13 @@ public final class ContinualRunner {
      */
     public static Optional<MemoryPlan> checkMemory(Path modelDir, Ops ops, ContinualOptions options, List<TaskData> tasks,
                                                    Tokenizer tokenizer, boolean recompute, OptionalLong deviceMemory) {
+        return checkMemory(modelDir, ops, options, tasks, tokenizer, recompute, Precision.FP32, Precision.FP32, deviceMemory);
+    }
+
+    /** {@link #checkMemory} for a run with {@code precision} products and {@code basisPrecision} bases ({@link #precision}). */
+    public static Optional<MemoryPlan> checkMemory(Path modelDir, Ops ops, ContinualOptions options, List<TaskData> tasks,
+                                                   Tokenizer tokenizer, boolean recompute, Precision precision,
+                                                   Precision basisPrecision, OptionalLong deviceMemory) {
         if (ops.memory().isEmpty()) {
             LOG.debug("no memory plan: the {} provider keeps its tensors in host memory", ops.name());
             return Optional.empty();
@@ -172,7 +179,7 @@ public final class ContinualRunner {
         // accumulated bases are unions, up to min(m, n) - 1 columns whatever the policy: ratio 1 bounds them
         double ratio = options.accumulate() ? 1.0 : options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
         PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, batch, longest, longestTarget, recompute,
-                options.svd().oversample());
+                options.svd().oversample()).withPrecision(precision, basisPrecision);
         return RunMemory.check(modelDir, ops, plan, deviceMemory);
     }
 

@@ -15,22 +15,29 @@ import java.util.Set;
  * Device memory of OSFT (or plain) full fine-tuning, component by component, from a {@link TrainingShape} and the
  * {@link PlanOptions}. Pure arithmetic; every term is stated here so that a test can redo it by hand. T tokens per
  * micro-batch, R loss tokens (the rows the lm_head and the loss run on), S the sequence length, h the width, V the
- * vocabulary; wb bytes per weight and activation element, bb per basis element.
+ * vocabulary; bb bytes per basis element (4 for fp32, 2 for bf16). Weights, gradients and saved activations are
+ * float32 in both precisions: bf16 mode ({@code --precision bf16}) changes the products' operands, not what is
+ * stored (engine.Linear, engine.Bf16Compute).
  *
  * <ul>
- *   <li>weights: P x wb (4 for fp32, 2 for bf16);</li>
- *   <li>master copy: P x 4 in bf16 mode (the optimizer updates fp32 masters and rounds them to the bf16 weights),
- *   none in fp32 mode;</li>
- *   <li>gradients: P x wb;</li>
+ *   <li>weights: P x 4 in fp32 mode. In bf16 mode, the bf16 operands of the products, the only bf16 tensors a model
+ *   holds (engine.Bf16Compute: rounded just before each product, no layer keeps a copy): the largest target's weight
+ *   (max m n), T rows of the widest target input (max n) and T rows of the widest target output (max m), 2 bytes
+ *   each;</li>
+ *   <li>master copy: P x 4 in bf16 mode (the float32 values the optimizer updates and the products round), none in
+ *   fp32 mode (the weights are the masters);</li>
+ *   <li>gradients: P x 4;</li>
  *   <li>AdamW state: two fp32 moments, P x 8;</li>
  *   <li>bases (osft): per target m x n with k = round(r min(m, n)), U_h (m x k) and V_h (n x k), plus the two
- *   references the W0-free invariant check needs, U_h^T W0 (k x n) and W0 V_h (m x k): 2 (m + n) k x bb;</li>
- *   <li>activations: per token and layer, the saved activations (wb each), one softmax row of S per head (wb each),
+ *   references the W0-free invariant check needs, U_h^T W0 (k x n) and W0 V_h (m x k): (m + n) k x bb for the
+ *   bases and (m + n) k x 4 for the references, which stay float32 with bf16 bases (SubspaceGuard: rounding them
+ *   would add 2^-8 ||U_h^T W0|| to every check);</li>
+ *   <li>activations: per token and layer, the saved activations (4 bytes each), one softmax row of S per head (4 each),
  *   and one fp32 reciprocal RMS per norm; every layer keeps them, or with recomputation every layer keeps only its
  *   input (h) and one layer at a time the rest; plus the final norm's input (the last layer's output) and output, h
  *   each, and its fp32 reciprocal RMS, per token. That is exactly what LLaMA training keeps for the backward when all
  *   sequences have length S (LlamaRecomputeTest). Plus the lm_head's scratch for the R loss rows: fp32 logits
- *   (R x V, the cross-entropy gradient overwrites them in place), the gathered rows and their gradient (2 R h x wb),
+ *   (R x V, the cross-entropy gradient overwrites them in place), the gathered rows and their gradient (2 R h x 4),
  *   and an fp32 loss and log-sum-exp per row;</li>
  *   <li>workspace: the larger of the training step's and the task start's, plus the arena's block rounding, plus a
  *   fixed 1 GiB for the CUDA context and the cuBLAS/cuSOLVER handles. The step's: one layer's activation gradients
@@ -41,8 +48,8 @@ import java.util.Set;
  *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32.</li>
  *   <li>the arena's block rounding (in workspace): the caching arena serves each buffer with a block of
  *   {@link DeviceBlocks#size} bytes; the plan adds {@link DeviceBlocks#waste} of every buffer it counts, buffer by
- *   buffer (each parameter tensor's weight, gradient, moments and master copy, each update tensor, each basis
- *   tensor, each layer's activation buffers, the head's scratch; the task start's three batched buffers), so that a
+ *   buffer (each parameter tensor's value, gradient and moments, each update tensor, each basis tensor, each layer's
+ *   activation buffers, the head's scratch, the three bf16 operand buffers; the task start's three batched buffers), so that a
  *   run whose buffers are no larger than the planned ones holds no more than the plan in blocks. Its bound: less
  *   than a quarter of each buffer up to 8 MiB and less than 2 MiB per buffer above (DeviceBlocks).</li>
  * </ul>
@@ -55,29 +62,38 @@ public final class MemoryPlanner {
 
     public static MemoryPlan plan(TrainingShape shape, PlanOptions o, long deviceMemory) {
         long p = shape.parameters();
-        int wb = o.precision().bytes();
+        int wb = 4;   // weights, gradients and saved activations are float32 in both precisions
         int bb = o.basisPrecision().bytes();
         boolean bf16 = o.precision() == Precision.BF16;
-        Map<String, Long> c = new LinkedHashMap<>();
-        c.put("weights", p * wb);
-        c.put("master_copy", bf16 ? p * 4 : 0L);
-        c.put("gradients", p * wb);
-        c.put("adamw_state", p * 8);
-        c.put("bases", o.osft() ? basisElements(shape, o.rankRatio()) * bb : 0L);
-
+        long t = o.microBatchTokens(), r = o.lossTokens(), s = o.sequenceLength(), h = shape.hidden();
         long rounding = 0;
-        for (TensorGroup g : shape.parameterTensors()) {
-            long e = g.elements();
-            rounding += g.count() * (2 * waste(e * wb) + 2 * waste(e * 4) + (bf16 ? waste(e * 4) : 0));
+        Map<String, Long> c = new LinkedHashMap<>();
+        if (bf16) {
+            long weight = 0, in = 0, out = 0;
+            for (TargetGroup g : shape.targets()) {
+                weight = Math.max(weight, 2L * g.rows() * g.cols());
+                in = Math.max(in, 2L * t * g.cols());
+                out = Math.max(out, 2L * t * g.rows());
+            }
+            c.put("weights", weight + in + out);
+            c.put("master_copy", p * 4);
+            rounding += waste(weight) + waste(in) + waste(out);
+        } else {
+            c.put("weights", p * 4);
+            c.put("master_copy", 0L);
         }
+        c.put("gradients", p * 4);
+        c.put("adamw_state", p * 8);
+        c.put("bases", o.osft() ? basisElements(shape, o.rankRatio()) / 2 * (bb + 4) : 0L);
+
+        for (TensorGroup g : shape.parameterTensors()) rounding += g.count() * 4 * waste(g.elements() * 4);
         if (o.osft()) {
             for (TargetGroup g : shape.targets()) {
                 long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
-                rounding += g.count() * (2 * waste(m * k * bb) + 2 * waste(n * k * bb));
+                rounding += g.count() * (waste(m * k * bb) + waste(n * k * bb) + waste(m * k * 4) + waste(n * k * 4));
             }
         }
 
-        long t = o.microBatchTokens(), r = o.lossTokens(), s = o.sequenceLength(), h = shape.hidden();
         long probs = (long) shape.attentionHeads() * s * wb;
         long perTokenLayer = shape.savedPerTokenPerLayer() * wb + probs + (long) shape.normsPerLayer() * 4;
         long input = h * wb;

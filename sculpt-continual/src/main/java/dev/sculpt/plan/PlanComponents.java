@@ -8,7 +8,10 @@ package dev.sculpt.plan;
  *       scratch: workspace;</li>
  *   <li>"... (gradient)": gradients; "... (adamw m)" and "... (adamw v)": adamw_state;</li>
  *   <li>"... U_h", "... V_h", "... U_h^T W0", "... W0 V_h": bases;</li>
- *   <li>a parameter's name (Hugging Face names carry no spaces) or its "... (upload)" staging copy: weights;</li>
+ *   <li>a parameter's name (Hugging Face names carry no spaces) or its "... (upload)" staging copy: weights (in
+ *       bf16 mode the plan calls the float32 parameters master_copy);</li>
+ *   <li>the bf16 compute buffers ("... bf16 weight operand", "... bf16 activation operand", "... bf16 output
+ *       gradient", engine.Bf16Compute): weights, the plan's bf16 weights;</li>
  *   <li>anything else (the models' activation buffers): activations.</li>
  * </ul>
  */
@@ -21,6 +24,9 @@ public final class PlanComponents {
         if (name.endsWith(" (adamw m)") || name.endsWith(" (adamw v)")) return "adamw_state";
         if (name.endsWith(" U_h") || name.endsWith(" V_h") || name.endsWith(" U_h^T W0") || name.endsWith(" W0 V_h")) return "bases";
         if (name.endsWith(" (upload)") || !name.contains(" ")) return "weights";
+        if (name.endsWith(" bf16 weight operand") || name.endsWith(" bf16 activation operand") || name.endsWith(" bf16 output gradient")) {
+            return "weights";
+        }
         return "activations";
     }
 }

@@ -5,7 +5,9 @@ import dev.sculpt.SculptException;
 /**
  * The choices that size full fine-tuning.
  *
- * @param precision        weights and activations (bf16 keeps an fp32 master copy; AdamW state is always fp32)
+ * @param precision        the products' operands (bf16: rounded from the fp32 master weights and the fp32 saved
+ *                         activations just before each product; weights, gradients, activations and AdamW state are
+ *                         stored in fp32 either way)
  * @param basisPrecision   OSFT's protected bases and their invariant references
  * @param osft             whether protected bases are kept (osft) or not (seqft)
  * @param rankRatio        preserved rank k = round(ratio * min(m, n)) of every target, in [0, 1]
@@ -31,5 +33,10 @@ public record PlanOptions(Precision precision, Precision basisPrecision, boolean
             throw new SculptException("--seq-len " + sequenceLength + " is longer than the micro-batch (" + microBatchTokens + " tokens)");
         }
         if (oversample < 0) throw new SculptException("oversample must be >= 0, got " + oversample);
+    }
+
+    /** The same choices with {@code precision} and {@code basisPrecision}. */
+    public PlanOptions withPrecision(Precision precision, Precision basisPrecision) {
+        return new PlanOptions(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample);
     }
 }

@@ -15,11 +15,11 @@ import java.util.Map;
 public final class PlanTable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Map<String, String> WHAT = Map.of(
-            "weights", "model weights",
+            "weights", "fp32 weights; in bf16 mode the bf16 operand buffers of the products",
             "master_copy", "fp32 master weights (bf16 mode)",
-            "gradients", "gradients, in the weights' precision",
+            "gradients", "gradients, fp32",
             "adamw_state", "AdamW first and second moments, fp32",
-            "bases", "OSFT U_h, V_h and invariant references U_h^T W0, W0 V_h",
+            "bases", "OSFT U_h, V_h and fp32 invariant references U_h^T W0, W0 V_h",
             "activations", "saved activations, fp32 logits of the loss rows",
             "workspace", "step or decomposition scratch, arena block rounding, + 1 GiB CUDA runtime");
 
@@ -59,7 +59,7 @@ public final class PlanTable {
     public static String text(MemoryPlan plan) {
         PlanOptions o = plan.options();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%,d parameters; %s weights and activations, %s bases, %s, rank ratio %s,"
+        sb.append(String.format(Locale.ROOT, "%,d parameters; %s products, %s bases, %s, rank ratio %s,"
                         + " %d tokens per micro-batch (sequences of %d), %d of them with a loss%s%n",
                 plan.parameters(), o.precision(), o.basisPrecision(), o.osft() ? "osft" : "seqft", o.rankRatio(),
                 o.microBatchTokens(), o.sequenceLength(), o.lossTokens(), o.recompute() ? ", recomputed activations" : ""));

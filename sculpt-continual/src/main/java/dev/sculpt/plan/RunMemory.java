@@ -41,7 +41,7 @@ public final class RunMemory {
     private RunMemory() {}
 
     /**
-     * The settings a run is planned with: fp32, the method's bases at {@code rankRatio} (the rank policy's largest),
+     * The settings a run is planned with: fp32 ({@link PlanOptions#withPrecision} for another), the method's bases at {@code rankRatio} (the rank policy's largest),
      * micro-batches of {@code batchSize} sequences of {@code longest} tokens (an upper bound of every micro-batch),
      * with at most {@code lossPerSequence} loss rows per sequence (the longest completion; {@code longest} where the
      * run computes logits for every token).

@@ -6,15 +6,20 @@ import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 
 /**
- * What a model's {@link Linear} layers share in bf16 compute mode: two growable bf16 buffers on the model's provider,
- * one for the activation operand of a product (x) and one for the output gradient (dy), each rounded from its float32
- * value just before the product that reads it ({@link Ops#convert}). They hold nothing between calls: the float32
- * activations the blocks save stay the master values, and the rounding is recomputed (bit for bit the same) in the
- * backward. One per model; not thread-safe, as the model.
+ * What a model's {@link Linear} layers share in bf16 compute mode: three bf16 buffers on the model's provider, one
+ * for the weight operand of a product (W), one for the activation operand (x) and one for the output gradient (dy),
+ * each rounded from its float32 value just before the product that reads it ({@link Ops#convert}). They hold nothing
+ * between calls: the float32 master weights and the float32 activations the blocks save stay the only stored values,
+ * and a rounding is recomputed (bit for bit the same) where the backward needs it again. So bf16 compute adds only
+ * these three buffers to a model's memory, each as large as the largest operand of its role (grown exactly to a new
+ * largest request, never beyond): for a training micro-batch of T rows, the largest projection's weight plus T times
+ * the widest projection input and T times the widest output, two bytes each (MemoryPlanner counts them as
+ * "weights"). One per model; not thread-safe, as the model.
  */
 public final class Bf16Compute implements AutoCloseable {
     private final Ops ops;
     private final String owner;
+    private Tensor weight;
     private Tensor operand;
     private Tensor gradient;
     private boolean closed;
@@ -27,6 +32,12 @@ public final class Bf16Compute implements AutoCloseable {
 
     /** The provider the buffers live on. */
     public Ops ops() { return ops; }
+
+    /** W rounded to bf16 in the weight buffer (a view of W's shape, valid until the next call). */
+    public Tensor weight(Tensor w) {
+        weight = grown(weight, "bf16 weight operand", w.size());
+        return rounded(w, weight);
+    }
 
     /** x rounded to bf16 in the activation buffer (a view of x's shape, valid until the next call). */
     public Tensor operand(Tensor x) {
@@ -50,22 +61,23 @@ public final class Bf16Compute implements AutoCloseable {
         if (closed) throw new SculptException(owner + " bf16 compute buffers are closed");
         if (t != null && t.size() >= elements) return t;
         if (elements > Integer.MAX_VALUE) throw new SculptException(owner + " " + what + " of " + elements + " elements exceeds 2^31-1");
-        long want = t == null ? elements : Math.max(elements, Math.min(Integer.MAX_VALUE, 2 * t.size()));
-        Tensor grown = ops.allocate(owner + " " + what, DType.BF16, (int) want);
-        if (t != null) t.close();
-        return grown;
+        if (t != null) t.close();   // its contents are dead: freed first, so the old and the new never coexist
+        return ops.allocate(owner + " " + what, DType.BF16, (int) elements);
     }
 
-    /** Bytes held by the two buffers. */
+    /** Bytes held by the three buffers. */
     public long bytes() {
-        return (operand == null ? 0 : operand.bytes()) + (gradient == null ? 0 : gradient.bytes());
+        return bytes(weight) + bytes(operand) + bytes(gradient);
+    }
+
+    private static long bytes(Tensor t) {
+        return t == null ? 0 : t.bytes();
     }
 
     @Override
     public void close() {
         closed = true;
-        if (operand != null) operand.close();
-        if (gradient != null) gradient.close();
-        operand = gradient = null;
+        for (Tensor t : new Tensor[] {weight, operand, gradient}) if (t != null) t.close();
+        weight = operand = gradient = null;
     }
 }

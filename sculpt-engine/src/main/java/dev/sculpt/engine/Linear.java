@@ -2,7 +2,6 @@ package dev.sculpt.engine;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.model.Parameter;
-import dev.sculpt.ops.DType;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 
@@ -11,19 +10,18 @@ import dev.sculpt.ops.Tensor;
  * rows of a packed batch. The weight gradient accumulates into the parameter's gradient (nothing when frozen).
  *
  * <h2>bf16 compute ({@link #computeInBf16})</h2>
- * The three products run on bf16 operands with float32 accumulation ({@link Ops#gemm}): W through a bf16 compute
- * copy of the float32 master weight, x and dy rounded to bf16 just before the product that reads them
- * ({@link Bf16Compute}). y, dx and dW come out in float32; the master weight, its gradient and the optimizer state
- * stay float32. The compute copy is rounded from the master at every {@link #forward}, so it always equals
- * round(W) whatever changed W since (an optimizer step, a load, a resume): one pass over W per forward, small next
- * to the product's {@code 2 n out in} flops for a training micro-batch of n rows, but comparable to it when decoding
- * one row at a time. The backward uses the copy of its forward (no step comes between them).
+ * The three products run on bf16 operands with float32 accumulation ({@link Ops#gemm}): W, x and dy rounded to bf16
+ * just before the product that reads them, into the model's shared buffers ({@link Bf16Compute}). y, dx and dW come
+ * out in float32; the master weight, its gradient and the optimizer state stay float32, and no layer keeps a bf16
+ * copy of its weight: W is rounded again in {@link #backwardInput}, which gives the forward's bf16 W bit for bit
+ * (no step comes between them), so a model holds one bf16 weight buffer, not a second copy of its projections.
+ * Each rounding is one pass over W, small next to the product's {@code 2 n out in} flops for a training micro-batch
+ * of n rows, but comparable to it when decoding one row at a time.
  */
 public final class Linear {
     private final Ops ops;
     private final Parameter weight;
     private Bf16Compute bf16;       // null: float32 products
-    private Tensor weightBf16;      // the bf16 compute copy of the weight (bf16 mode only)
 
     public Linear(Ops ops, Parameter weight) {
         if (!weight.isMatrix()) throw new SculptException("linear weight " + weight + " must be 2-D [out, in]");
@@ -36,41 +34,24 @@ public final class Linear {
     public int out() { return weight.rows(); }
 
     /**
-     * bf16 products with {@code buffers}' shared operand buffers, or float32 products when null (the default). Turning
-     * it off frees the compute copy.
+     * bf16 products with {@code buffers}' shared operand buffers, or float32 products when null (the default).
      */
     public void computeInBf16(Bf16Compute buffers) {
         this.bf16 = buffers;
-        if (buffers == null && weightBf16 != null) {
-            weightBf16.close();
-            weightBf16 = null;
-        }
     }
 
     /** Whether the products run on bf16 operands. */
     public boolean bf16() { return bf16 != null; }
 
-    /** Frees the compute copy (the parameter is the model's to close). */
+    /** Nothing of its own to free (the parameter is the model's to close, the bf16 buffers the model's). */
     public void close() {
         computeInBf16(null);
-    }
-
-    private Tensor refreshedCopy() {
-        if (weightBf16 == null) weightBf16 = ops.allocate(weight.name() + " (bf16 compute copy)", DType.BF16, weight.shape());
-        ops.convert(weight.value(), weightBf16);
-        return weightBf16;
-    }
-
-    private Tensor copy() {
-        if (weightBf16 == null) throw new SculptException("linear " + weight + ": bf16 backward before any forward");
-        return weightBf16;
     }
 
     /** y [n, out] = x [n, in] W^T, or {@code y +=} when {@code accumulate}. */
     public void forward(Tensor x, Tensor y, boolean accumulate) {
         if (bf16 != null) {
-            Tensor w = refreshedCopy();
-            ops.matmul(false, true, 1f, bf16.operand(x), w, accumulate ? 1f : 0f, y);
+            ops.matmul(false, true, 1f, bf16.operand(x), bf16.weight(weight.value()), accumulate ? 1f : 0f, y);
             return;
         }
         ops.matmul(false, true, 1f, x, weight.value(), accumulate ? 1f : 0f, y);
@@ -89,7 +70,7 @@ public final class Linear {
     /** dx [n, in] = dy [n, out] W, or {@code dx +=} when {@code accumulate}. */
     public void backwardInput(Tensor dy, Tensor dx, boolean accumulate) {
         if (bf16 != null) {
-            ops.matmul(false, false, 1f, bf16.gradient(dy), copy(), accumulate ? 1f : 0f, dx);
+            ops.matmul(false, false, 1f, bf16.gradient(dy), bf16.weight(weight.value()), accumulate ? 1f : 0f, dx);
             return;
         }
         ops.matmul(false, false, 1f, dy, weight.value(), accumulate ? 1f : 0f, dx);

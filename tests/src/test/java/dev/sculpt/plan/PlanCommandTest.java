@@ -33,8 +33,8 @@ class PlanCommandTest {
     void bareConfigJsonGivesTheJsonContract() throws Exception {
         Path f = config7b();
         byte[] before = Files.readAllBytes(f);
-        CliRun r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--method", "osft",
-                "--rank-ratio", "0.5", "--micro-batch-tokens", "4096", "--recompute", "--json");
+        CliRun r = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--basis-precision", "bf16",
+                "--method", "osft", "--rank-ratio", "0.35", "--micro-batch-tokens", "2048", "--recompute", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertTrue(j.get("fits").asBoolean());
@@ -51,7 +51,8 @@ class PlanCommandTest {
         CliRun fp32 = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--json");
         assertEquals(0, fp32.code(), fp32.err());
         assertFalse(new ObjectMapper().readTree(fp32.out()).get("fits").asBoolean());
-        CliRun text = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--recompute");
+        CliRun text = sculpt("plan", "--model", f.toString(), "--device-memory", "141G", "--precision", "bf16", "--recompute",
+                "--rank-ratio", "0.35", "--micro-batch-tokens", "2048");
         assertTrue(text.out().contains("fits: yes") && text.out().contains("adamw_state") && text.out().contains("total"), text.out());
     }
 
@@ -65,8 +66,8 @@ class PlanCommandTest {
         some[common.length] = "--loss-tokens";
         some[common.length + 1] = "512";
         JsonNode fewer = json(sculpt(some));
-        // per loss row: fp32 logits over 32000 words, the gathered row and its gradient (2 x 4096 bf16), fp32 loss and lse
-        long perRow = 32000 * 4 + 2 * 4096 * 2 + 2 * 4;
+        // per loss row: fp32 logits over 32000 words, the gathered row and its gradient (2 x 4096 fp32), fp32 loss and lse
+        long perRow = 32000 * 4 + 2 * 4096 * 4 + 2 * 4;
         assertEquals((4096 - 512) * perRow, all.get("components").get("activations").asLong() - fewer.get("components").get("activations").asLong());
         some[common.length + 1] = "5000";
         CliRun r = sculpt(some);
