@@ -123,11 +123,13 @@ class MemoryPlannerTest {
         MemoryPlan plan = MemoryPlanner.plan(s, o, H200);
         assertEquals(0L, plan.components().get("bases"));
         // the step's workspace alone: one layer's activation gradients and an fp32 update per distinct parameter
-        // shape; no projection, and nothing to round (see above)
+        // shape; no projection, and nothing to round (see above) but the scalar sums
         long perTokenLayer = 2 * (8 * H + 3 * I) + 2 * HEADS * SEQ + 8;
-        long step = TOKENS * perTokenLayer + 4 * (V * H + H + H * H + I * H + H * I);
-        assertEquals(step + (1L << 30), plan.components().get("workspace"));
-        assertEquals(0L, plan.rounding());
+        // plus the step's two device-side scalar sums (loss, gradient sum of squares): 1 slot and 64 partials, doubles,
+        // 520 bytes each in a 640-byte block (DeviceBlocks)
+        long step = TOKENS * perTokenLayer + 4 * (V * H + H + H * H + I * H + H * I) + 2 * 520;
+        assertEquals(step + 2 * 120 + (1L << 30), plan.components().get("workspace"));
+        assertEquals(2 * 120L, plan.rounding());
     }
 
     @Test
