@@ -38,7 +38,17 @@ import java.util.Set;
  *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
  *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each. The task start's: the batched
  *   randomized decomposition of the largest group of same-shape targets, with sketch width l = k + oversample, per
- *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32.</li>
+ *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32. The step also holds its device-side scalar sums: the loss and the gradient's sum of squares, and with osft
+ *   the guard's invariant sums (5 per target), each its slots and 64 reduction partials in doubles.</li>
+ *   <li>encoder-decoder models ({@link TrainingShape#encoder()}, T5): activations per stack over its own tokens
+ *   ({@link PlanOptions#encoderDecoderTokens()}: n encoder tokens in sequences of at most Se, m decoder tokens of at
+ *   most Sd): every encoder block its saved buffers, a softmax row of Se per head and fp32 1/rms per norm per encoder
+ *   token; every decoder block its saved buffers, a softmax row of Sd per self-attention head and one of Se per
+ *   cross-attention head, fp32 1/rms per norm per decoder token, and its cross keys and values per encoder token;
+ *   each stack's position bias (a row of its sequence per head and token) and final norm (input, output, 1/rms).
+ *   With recomputation every block keeps its input and one block of each stack at a time the rest. The step's
+ *   activation gradients are the model's listed backward buffers over the rows they name and one bias-gradient plane
+ *   [heads, S, S] of the longer sequence, instead of one layer's saved activations.</li>
  *   <li>the arena's block rounding (in workspace): the caching arena serves each buffer with a block of
  *   {@link DeviceBlocks#size} bytes; the plan adds {@link DeviceBlocks#waste} of every buffer it counts, buffer by
  *   buffer (each parameter tensor's weight, gradient, moments and master copy, each update tensor, each basis
