@@ -165,12 +165,13 @@ public final class ContinualRunner {
             return Optional.empty();
         }
         Evaluator eval = new Evaluator(tokenizer, false);
-        int longest = 1, longestTarget = 1;
+        int longest = 1, longestTarget = 1, longestPrompt = 1;
         for (TaskData t : tasks) {
             for (List<TextPair> split : List.of(t.train(), t.test())) {
                 for (Example e : eval.examples(split)) {
                     longest = Math.max(longest, e.prompt().length + e.target().length);
                     longestTarget = Math.max(longestTarget, e.target().length);
+                    longestPrompt = Math.max(longestPrompt, e.prompt().length);
                 }
             }
         }
@@ -178,8 +179,9 @@ public final class ContinualRunner {
         int batch = Math.max(options.train().batchSize(), options.evalBatch());
         // accumulated bases are unions, up to min(m, n) - 1 columns whatever the policy: ratio 1 bounds them
         double ratio = options.accumulate() ? 1.0 : options.rankPolicy().largestRatio(tasks.size(), options.protectInitial());
+        // an encoder-decoder model runs its encoder on the prompts and its decoder on the targets
         PlanOptions plan = RunMemory.options(options.method() == Method.OSFT, ratio, batch, longest, longestTarget, recompute,
-                options.svd().oversample()).withPrecision(precision, basisPrecision);
+                options.svd().oversample(), longestPrompt, longestTarget).withPrecision(precision, basisPrecision);
         return RunMemory.check(modelDir, ops, plan, deviceMemory);
     }
 
@@ -509,7 +511,7 @@ public final class ContinualRunner {
         double[] imp = null;
         if (!free && options.rankPolicy().needsImportance()) {
             List<Example> sample = calibrationSample(train, t);
-            double[] raw = model.blockInputOutputCosine(sample);
+            double[] raw = model.blockInputOutputCosine(sample, options.train().batchSize());   // passes no larger than the plan's micro-batch
             imp = RankPolicy.normalise(raw);
             LOG.info("layer importance (mean cos(block input, output)) on {} examples: {}", sample.size(), Arrays.toString(raw));
         }

@@ -45,7 +45,17 @@ import java.util.Set;
  *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
  *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each. The task start's: the batched
  *   randomized decomposition of the largest group of same-shape targets, with sketch width l = k + oversample, per
- *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32.</li>
+ *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32. The step also holds its device-side scalar sums: the loss and the gradient's sum of squares, and with osft
+ *   the guard's invariant sums (5 per target), each its slots and 64 reduction partials in doubles.</li>
+ *   <li>encoder-decoder models ({@link TrainingShape#encoder()}, T5): activations per stack over its own tokens
+ *   ({@link PlanOptions#encoderDecoderTokens()}: n encoder tokens in sequences of at most Se, m decoder tokens of at
+ *   most Sd): every encoder block its saved buffers, a softmax row of Se per head and fp32 1/rms per norm per encoder
+ *   token; every decoder block its saved buffers, a softmax row of Sd per self-attention head and one of Se per
+ *   cross-attention head, fp32 1/rms per norm per decoder token, and its cross keys and values per encoder token;
+ *   each stack's position bias (a row of its sequence per head and token) and final norm (input, output, 1/rms).
+ *   With recomputation every block keeps its input and one block of each stack at a time the rest. The step's
+ *   activation gradients are the model's listed backward buffers over the rows they name and one bias-gradient plane
+ *   [heads, S, S] of the longer sequence, instead of one layer's saved activations.</li>
  *   <li>the arena's block rounding (in workspace): the caching arena serves each buffer with a block of
  *   {@link DeviceBlocks#size} bytes; the plan adds {@link DeviceBlocks#waste} of every buffer it counts, buffer by
  *   buffer (each parameter tensor's value, gradient and moments, each update tensor, each basis tensor, each layer's
@@ -57,6 +67,8 @@ import java.util.Set;
 public final class MemoryPlanner {
     /** CUDA context, library handles and their default workspaces. */
     public static final long RUNTIME_RESERVE = 1L << 30;
+    /** Doubles of reduction partials each device-side scalar sum keeps beside its slots (the CUDA provider's). */
+    static final int REDUCE_PARTIALS = 64;
 
     private MemoryPlanner() {}
 
@@ -94,21 +106,32 @@ public final class MemoryPlanner {
             }
         }
 
-        long probs = (long) shape.attentionHeads() * s * wb;
-        long perTokenLayer = shape.savedPerTokenPerLayer() * wb + probs + (long) shape.normsPerLayer() * 4;
         long input = h * wb;
-        long layerWaste = waste(t * probs) + shape.normsPerLayer() * waste(t * 4);
-        for (int w : shape.savedWidths()) layerWaste += waste(t * w * wb);
-        long kept;
-        if (o.recompute()) {
-            kept = shape.layers() * t * input + t * (perTokenLayer - input);
-            rounding += shape.layers() * waste(t * input) + layerWaste - waste(t * input);
+        long kept, finalNorm, layerScratch, layerScratchWaste;
+        if (shape.encoder() == null) {
+            long probs = (long) shape.attentionHeads() * s * wb;
+            long perTokenLayer = shape.savedPerTokenPerLayer() * wb + probs + (long) shape.normsPerLayer() * 4;
+            long layerWaste = waste(t * probs) + shape.normsPerLayer() * waste(t * 4);
+            for (int w : shape.savedWidths()) layerWaste += waste(t * w * wb);
+            if (o.recompute()) {
+                kept = shape.layers() * t * input + t * (perTokenLayer - input);
+                rounding += shape.layers() * waste(t * input) + layerWaste - waste(t * input);
+            } else {
+                kept = shape.layers() * t * perTokenLayer;
+                rounding += shape.layers() * layerWaste;
+            }
+            finalNorm = t * (2 * input + 4);
+            rounding += 2 * waste(t * input) + waste(t * 4);
+            layerScratch = t * perTokenLayer;
+            layerScratchWaste = layerWaste;
         } else {
-            kept = shape.layers() * t * perTokenLayer;
-            rounding += shape.layers() * layerWaste;
+            EncoderDecoderTerms e = encoderDecoder(shape, o, wb);
+            kept = e.kept;
+            finalNorm = e.finalNorms;
+            rounding += e.keptWaste;
+            layerScratch = e.backward;
+            layerScratchWaste = e.backwardWaste;
         }
-        long finalNorm = t * (2 * input + 4);
-        rounding += 2 * waste(t * input) + waste(t * 4);
         long head = r * shape.vocab() * 4L + 2 * r * h * wb + 2 * r * 4;
         rounding += waste(r * shape.vocab() * 4L) + 2 * waste(r * h * wb) + 2 * waste(r * 4);
         c.put("activations", kept + finalNorm + head);
@@ -134,11 +157,80 @@ public final class MemoryPlanner {
                 }
             }
         }
-        long step = t * perTokenLayer + updates + 2 * projection;
-        long stepWaste = layerWaste + updatesWaste + 2 * waste(projection);
+        // the device-side scalar sums of a step: the loss and the gradient's sum of squares, and with osft the guard's
+        // invariant sums (5 per target); each holds its slots and REDUCE_PARTIALS partials, in doubles
+        long targets = 0;
+        for (TargetGroup g : shape.targets()) targets += g.count();
+        long lossSums = 8L * (1 + REDUCE_PARTIALS), guardSums = o.osft() ? 8L * (5 * Math.max(1, targets) + REDUCE_PARTIALS) : 0;
+        long step = layerScratch + updates + 2 * projection + 2 * lossSums + guardSums;
+        long stepWaste = layerScratchWaste + updatesWaste + 2 * waste(projection) + 2 * waste(lossSums) + waste(guardSums);
         long work = Math.max(step + stepWaste, decomposition + decompositionWaste);
         c.put("workspace", work + rounding + RUNTIME_RESERVE);
         return new MemoryPlan(c, p, deviceMemory, o, rounding + work - Math.max(step, decomposition));
+    }
+
+    private record EncoderDecoderTerms(long kept, long finalNorms, long keptWaste, long backward, long backwardWaste) {}
+
+    /**
+     * An encoder-decoder model's activations ({@link TrainingShape#encoder()}): encoder blocks over n encoder tokens
+     * (sequences of at most Se), decoder blocks over m decoder tokens (at most Sd), from the options' split.
+     */
+    private static EncoderDecoderTerms encoderDecoder(TrainingShape shape, PlanOptions o, int wb) {
+        TrainingShape.Encoder enc = shape.encoder();
+        PlanOptions.EncoderDecoderTokens split = o.encoderDecoderTokens();
+        long n = split.encoderTokens(), se = split.encoderSequenceLength(), m = split.decoderTokens(), sd = split.decoderSequenceLength();
+        long input = (long) shape.hidden() * wb;
+        // one encoder block, per encoder token: saved buffers, one softmax row of Se per head, fp32 1/rms per norm
+        long encProbs = (long) enc.attentionHeads() * se * wb;
+        long encPerToken = widthSum(enc.savedWidths()) * wb + encProbs + enc.normsPerLayer() * 4L;
+        long encWaste = waste(n * encProbs) + enc.normsPerLayer() * waste(n * 4);
+        for (int w : enc.savedWidths()) encWaste += waste(n * w * wb);
+        // one decoder block: per decoder token its saved buffers, a softmax row of Sd per self-attention head and
+        // one of Se per cross-attention head, fp32 1/rms per norm; per encoder token the cross keys and values
+        long selfProbs = (long) shape.attentionHeads() * sd * wb, crossProbs = (long) enc.crossHeads() * se * wb;
+        long decPerToken = shape.savedPerTokenPerLayer() * wb + selfProbs + crossProbs + shape.normsPerLayer() * 4L;
+        long cross = widthSum(enc.crossWidths()) * wb;
+        long decWaste = waste(m * selfProbs) + waste(m * crossProbs) + shape.normsPerLayer() * waste(m * 4);
+        for (int w : shape.savedWidths()) decWaste += waste(m * w * wb);
+        for (int w : enc.crossWidths()) decWaste += waste(n * w * wb);
+        long kept, keptWaste;
+        if (o.recompute()) {
+            // every block keeps its input; one block of each stack at a time the rest
+            kept = enc.layers() * n * input + n * (encPerToken - input) + shape.layers() * m * input + m * (decPerToken - input) + n * cross;
+            keptWaste = enc.layers() * waste(n * input) + encWaste - waste(n * input) + shape.layers() * waste(m * input) + decWaste - waste(m * input);
+        } else {
+            kept = enc.layers() * n * encPerToken + shape.layers() * (m * decPerToken + n * cross);
+            keptWaste = enc.layers() * encWaste + shape.layers() * decWaste;
+        }
+        // each stack's position bias, computed once for all its blocks
+        long encBias = n * enc.biasHeads() * se * wb, decBias = m * enc.biasHeads() * sd * wb;
+        kept += encBias + decBias;
+        keptWaste += waste(encBias) + waste(decBias);
+        // each stack's final norm: its input (the last block's output), its output, fp32 1/rms
+        long finalNorms = n * (2 * input + 4) + m * (2 * input + 4);
+        keptWaste += 2 * waste(n * input) + waste(n * 4) + 2 * waste(m * input) + waste(m * 4);
+        // the backward's buffers, and the bias gradient plane of the longer sequence
+        long backward = 0, backwardWaste = 0;
+        for (TrainingShape.Scratch b : enc.backward()) {
+            if (b.recomputeOnly() && !o.recompute()) continue;
+            long rows = switch (b.rows()) {
+                case DECODER -> m;
+                case ENCODER -> n;
+                case LONGER -> Math.max(n, m);
+            };
+            backward += rows * b.width() * wb;
+            backwardWaste += waste(rows * b.width() * wb);
+        }
+        long plane = enc.biasHeads() * Math.max(se * se, sd * sd) * wb;
+        backward += plane;
+        backwardWaste += waste(plane);
+        return new EncoderDecoderTerms(kept, finalNorms, keptWaste, backward, backwardWaste);
+    }
+
+    private static long widthSum(List<Integer> widths) {
+        long s = 0;
+        for (int w : widths) s += w;
+        return s;
     }
 
     private static long waste(long bytes) {

@@ -17,9 +17,38 @@ import dev.sculpt.SculptException;
  * @param sequenceLength   tokens of one sequence: each token keeps one softmax row of this length per head
  * @param recompute        keep only each layer's input and recompute the rest in the backward pass
  * @param oversample       extra sketch columns of the randomized decomposition at the start of a task
+ * @param split            for an encoder-decoder model, the encoder and decoder tokens of one micro-batch and of its
+ *                         longest sequences; null: both sides {@code microBatchTokens} in sequences of
+ *                         {@code sequenceLength} (an upper bound). Decoder-only models ignore it.
  */
 public record PlanOptions(Precision precision, Precision basisPrecision, boolean osft, double rankRatio,
-                          long microBatchTokens, long lossTokens, long sequenceLength, boolean recompute, int oversample) {
+                          long microBatchTokens, long lossTokens, long sequenceLength, boolean recompute, int oversample,
+                          EncoderDecoderTokens split) {
+    /** Options without an encoder-decoder split. */
+    public PlanOptions(Precision precision, Precision basisPrecision, boolean osft, double rankRatio, long microBatchTokens,
+                       long lossTokens, long sequenceLength, boolean recompute, int oversample) {
+        this(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, null);
+    }
+
+    /**
+     * An encoder-decoder micro-batch: {@code encoderTokens} encoder inputs in sequences of at most
+     * {@code encoderSequenceLength}, {@code decoderTokens} decoder inputs in sequences of at most
+     * {@code decoderSequenceLength}.
+     */
+    public record EncoderDecoderTokens(long encoderTokens, long encoderSequenceLength, long decoderTokens, long decoderSequenceLength) {
+        public EncoderDecoderTokens {
+            if (encoderSequenceLength < 1 || encoderTokens < encoderSequenceLength || decoderSequenceLength < 1 || decoderTokens < decoderSequenceLength) {
+                throw new SculptException("encoder/decoder tokens must be >= 1 and hold their longest sequence: " + encoderTokens + "/"
+                        + encoderSequenceLength + ", " + decoderTokens + "/" + decoderSequenceLength);
+            }
+        }
+    }
+
+    /** The split an encoder-decoder model is planned with: the given one, or both sides as large as the micro-batch. */
+    public EncoderDecoderTokens encoderDecoderTokens() {
+        return split != null ? split : new EncoderDecoderTokens(microBatchTokens, sequenceLength, microBatchTokens, sequenceLength);
+    }
+
     public PlanOptions {
         if (precision == null || basisPrecision == null) throw new SculptException("precision must be fp32 or bf16");
         if (!(rankRatio >= 0 && rankRatio <= 1)) throw new SculptException("--rank-ratio must be in [0, 1], got " + rankRatio);
@@ -37,6 +66,6 @@ public record PlanOptions(Precision precision, Precision basisPrecision, boolean
 
     /** The same choices with {@code precision} and {@code basisPrecision}. */
     public PlanOptions withPrecision(Precision precision, Precision basisPrecision) {
-        return new PlanOptions(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample);
+        return new PlanOptions(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, split);
     }
 }

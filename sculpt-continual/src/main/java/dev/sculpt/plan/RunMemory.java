@@ -54,6 +54,20 @@ public final class RunMemory {
         return new PlanOptions(Precision.FP32, Precision.FP32, osft, rankRatio, (long) batchSize * longest, loss, longest, recompute, oversample);
     }
 
+    /**
+     * As {@link #options(boolean, double, int, int, int, boolean, int)}, with the encoder-decoder split an
+     * encoder-decoder model (T5) is planned with: {@code batchSize} encoder inputs of at most {@code longestPrompt}
+     * tokens (an empty prompt is read as one token) and as many decoder inputs of at most {@code longestTarget}
+     * (a decoder input is as long as its target).
+     */
+    public static PlanOptions options(boolean osft, double rankRatio, int batchSize, int longest, int lossPerSequence,
+                                      boolean recompute, int oversample, int longestPrompt, int longestTarget) {
+        PlanOptions o = options(osft, rankRatio, batchSize, longest, lossPerSequence, recompute, oversample);
+        long enc = Math.max(1, longestPrompt), dec = Math.max(1, longestTarget);
+        return new PlanOptions(o.precision(), o.basisPrecision(), o.osft(), o.rankRatio(), o.microBatchTokens(), o.lossTokens(),
+                o.sequenceLength(), o.recompute(), o.oversample(), new PlanOptions.EncoderDecoderTokens(batchSize * enc, enc, batchSize * dec, dec));
+    }
+
     /** The plan of the model at {@code model} (a directory or a config.json) with {@code options} against {@code deviceMemory}. */
     public static MemoryPlan plan(Path model, PlanOptions options, long deviceMemory) {
         ModelConfig config = ModelConfig.readFileOrDirectory(model);

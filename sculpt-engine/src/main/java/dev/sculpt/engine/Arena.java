@@ -39,9 +39,12 @@ public final class Arena implements AutoCloseable {
         if (elements > Integer.MAX_VALUE) {
             throw new SculptException(owner + " activation buffer '" + name + "' of " + elements + " floats exceeds 2^31-1 elements");
         }
-        Tensor grown = ops.allocate(owner + " " + name, (int) elements);
-        if (t != null) t.close();
-        buffers.put(name, grown);
+        // the old buffer goes first: its contents are not kept, and holding both would make the peak the old plus the new
+        if (t != null) {
+            buffers.remove(name);
+            t.close();
+        }
+        buffers.put(name, ops.allocate(owner + " " + name, (int) elements));
     }
 
     /** A tensor of exactly {@code shape} over the buffer {@code name} (grown first when too small). */

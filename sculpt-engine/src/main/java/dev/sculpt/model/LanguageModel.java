@@ -61,6 +61,15 @@ public interface LanguageModel extends AutoCloseable {
      */
     double[] blockInputOutputCosine(List<Example> sample);
 
+    /**
+     * As {@link #blockInputOutputCosine(List)}, running at most {@code examplesPerPass} examples per forward pass, so
+     * that the pass holds no more activations than a training micro-batch of that many examples (what a run's
+     * memory plan sizes). The default runs the whole sample at once.
+     */
+    default double[] blockInputOutputCosine(List<Example> sample, int examplesPerPass) {
+        return blockInputOutputCosine(sample);
+    }
+
     /** Index of the block a parameter belongs to (for rank allocation), or -1 when it is in none. */
     int blockOf(String parameterName);
 

@@ -9,7 +9,7 @@ import java.util.List;
  *
  * @param parameters                  every trainable parameter (tied matrices once): the sum of {@code parameterTensors}
  * @param targets                     the 2-D matrices OSFT constrains, by shape
- * @param layers                      transformer blocks (decoder and encoder blocks added up for T5)
+ * @param layers                      transformer blocks (the decoder's with an {@code encoder})
  * @param hidden                      model width; a layer's input kept per token under recomputation
  * @param vocab                       vocabulary size; logits and their gradient are kept per loss token
  * @param savedPerTokenPerLayer       activation elements one token keeps per layer, attention scores apart: the sum
@@ -19,11 +19,20 @@ import java.util.List;
  * @param parameterTensors            every trainable parameter tensor, grouped by shape (one device block each, and
  *                                    one AdamW update tensor per distinct shape)
  * @param savedWidths                 the per-token widths of the activation buffers one layer keeps (one device
- *                                    block each), attention scores and reciprocal RMS apart
+ *                                    block each), attention scores and reciprocal RMS apart; the first is the
+ *                                    layer's input
+ * @param encoder                     the encoder stack of an encoder-decoder model (T5), whose decoder blocks the
+ *                                    fields above describe (per decoder token); null for a decoder-only model
  */
 public record TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab,
                             long savedPerTokenPerLayer, int attentionHeads, int normsPerLayer,
-                            List<TensorGroup> parameterTensors, List<Integer> savedWidths) {
+                            List<TensorGroup> parameterTensors, List<Integer> savedWidths, Encoder encoder) {
+    /** A decoder-only model. */
+    public TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab, long savedPerTokenPerLayer,
+                         int attentionHeads, int normsPerLayer, List<TensorGroup> parameterTensors, List<Integer> savedWidths) {
+        this(parameters, targets, layers, hidden, vocab, savedPerTokenPerLayer, attentionHeads, normsPerLayer, parameterTensors, savedWidths, null);
+    }
+
     public TrainingShape {
         targets = List.copyOf(targets);
         parameterTensors = List.copyOf(parameterTensors);
@@ -39,6 +48,44 @@ public record TrainingShape(long parameters, List<TargetGroup> targets, int laye
             throw new IllegalArgumentException("saved buffer widths add up to " + w + ", not " + savedPerTokenPerLayer + " per token and layer");
         }
     }
+
+    /**
+     * The encoder of an encoder-decoder model and what it adds to the decoder's blocks. Widths are elements per
+     * token, one device block each.
+     *
+     * @param layers           encoder blocks
+     * @param savedWidths      per encoder token, the activation buffers one encoder block keeps (the first is its
+     *                         input), its softmax rows and reciprocal RMS apart
+     * @param attentionHeads   heads of the encoder's self-attention: per encoder token one softmax row of the encoder
+     *                         sequence's length per head
+     * @param normsPerLayer    norms per encoder block, one fp32 reciprocal RMS per token each
+     * @param crossWidths      per encoder token, the buffers each decoder block keeps over the encoder output (its
+     *                         cross-attention's projected keys and values)
+     * @param crossHeads       heads of each decoder block's cross-attention: per decoder token one softmax row of the
+     *                         encoder sequence's length per head
+     * @param biasHeads        heads of a per-stack additive score bias (T5's relative position bias): each stack keeps
+     *                         one row of its sequence's length per head and token, for all its blocks; its backward
+     *                         takes one [heads, S, S] gradient plane of the longer sequence (0: no bias)
+     * @param backward         the backward pass's activation-gradient buffers, each one device block, over the rows
+     *                         it names
+     */
+    public record Encoder(int layers, List<Integer> savedWidths, int attentionHeads, int normsPerLayer, List<Integer> crossWidths,
+                          int crossHeads, int biasHeads, List<Scratch> backward) {
+        public Encoder {
+            savedWidths = List.copyOf(savedWidths);
+            crossWidths = List.copyOf(crossWidths);
+            backward = List.copyOf(backward);
+        }
+    }
+
+    /** Which rows of a micro-batch a backward buffer spans: the decoder's, the encoder's, or the more of the two. */
+    public enum Rows { DECODER, ENCODER, LONGER }
+
+    /**
+     * A backward buffer of {@code width} elements per row over {@code rows}, named for messages; {@code recomputeOnly}:
+     * held only when activations are recomputed.
+     */
+    public record Scratch(String name, int width, Rows rows, boolean recomputeOnly) {}
 
     /** {@code count} target matrices of {@code rows x cols} (HF [out, in] layout), named for the plan's table. */
     public record TargetGroup(String name, int rows, int cols, int count) {}

@@ -287,7 +287,8 @@ public final class ContinualRoundTrainer implements RoundTrainer {
         if (policy.needsImportance()) {
             List<Example> pool = new ArrayList<>(seen.isEmpty() ? examples : seen);
             Collections.shuffle(pool, new Random(config.seed() * 31 + round));
-            double[] raw = model.blockInputOutputCosine(pool.subList(0, Math.min(calibrationExamples, pool.size())));
+            // passes of a training micro-batch at most, as the run's memory plan sizes them
+            double[] raw = model.blockInputOutputCosine(pool.subList(0, Math.min(calibrationExamples, pool.size())), config.batchSize());
             imp = RankPolicy.normalise(raw);
             LOG.info("round {}: layer importance {}", round, Arrays.toString(raw));
         }

@@ -133,12 +133,14 @@ class MemoryPlannerTest {
         MemoryPlan plan = MemoryPlanner.plan(s, o, H200);
         assertEquals(0L, plan.components().get("bases"));
         // the step's workspace alone: one layer's activation gradients and an fp32 update per distinct parameter
-        // shape; no projection, and nothing to round: at 4096 tokens every buffer is a multiple of 2 MiB (e.g. a
-        // layer's softmax rows 2 GiB, [I, H] fp32 172 MiB) or a power of two (an rstd 16 KiB)
+        // shape; no projection, and nothing to round but the scalar sums: at 4096 tokens every other buffer is a
+        // multiple of 2 MiB (e.g. a layer's softmax rows 2 GiB, [I, H] fp32 172 MiB) or a power of two (an rstd 16 KiB)
         long perTokenLayer = 4 * (8 * H + 3 * I) + 4 * HEADS * 4096 + 8;
-        long step = 4096 * perTokenLayer + 4 * (V * H + H + H * H + I * H + H * I);
-        assertEquals(step + (1L << 30), plan.components().get("workspace"));
-        assertEquals(0L, plan.rounding());
+        // plus the step's two device-side scalar sums (loss, gradient sum of squares): 1 slot and 64 partials, doubles,
+        // 520 bytes each in a 640-byte block (DeviceBlocks)
+        long step = 4096 * perTokenLayer + 4 * (V * H + H + H * H + I * H + H * I) + 2 * 520;
+        assertEquals(step + 2 * 120 + (1L << 30), plan.components().get("workspace"));
+        assertEquals(2 * 120L, plan.rounding());
     }
 
     @Test

@@ -30,9 +30,11 @@ class T5PlanShapeTest {
     void t5SmallHasTransformersParameterCount() {
         TrainingShape s = shapeOf(T5Config.preset("small", 32128, 0, 1));
         assertEquals(60_506_624L, s.parameters());
-        assertEquals(12, s.layers());
-        // per token and block: 6 d + 8 inner + 2 d_ff (ReLU) = 3072 + 4096 + 4096
-        assertEquals(11_264L, s.savedPerTokenPerLayer());
+        assertEquals(6, s.layers());   // decoder blocks; the encoder's 6 are s.encoder()'s
+        assertEquals(6, s.encoder().layers());
+        // per decoder token and block: 6 d + 6 inner + 2 d_ff (ReLU) = 3072 + 3072 + 4096; the cross keys and values,
+        // 2 inner, are per encoder token
+        assertEquals(10_240L, s.savedPerTokenPerLayer());
     }
 
     @Test

@@ -291,7 +291,13 @@ public final class LlamaModel implements LanguageModel {
 
     @Override
     public double[] blockInputOutputCosine(List<Example> sample) {
+        return blockInputOutputCosine(sample, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public double[] blockInputOutputCosine(List<Example> sample, int examplesPerPass) {
         checkOpen();
+        if (examplesPerPass < 1) throw new SculptException("examples per pass must be >= 1, got " + examplesPerPass);
         double[] sum = new double[layers.length];
         long count = 0;
         // chunks of examples keep the activation buffers bounded
@@ -309,7 +315,7 @@ public final class LlamaModel implements LanguageModel {
                 chunk.add(seq);
                 chunkTokens += seq.length;
             }
-            if (!chunk.isEmpty() && (seq == null || chunkTokens >= 2048)) {
+            if (!chunk.isEmpty() && (seq == null || chunkTokens >= 2048 || chunk.size() >= examplesPerPass)) {
                 PackedBatch b = PackedBatch.ofSequences(chunk, cfg.maxPositionEmbeddings());
                 forward(b);
                 for (int l = 0; l < layers.length; l++) {

@@ -612,20 +612,34 @@ public final class T5Model implements LanguageModel {
 
     @Override
     public double[] blockInputOutputCosine(List<Example> sample) {
+        return blockInputOutputCosine(sample, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public double[] blockInputOutputCosine(List<Example> sample, int examplesPerPass) {
+        if (examplesPerPass < 1) throw new SculptException("examples per pass must be >= 1, got " + examplesPerPass);
         int blocks = encoder.length + decoder.length;
-        double[] mean = new double[blocks];
+        double[] sum = new double[blocks];
         List<Example> withTargets = new ArrayList<>();
         for (Example ex : sample) {
             withTargets.add(ex.target().length == 0 ? new Example(ex.prompt(), new int[] {config.eosTokenId()}) : ex);
         }
-        T5Batch batch = T5Batch.ofExamples(withTargets, config);
-        if (batch.sequences() == 0) return mean;
-        Pass p = forward(batch);
-        int n = p.encSegs.tokens(), m = p.decSegs.tokens();
-        for (int i = 0; i < encoder.length; i++) mean[i] = RowCosines.sum(ops, arena, p.encStates[i], p.encStates[i + 1]) / n;
-        for (int i = 0; i < decoder.length; i++) {
-            mean[encoder.length + i] = RowCosines.sum(ops, arena, p.decStates[i], p.decStates[i + 1]) / m;
+        long n = 0, m = 0;
+        for (int from = 0; from < withTargets.size(); from += examplesPerPass) {
+            T5Batch batch = T5Batch.ofExamples(withTargets.subList(from, (int) Math.min(withTargets.size(), (long) from + examplesPerPass)), config);
+            if (batch.sequences() == 0) continue;
+            Pass p = forward(batch);
+            for (int i = 0; i < encoder.length; i++) sum[i] += RowCosines.sum(ops, arena, p.encStates[i], p.encStates[i + 1]);
+            for (int i = 0; i < decoder.length; i++) {
+                sum[encoder.length + i] += RowCosines.sum(ops, arena, p.decStates[i], p.decStates[i + 1]);
+            }
+            n += p.encSegs.tokens();
+            m += p.decSegs.tokens();
         }
+        double[] mean = new double[blocks];
+        if (n == 0) return mean;
+        for (int i = 0; i < encoder.length; i++) mean[i] = sum[i] / n;
+        for (int i = 0; i < decoder.length; i++) mean[encoder.length + i] = sum[encoder.length + i] / m;
         return mean;
     }
 

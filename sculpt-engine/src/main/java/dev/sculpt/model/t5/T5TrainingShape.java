@@ -1,6 +1,8 @@
 package dev.sculpt.model.t5;
 
 import dev.sculpt.model.TrainingShape;
+import dev.sculpt.model.TrainingShape.Rows;
+import dev.sculpt.model.TrainingShape.Scratch;
 import dev.sculpt.model.TrainingShape.TargetGroup;
 import dev.sculpt.model.TrainingShape.TensorGroup;
 import java.util.ArrayList;
@@ -14,12 +16,21 @@ import java.util.List;
  * self- and cross-attention q/k/v/o and the feed-forward; one final norm per stack. For t5-small (d 512, d_ff 2048,
  * 6 + 6 blocks, 8 heads, 32 buckets, vocabulary 32128, tied) that is 60,506,624, transformers' count.
  *
- * <p>Activations are sized with the decoder block, the larger of the two, for every block, and with as many encoder
- * as decoder tokens, so the plan is an upper bound for seq2seq batches whose targets are no longer than their inputs:
- * per token a decoder block keeps 6 d (three residual inputs and three norm outputs), 8 inner (self q, k, v and
- * output; cross q, output, and the projected encoder k, v) and the feed-forward's 3 d_ff (gated: wi_0, wi_1 and
- * their product) or 2 d_ff (ReLU: before and after), one softmax row per head for each of the two attentions, and
- * three reciprocal RMS values.
+ * <p>Activations, from what {@link T5Model} and its blocks allocate (the planner counts encoder blocks over the
+ * encoder tokens and decoder blocks over the decoder tokens). Per encoder token an encoder block keeps its input, the
+ * two norm outputs and the residual between its sub-layers (4 d), q, k, v and the attention context (4 inner), the
+ * feed-forward's wi_0, wi_1 and their product (3 d_ff, gated) or wi's output before and after the ReLU (2 d_ff), one
+ * softmax row of the encoder sequence per head and two reciprocal RMS values. Per decoder token a decoder block keeps
+ * its input, the three norm outputs and the two residuals between its sub-layers (6 d), the self-attention's q, k, v
+ * and context and the cross-attention's q and context (6 inner), the feed-forward's 3 d_ff or 2 d_ff, one softmax row
+ * of the decoder sequence and one of the encoder sequence per head and three reciprocal RMS values; and per encoder
+ * token the cross-attention's projected keys and values (2 inner). Each stack computes its relative position bias
+ * once, one row of its sequence per head and token, for all its blocks. The backward's buffers: the gradients of
+ * the decoder's final norm output, of the decoder stream, of the encoder output and of the encoder stream ([rows, d]
+ * each over their stack's rows), and over the longer stack's rows the norm-output gradient and the norms' scratch
+ * (d each), the attention's dctx, dq, dk, dv (inner each) and the feed-forward's dh (and dgate, dup when gated: d_ff
+ * each); the position bias's gradient plane of the longer sequence; under recomputation each stack's recomputed
+ * block output (d).
  */
 final class T5TrainingShape {
     private T5TrainingShape() {}
@@ -55,11 +66,33 @@ final class T5TrainingShape {
                 new TensorGroup(c.gated() ? "wi_0 wi_1" : "wi", List.of(fi, di), (c.gated() ? 2 : 1) * (enc + dec)),
                 new TensorGroup("wo", List.of(di, fi), enc + dec)));
         if (!c.tieWordEmbeddings()) tensors.add(new TensorGroup("lm_head", List.of(c.vocabSize(), di), 1));
+        int gatedFf = c.gated() ? 3 : 2;
+        // decoder block, per decoder token: input, self.xn, mid1, cross.xn, mid2, ff.xn; self q k v ctx, cross q ctx; ff
         List<Integer> widths = new ArrayList<>();
         for (int i = 0; i < 6; i++) widths.add(di);
-        for (int i = 0; i < 8; i++) widths.add(ii);
-        for (int i = 0; i < (c.gated() ? 3 : 2); i++) widths.add(fi);
-        long saved = 6 * d + 8 * inner + (c.gated() ? 3 : 2) * ff;
-        return new TrainingShape(parameters, targets, enc + dec, (int) d, c.vocabSize(), saved, 2 * c.numHeads(), 3, tensors, widths);
+        for (int i = 0; i < 6; i++) widths.add(ii);
+        for (int i = 0; i < gatedFf; i++) widths.add(fi);
+        long saved = 6 * d + 6 * inner + gatedFf * ff;
+        // encoder block, per encoder token: input, self.xn, mid, ff.xn; q k v ctx; ff
+        List<Integer> encWidths = new ArrayList<>();
+        for (int i = 0; i < 4; i++) encWidths.add(di);
+        for (int i = 0; i < 4; i++) encWidths.add(ii);
+        for (int i = 0; i < gatedFf; i++) encWidths.add(fi);
+        List<Scratch> backward = new ArrayList<>(List.of(
+                new Scratch("grad.dnorm", di, Rows.DECODER, false), new Scratch("grad.dec", di, Rows.DECODER, false),
+                new Scratch("grad.encout", di, Rows.ENCODER, false), new Scratch("grad.enc", di, Rows.ENCODER, false),
+                new Scratch("grad.dxn", di, Rows.LONGER, false), new Scratch("scratch.norm.dx", di, Rows.LONGER, false),
+                new Scratch("scratch.attn.dctx", ii, Rows.LONGER, false), new Scratch("scratch.attn.dq", ii, Rows.LONGER, false),
+                new Scratch("scratch.attn.dk", ii, Rows.LONGER, false), new Scratch("scratch.attn.dv", ii, Rows.LONGER, false),
+                new Scratch("scratch.ffn.dh", fi, Rows.LONGER, false)));
+        if (c.gated()) {
+            backward.add(new Scratch("scratch.ffn.dgate", fi, Rows.LONGER, false));
+            backward.add(new Scratch("scratch.ffn.dup", fi, Rows.LONGER, false));
+        }
+        backward.add(new Scratch("scratch.recompute.enc", di, Rows.ENCODER, true));
+        backward.add(new Scratch("scratch.recompute.dec", di, Rows.DECODER, true));
+        TrainingShape.Encoder encoder = new TrainingShape.Encoder(enc, encWidths, c.numHeads(), 2, List.of(ii, ii), c.numHeads(),
+                c.numHeads(), backward);
+        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, encoder);
     }
 }
