@@ -74,12 +74,12 @@ class RandomizedSvdBenchSpectrumTest {
             return e;
         }
         double cpuErr() { return maxRel(exact, k, j -> cpu[j]); }
-        double emuErr() { return maxRel(exact, k, j -> emulated[j]); }
+        double emuErr() { return emulated == null ? Double.NaN : maxRel(exact, k, j -> emulated[j]); }
         double f64Err() { return maxRel(exact, k, j -> f64[j]); }
         double bound() { return Arrays.stream(guBound).max().orElse(0); }
         /** Largest |float32 estimate - float64 algorithm| over j, in units of sigma_1. */
         double cpuVsF64() { return maxAbs(cpu, f64) / exact[0]; }
-        double emuVsF64() { return maxAbs(emulated, f64) / exact[0]; }
+        double emuVsF64() { return emulated == null ? 0 : maxAbs(emulated, f64) / exact[0]; }
         double cpuVsEmu() {
             double d = 0;
             for (int j = 0; j < k; j++) d = Math.max(d, Math.abs(cpu[j] - emulated[j]));
@@ -92,12 +92,12 @@ class RandomizedSvdBenchSpectrumTest {
         }
         String line(String shape) {
             return String.format(Locale.ROOT, "| %s | %d | %d | %s | %.2f | %.1e | %.1e | %.1e | %.1e | %.1e | %.1e |",
-                    shape, k, l, solver, exact[l] / exact[k - 1], f64Err(), cpuErr(), emuErr(), bound(),
+                    shape, k, l, solver == null ? (l <= CudaRandomizedSvd.JACOBI_MAX ? "(JACOBI)" : "(SYEVD)") : solver, exact[l] / exact[k - 1], f64Err(), cpuErr(), emuErr(), bound(),
                     Math.max(cpuVsF64(), emuVsF64()), exact[k - 1]);
         }
     }
 
-    static Row measure(MatrixBatch a, DenseF64.Svd ref, int k) {
+    static Row measure(MatrixBatch a, DenseF64.Svd ref, int k, boolean emulate) {
         int m = a.rows(), n = a.cols(), r = Math.min(m, n), c = Math.max(m, n);
         int l = CudaRandomizedSvd.sketchWidth(m, n, k, P);
         double[] exact = ref.s();
@@ -109,14 +109,17 @@ class RandomizedSvdBenchSpectrumTest {
             cpu = res.s().toArray(0);
         }
         // the CUDA backend's algorithm on the emulated device (room for A, the sketch panels, two l x l doubles, factors)
-        long bytes = 4L * (m * (long) n + 3L * c * l + 2L * (m + n) * k) + 8L * 4 * l * l + (64 << 20);
-        EmulatedDeviceOps ops = new EmulatedDeviceOps((int) Math.min(bytes, Integer.MAX_VALUE - 1024));
-        long da = ops.upload(a);
-        long u = ops.malloc(4L * m * k), s = ops.malloc(4L * k), v = ops.malloc(4L * n * k);
-        CudaRandomizedSvd.SmallSolver solver = CudaRandomizedSvd.run(ops, da, 1, m, n, k, P, Q, SKETCH_SEED, u, s, v);
-        float[] emulated;
-        try (MatrixBatch sb = ops.download(s, 1, 1, k)) {
-            emulated = sb.toArray(0);
+        float[] emulated = null;
+        CudaRandomizedSvd.SmallSolver solver = null;
+        if (emulate) {
+            long bytes = 4L * (m * (long) n + 3L * c * l + 2L * (m + n) * k) + 8L * 4 * l * l + (64 << 20);
+            EmulatedDeviceOps ops = new EmulatedDeviceOps((int) Math.min(bytes, Integer.MAX_VALUE - 1024));
+            long da = ops.upload(a);
+            long u = ops.malloc(4L * m * k), s = ops.malloc(4L * k), v = ops.malloc(4L * n * k);
+            solver = CudaRandomizedSvd.run(ops, da, 1, m, n, k, P, Q, SKETCH_SEED, u, s, v);
+            try (MatrixBatch sb = ops.download(s, 1, 1, k)) {
+                emulated = sb.toArray(0);
+            }
         }
         // the same algorithm in float64: M = A (m <= n) or A^T, the same Philox sketch, Householder bases
         DenseF64 mat = DenseF64.of(a, 0);
@@ -162,11 +165,15 @@ class RandomizedSvdBenchSpectrumTest {
             + " | cuda (emulated) | Gu bound | max |f32 - f64 algorithm| / sigma_1 | sigma_k |\n|---|---|---|---|---|---|---|---|---|---|---|";
 
     static Row[] run(int m, int n, int lead, double ratio, int[] ks) {
+        return run(m, n, lead, ratio, ks, true);
+    }
+
+    static Row[] run(int m, int n, int lead, double ratio, int[] ks, boolean emulate) {
         try (MatrixBatch a = benchSpectrum(1, m, n, ratio, lead, 7)) {
             DenseF64.Svd ref = DenseF64.of(a, 0).svd();
             Row[] rows = new Row[ks.length];
             for (int i = 0; i < ks.length; i++) {
-                rows[i] = measure(a, ref, ks[i]);
+                rows[i] = measure(a, ref, ks[i], emulate);
                 System.out.println(rows[i].line(m + " x " + n + " (" + lead + ")"));
             }
             return rows;
@@ -207,11 +214,16 @@ class RandomizedSvdBenchSpectrumTest {
         assertTrue(rows[2].f64Err() > 1e-2, "k > lead: trailing sigmas on the noise floor: " + rows[2].f64Err());
     }
 
-    /** The benchmark's own 1024 x 1024 shape, k = 128, 256, 512 (minutes): prints the table for bench/RESULTS.md. */
+    /**
+     * The benchmark's own 1024 x 1024 shape, k = 128, 256, 512 (about 4 minutes on two cores); with the property set to
+     * "full" also 2048 x 2048, k = 256, 512, 1024, without the emulated device (too slow there in Java; its solver is
+     * shown in parentheses). Prints the table for bench/RESULTS.md.
+     */
     @Test
-    @EnabledIfSystemProperty(named = "sculpt.svd.benchReport", matches = "true")
+    @EnabledIfSystemProperty(named = "sculpt.svd.benchReport", matches = "true|full")
     void benchmarkShapeReport() {
         System.out.println(HEADER);
         run(1024, 1024, 256, 0.995, new int[] {128, 256, 512});
+        if ("full".equals(System.getProperty("sculpt.svd.benchReport"))) run(2048, 2048, 256, 0.995, new int[] {256, 512, 1024}, false);
     }
 }
