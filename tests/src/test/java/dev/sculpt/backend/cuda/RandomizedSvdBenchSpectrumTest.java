@@ -217,13 +217,16 @@ class RandomizedSvdBenchSpectrumTest {
     /**
      * The benchmark's own 1024 x 1024 shape, k = 128, 256, 512 (about 4 minutes on two cores); with the property set to
      * "full" also 2048 x 2048, k = 256, 512, 1024, without the emulated device (too slow there in Java; its solver is
-     * shown in parentheses). Prints the table for bench/RESULTS.md.
+     * shown in parentheses); "wide" runs only 2048 x 5504, k = 256, 512, 1024, the same way. Prints the table for
+     * bench/RESULTS.md.
      */
     @Test
-    @EnabledIfSystemProperty(named = "sculpt.svd.benchReport", matches = "true|full")
+    @EnabledIfSystemProperty(named = "sculpt.svd.benchReport", matches = "true|full|wide")
     void benchmarkShapeReport() {
         System.out.println(HEADER);
-        run(1024, 1024, 256, 0.995, new int[] {128, 256, 512});
-        if ("full".equals(System.getProperty("sculpt.svd.benchReport"))) run(2048, 2048, 256, 0.995, new int[] {256, 512, 1024}, false);
+        String mode = System.getProperty("sculpt.svd.benchReport");
+        if (!mode.equals("wide")) run(1024, 1024, 256, 0.995, new int[] {128, 256, 512});
+        if (mode.equals("full")) run(2048, 2048, 256, 0.995, new int[] {256, 512, 1024}, false);
+        if (mode.equals("wide")) run(2048, 5504, 256, 0.995, new int[] {256, 512, 1024}, false);
     }
 }
