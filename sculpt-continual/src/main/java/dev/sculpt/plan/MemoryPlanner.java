@@ -96,7 +96,7 @@ public final class MemoryPlanner {
         }
         c.put("gradients", p * 4);
         c.put("adamw_state", p * 8);
-        c.put("bases", o.osft() ? basisElements(shape, o.rankRatio()) / 2 * (bb + 4) : 0L);
+        c.put("bases", o.osft() ? basisPairElements(shape, o.rankRatio()) * (bb + 4) : 0L);
 
         for (TensorGroup g : shape.parameterTensors()) rounding += g.count() * 4 * waste(g.elements() * 4);
         if (o.osft()) {
@@ -242,10 +242,10 @@ public final class MemoryPlanner {
         return RankPolicy.rankFor(ratio, g.rows(), g.cols());
     }
 
-    /** 2 (m + n) k per target: U_h, V_h and the invariant references U_h^T W0, W0 V_h. */
-    static long basisElements(TrainingShape shape, double ratio) {
+    /** (m + n) k per target: the elements of U_h and V_h, and as many of the invariant references U_h^T W0, W0 V_h. */
+    static long basisPairElements(TrainingShape shape, double ratio) {
         long e = 0;
-        for (TargetGroup g : shape.targets()) e += 2L * g.count() * ((long) g.rows() + g.cols()) * rank(g, ratio);
+        for (TargetGroup g : shape.targets()) e += g.count() * ((long) g.rows() + g.cols()) * rank(g, ratio);
         return e;
     }
 }

@@ -15,6 +15,14 @@ final class GpuBenchMatrices {
      * whose singular values follow s roughly. Good enough to time; accuracy is compared against cuSOLVER.
      */
     static MatrixBatch withSpectrum(int count, int m, int n, double ratio, long seed) {
+        return withSpectrum(count, m, n, ratio, 256, seed);
+    }
+
+    /**
+     * {@link #withSpectrum(int, int, int, double, long)} with the leading {@code lead} directions carrying the
+     * spectrum (256 there); RandomizedSvdBenchSpectrumTest scales it down with this.
+     */
+    static MatrixBatch withSpectrum(int count, int m, int n, double ratio, int lead, long seed) {
         int r = Math.min(m, n);
         SplittableRandom rnd = new SplittableRandom(seed);
         MatrixBatch a = MatrixBatch.allocateHost(count, m, n);
@@ -25,7 +33,7 @@ final class GpuBenchMatrices {
             for (int i = 0; i < g2.length; i++) g2[i] = (float) (rnd.nextGaussian() / Math.sqrt(n));
             for (int i = 0; i < m; i++) {
                 Arrays.fill(row, 0f);
-                for (int t = 0; t < Math.min(r, 256); t++) {   // the leading 256 directions carry the spectrum
+                for (int t = 0; t < Math.min(r, lead); t++) {   // the leading directions carry the spectrum
                     float x = g1[i * r + t];
                     for (int j = 0; j < n; j++) row[j] += x * g2[j * r + t];
                 }

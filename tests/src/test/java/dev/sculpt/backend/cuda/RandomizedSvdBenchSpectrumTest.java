@@ -15,14 +15,13 @@ import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.tensor.MatrixBatch;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Why GpuBenchmark's randomized top-k SVD reports sigma errors of 6.5e-2 to 1.1e-1 at k != 256 (bench/RESULTS.md,
- * GPU section, "Decompositions"): the benchmark's inputs (GpuBenchMatrices.withSpectrum, reproduced here bit for
- * bit by {@link #benchSpectrum}) have a slowly decaying spectrum over their leading directions (ratio 0.995 per
+ * GPU section, "Decompositions"): the benchmark's inputs (the benchmark's own GpuBenchMatrices.withSpectrum, with
+ * the number of leading directions as a parameter) have a slowly decaying spectrum over their leading directions (ratio 0.995 per
  * direction) and a flat noise floor beyond. Randomized SVD's sigma_j converges like (sigma_{l+1} / sigma_j)^(2q+1)
  * (Halko-Martinsson-Tropp; Gu 2015, Theorem 4.3), l = k + p: with p = 10 that ratio is about 0.995^11 inside the
  * decaying part and about 1 on the noise floor, so the trailing sigmas are far off, whatever the arithmetic.
@@ -41,29 +40,6 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class RandomizedSvdBenchSpectrumTest {
     static final long SKETCH_SEED = 42;   // GpuBenchmark's
     static final int P = 10, Q = 2;
-
-    /** GpuBenchMatrices.withSpectrum with the number of leading directions as a parameter (256 there). */
-    static MatrixBatch benchSpectrum(int count, int m, int n, double ratio, int lead, long seed) {
-        int r = Math.min(m, n);
-        SplittableRandom rnd = new SplittableRandom(seed);
-        MatrixBatch a = MatrixBatch.allocateHost(count, m, n);
-        float[] g1 = new float[m * r], g2 = new float[n * r];
-        float[] row = new float[n];
-        for (int b = 0; b < count; b++) {
-            for (int i = 0; i < g1.length; i++) g1[i] = (float) (rnd.nextGaussian() * Math.pow(ratio, i % r) / Math.sqrt(m));
-            for (int i = 0; i < g2.length; i++) g2[i] = (float) (rnd.nextGaussian() / Math.sqrt(n));
-            for (int i = 0; i < m; i++) {
-                Arrays.fill(row, 0f);
-                for (int t = 0; t < Math.min(r, lead); t++) {
-                    float x = g1[i * r + t];
-                    for (int j = 0; j < n; j++) row[j] += x * g2[j * r + t];
-                }
-                for (int j = 0; j < n; j++) row[j] += 1e-3f * (float) rnd.nextGaussian() / (float) Math.sqrt(n);
-                a.buffer().put((int) a.offset(b) + i * n, row);
-            }
-        }
-        return a;
-    }
 
     /** One k: exact spectrum and the three estimates of sigma_1..k, plus Gu's bound on the relative error. */
     record Row(int k, int l, double[] exact, float[] cpu, float[] emulated, double[] f64, double[] guBound,
@@ -169,7 +145,7 @@ class RandomizedSvdBenchSpectrumTest {
     }
 
     static Row[] run(int m, int n, int lead, double ratio, int[] ks, boolean emulate) {
-        try (MatrixBatch a = benchSpectrum(1, m, n, ratio, lead, 7)) {
+        try (MatrixBatch a = GpuBenchMatrices.withSpectrum(1, m, n, ratio, lead, 7)) {
             DenseF64.Svd ref = DenseF64.of(a, 0).svd();
             Row[] rows = new Row[ks.length];
             for (int i = 0; i < ks.length; i++) {
