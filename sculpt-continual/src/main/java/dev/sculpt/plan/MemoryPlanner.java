@@ -15,9 +15,11 @@ import java.util.Set;
  * Device memory of OSFT (or plain) full fine-tuning, component by component, from a {@link TrainingShape} and the
  * {@link PlanOptions}. Pure arithmetic; every term is stated here so that a test can redo it by hand. T tokens per
  * micro-batch, R loss tokens (the rows the lm_head and the loss run on), S the sequence length, h the width, V the
- * vocabulary; bb bytes per basis element (4 for fp32, 2 for bf16). Weights, gradients and saved activations are
- * float32 in both precisions: bf16 mode ({@code --precision bf16}) changes the products' operands, not what is
- * stored (engine.Linear, engine.Bf16Compute).
+ * vocabulary; bb bytes per basis element (4 for fp32, 2 for bf16). Weights and gradients are float32 in both
+ * precisions: bf16 mode ({@code --precision bf16}) rounds the products' operands (engine.Linear, engine.Bf16Compute)
+ * and, without recomputation, saves the attention and feed-forward blocks' activations in bf16 ("bf16 saves",
+ * engine.AttentionBlock#saveInBf16): ab = 2 bytes per block-saved element and softmax probability under bf16 saves,
+ * 4 otherwise. The residual stream, the norm outputs and 1/rms stay float32 ({@link TrainingShape#streamWidths()}).
  *
  * <ul>
  *   <li>weights: P x 4 in fp32 mode. In bf16 mode, the bf16 operands of the products, the only bf16 tensors a model
@@ -32,8 +34,8 @@ import java.util.Set;
  *   references the W0-free invariant check needs, U_h^T W0 (k x n) and W0 V_h (m x k): (m + n) k x bb for the
  *   bases and (m + n) k x 4 for the references, which stay float32 with bf16 bases (SubspaceGuard: rounding them
  *   would add 2^-8 ||U_h^T W0|| to every check);</li>
- *   <li>activations: per token and layer, the saved activations (4 bytes each), one softmax row of S per head (4 each),
- *   and one fp32 reciprocal RMS per norm; every layer keeps them, or with recomputation every layer keeps only its
+ *   <li>activations: per token and layer, the saved activations (the stream's 4 bytes each, the blocks' ab), one
+ *   softmax row of S per head (ab each), and one fp32 reciprocal RMS per norm; every layer keeps them, or with recomputation every layer keeps only its
  *   input (h) and one layer at a time the rest; plus the final norm's input (the last layer's output) and output, h
  *   each, and its fp32 reciprocal RMS, per token. That is exactly what LLaMA training keeps for the backward when all
  *   sequences have length S (LlamaRecomputeTest). Plus the lm_head's scratch for the R loss rows: fp32 logits
@@ -41,7 +43,8 @@ import java.util.Set;
  *   and an fp32 loss and log-sum-exp per row;</li>
  *   <li>workspace: the larger of the training step's and the task start's, plus the arena's block rounding, plus a
  *   fixed 1 GiB for the CUDA context and the cuBLAS/cuSOLVER handles. The step's: one layer's activation gradients
- *   (as large as one layer's saved activations), one fp32 AdamW update tensor per distinct parameter shape
+ *   (as large as one layer's saved activations in float32), under bf16 saves the blocks' float32 staging (one
+ *   layer's block-saved buffers over T rows and one [heads, S, S] probability plane), one fp32 AdamW update tensor per distinct parameter shape
  *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
  *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each. The task start's: the batched
  *   randomized decomposition of the largest group of same-shape targets, with sketch width l = k + oversample, per
@@ -55,7 +58,9 @@ import java.util.Set;
  *   each stack's position bias (a row of its sequence per head and token) and final norm (input, output, 1/rms).
  *   With recomputation every block keeps its input and one block of each stack at a time the rest. The step's
  *   activation gradients are the model's listed backward buffers over the rows they name and one bias-gradient plane
- *   [heads, S, S] of the longer sequence, instead of one layer's saved activations.</li>
+ *   [heads, S, S] of the longer sequence, instead of one layer's saved activations; under bf16 saves the blocks'
+ *   saved buffers, softmax rows and cross keys and values take ab bytes, and the step adds the listed staging buffers
+ *   and one probability plane [heads, S, S] of the longer sequence in float32.</li>
  *   <li>the arena's block rounding (in workspace): the caching arena serves each buffer with a block of
  *   {@link DeviceBlocks#size} bytes; the plan adds {@link DeviceBlocks#waste} of every buffer it counts, buffer by
  *   buffer (each parameter tensor's value, gradient and moments, each update tensor, each basis tensor, each layer's
@@ -107,12 +112,18 @@ public final class MemoryPlanner {
         }
 
         long input = h * wb;
+        // bf16 saves: without recomputation, bf16 compute keeps the blocks' saved buffers and probabilities in bf16
+        boolean bf16Saves = bf16 && !o.recompute();
+        int ab = bf16Saves ? 2 : 4;
         long kept, finalNorm, layerScratch, layerScratchWaste;
         if (shape.encoder() == null) {
-            long probs = (long) shape.attentionHeads() * s * wb;
-            long perTokenLayer = shape.savedPerTokenPerLayer() * wb + probs + (long) shape.normsPerLayer() * 4;
-            long layerWaste = waste(t * probs) + shape.normsPerLayer() * waste(t * 4);
-            for (int w : shape.savedWidths()) layerWaste += waste(t * w * wb);
+            List<Integer> widths = shape.savedWidths();
+            int stream = shape.streamWidths();
+            long blockWidths = TrainingShape.blockWidthSum(widths, stream);
+            long probs = (long) shape.attentionHeads() * s;
+            long perTokenLayer = (shape.savedPerTokenPerLayer() - blockWidths) * wb + (blockWidths + probs) * ab + (long) shape.normsPerLayer() * 4;
+            long layerWaste = waste(t * probs * ab) + shape.normsPerLayer() * waste(t * 4);
+            for (int i = 0; i < widths.size(); i++) layerWaste += waste(t * widths.get(i) * (i < stream ? wb : ab));
             if (o.recompute()) {
                 kept = shape.layers() * t * input + t * (perTokenLayer - input);
                 rounding += shape.layers() * waste(t * input) + layerWaste - waste(t * input);
@@ -122,10 +133,21 @@ public final class MemoryPlanner {
             }
             finalNorm = t * (2 * input + 4);
             rounding += 2 * waste(t * input) + waste(t * 4);
-            layerScratch = t * perTokenLayer;
-            layerScratchWaste = layerWaste;
+            // the backward's activation gradients: one layer's saved activations in float32
+            long fp32Layer = t * (shape.savedPerTokenPerLayer() * wb + probs * 4 + shape.normsPerLayer() * 4L);
+            long fp32LayerWaste = waste(t * probs * 4) + shape.normsPerLayer() * waste(t * 4);
+            for (int w : widths) fp32LayerWaste += waste(t * w * wb);
+            layerScratch = fp32Layer;
+            layerScratchWaste = fp32LayerWaste;
+            if (bf16Saves) {
+                // the blocks' float32 staging: one layer's block buffers over T rows, one [heads, S, S] plane
+                long plane = (long) shape.attentionHeads() * s * s * 4;
+                layerScratch += t * blockWidths * 4 + plane;
+                layerScratchWaste += waste(plane);
+                for (int i = stream; i < widths.size(); i++) layerScratchWaste += waste(t * widths.get(i) * 4);
+            }
         } else {
-            EncoderDecoderTerms e = encoderDecoder(shape, o, wb);
+            EncoderDecoderTerms e = encoderDecoder(shape, o, wb, ab);
             kept = e.kept;
             finalNorm = e.finalNorms;
             rounding += e.keptWaste;
@@ -175,24 +197,24 @@ public final class MemoryPlanner {
      * An encoder-decoder model's activations ({@link TrainingShape#encoder()}): encoder blocks over n encoder tokens
      * (sequences of at most Se), decoder blocks over m decoder tokens (at most Sd), from the options' split.
      */
-    private static EncoderDecoderTerms encoderDecoder(TrainingShape shape, PlanOptions o, int wb) {
+    private static EncoderDecoderTerms encoderDecoder(TrainingShape shape, PlanOptions o, int wb, int ab) {
         TrainingShape.Encoder enc = shape.encoder();
         PlanOptions.EncoderDecoderTokens split = o.encoderDecoderTokens();
         long n = split.encoderTokens(), se = split.encoderSequenceLength(), m = split.decoderTokens(), sd = split.decoderSequenceLength();
         long input = (long) shape.hidden() * wb;
-        // one encoder block, per encoder token: saved buffers, one softmax row of Se per head, fp32 1/rms per norm
-        long encProbs = (long) enc.attentionHeads() * se * wb;
-        long encPerToken = widthSum(enc.savedWidths()) * wb + encProbs + enc.normsPerLayer() * 4L;
-        long encWaste = waste(n * encProbs) + enc.normsPerLayer() * waste(n * 4);
-        for (int w : enc.savedWidths()) encWaste += waste(n * w * wb);
+        // one encoder block, per encoder token: saved buffers (the stream's in float32, the blocks' in ab bytes), one
+        // softmax row of Se per head (ab bytes), fp32 1/rms per norm
+        long encProbs = (long) enc.attentionHeads() * se * ab;
+        long encPerToken = bytesPerToken(enc.savedWidths(), enc.streamWidths(), wb, ab) + encProbs + enc.normsPerLayer() * 4L;
+        long encWaste = waste(n * encProbs) + enc.normsPerLayer() * waste(n * 4) + buffersWaste(n, enc.savedWidths(), enc.streamWidths(), wb, ab);
         // one decoder block: per decoder token its saved buffers, a softmax row of Sd per self-attention head and
         // one of Se per cross-attention head, fp32 1/rms per norm; per encoder token the cross keys and values
-        long selfProbs = (long) shape.attentionHeads() * sd * wb, crossProbs = (long) enc.crossHeads() * se * wb;
-        long decPerToken = shape.savedPerTokenPerLayer() * wb + selfProbs + crossProbs + shape.normsPerLayer() * 4L;
-        long cross = widthSum(enc.crossWidths()) * wb;
-        long decWaste = waste(m * selfProbs) + waste(m * crossProbs) + shape.normsPerLayer() * waste(m * 4);
-        for (int w : shape.savedWidths()) decWaste += waste(m * w * wb);
-        for (int w : enc.crossWidths()) decWaste += waste(n * w * wb);
+        long selfProbs = (long) shape.attentionHeads() * sd * ab, crossProbs = (long) enc.crossHeads() * se * ab;
+        long decPerToken = bytesPerToken(shape.savedWidths(), shape.streamWidths(), wb, ab) + selfProbs + crossProbs + shape.normsPerLayer() * 4L;
+        long cross = widthSum(enc.crossWidths()) * ab;
+        long decWaste = waste(m * selfProbs) + waste(m * crossProbs) + shape.normsPerLayer() * waste(m * 4)
+                + buffersWaste(m, shape.savedWidths(), shape.streamWidths(), wb, ab);
+        for (int w : enc.crossWidths()) decWaste += waste(n * w * ab);
         long kept, keptWaste;
         if (o.recompute()) {
             // every block keeps its input; one block of each stack at a time the rest
@@ -211,8 +233,10 @@ public final class MemoryPlanner {
         keptWaste += 2 * waste(n * input) + waste(n * 4) + 2 * waste(m * input) + waste(m * 4);
         // the backward's buffers, and the bias gradient plane of the longer sequence
         long backward = 0, backwardWaste = 0;
+        boolean bf16Saves = ab == 2;
         for (TrainingShape.Scratch b : enc.backward()) {
-            if (b.recomputeOnly() && !o.recompute()) continue;
+            if (b.held() == TrainingShape.Held.RECOMPUTE && !o.recompute()) continue;
+            if (b.held() == TrainingShape.Held.BF16_SAVES && !bf16Saves) continue;
             long rows = switch (b.rows()) {
                 case DECODER -> m;
                 case ENCODER -> n;
@@ -224,7 +248,27 @@ public final class MemoryPlanner {
         long plane = enc.biasHeads() * Math.max(se * se, sd * sd) * wb;
         backward += plane;
         backwardWaste += waste(plane);
+        if (bf16Saves) {
+            // the attention blocks' float32 staging of one sequence's probabilities: the largest [heads, tq, tk] plane
+            long probsPlane = Math.max(enc.attentionHeads() * se * se, Math.max(shape.attentionHeads() * sd * sd, enc.crossHeads() * sd * se)) * 4;
+            backward += probsPlane;
+            backwardWaste += waste(probsPlane);
+        }
         return new EncoderDecoderTerms(kept, finalNorms, keptWaste, backward, backwardWaste);
+    }
+
+    /** Bytes per token of saved buffers: the first {@code stream} widths at wb bytes, the rest at ab. */
+    private static long bytesPerToken(List<Integer> widths, int stream, int wb, int ab) {
+        long b = 0;
+        for (int i = 0; i < widths.size(); i++) b += (long) widths.get(i) * (i < stream ? wb : ab);
+        return b;
+    }
+
+    /** Block rounding of the saved buffers over {@code rows} rows, each in its bytes per element. */
+    private static long buffersWaste(long rows, List<Integer> widths, int stream, int wb, int ab) {
+        long w = 0;
+        for (int i = 0; i < widths.size(); i++) w += waste(rows * widths.get(i) * (i < stream ? wb : ab));
+        return w;
     }
 
     private static long widthSum(List<Integer> widths) {

@@ -14,14 +14,29 @@ import dev.sculpt.ops.Tensor;
  * [nk, kvWidth] (after RoPE), {@code v} [nk, kvWidth], {@code ctx} [n, qWidth] (before o), {@code probs} (every
  * sequence's [heads, tq, tk], concatenated). The caller keeps x and m. The backward uses the shared
  * {@code scratch.attn.*} buffers.
+ *
+ * <h2>bf16 saves ({@link #saveInBf16})</h2>
+ * In bf16 compute without recomputation, q, k, v, ctx and probs are saved in bf16, half the bytes. The forward
+ * computes them in float32 in the shared staging buffers {@code scratch.stage.attn.*} (q, k, v and ctx at their full
+ * size, probs one sequence's plane at a time), attends on those float32 values, and rounds each into its bf16 saved
+ * buffer ({@link Ops#convert}, round to nearest even); o reads the saved bf16 ctx, the same bits its bf16 operand
+ * rounding gives. The backward widens q, k, v and each sequence's probs back into the staging buffers (exact) and
+ * runs on them: its values differ from the forward's by one bf16 rounding, a relative 2^-9 per element, which moves
+ * the gradients of this block's inputs by a relative O(2^-8) (the products already round their operands to bf16 in
+ * this mode). The staging buffers are held once for all blocks: q, k, v, ctx of the largest block and the largest
+ * sequence's [heads, tq, tk] plane, in float32.
  */
 public final class AttentionBlock {
+    /** Float32 staging of the bf16 saves, shared by every block (they hold nothing between calls). */
+    private static final String STAGE_Q = "scratch.stage.attn.q", STAGE_K = "scratch.stage.attn.k", STAGE_V = "scratch.stage.attn.v",
+            STAGE_CTX = "scratch.stage.attn.ctx", STAGE_PROBS = "scratch.stage.attn.probs";
     private final Ops ops;
     private final Arena arena;
     private final String prefix;
     private final AttentionShape shape;
     private final Linear q, k, v, o;
     private final String qName, kName, vName, ctxName, probsName;
+    private boolean bf16Saves;
 
     /** A block whose saved activations are named {@code prefix + "q"} etc. in {@code arena}. */
     public AttentionBlock(Ops ops, Arena arena, String prefix, AttentionShape shape, Linear q, Linear k, Linear v, Linear o) {
@@ -45,6 +60,18 @@ public final class AttentionBlock {
         probsName = prefix + "probs";
     }
 
+    /**
+     * Saves q, k, v, ctx and probs in bf16 (see the class comment) when on; float32 (the default) when off. Only
+     * with bf16 products ({@link Linear#computeInBf16}), which read the saved ctx as their operand.
+     */
+    public void saveInBf16(boolean on) {
+        if (on && !o.bf16()) throw new SculptException("attention " + prefix + ": bf16 saves need bf16 products (" + o.weight() + ")");
+        bf16Saves = on;
+    }
+
+    /** Whether the block saves its activations in bf16. */
+    public boolean savesInBf16() { return bf16Saves; }
+
     public AttentionShape shape() { return shape; }
     public Linear q() { return q; }
     public Linear k() { return k; }
@@ -65,12 +92,18 @@ public final class AttentionBlock {
         Segments ks = memory == null ? xs : ms;
         int n = xs.tokens(), nk = ks.tokens(), qw = shape.qWidth(), kw = shape.kvWidth(), h = shape.heads();
         long probsSize = xs.probsSize(h, ks);
-        Tensor qt = arena.get(qName, n, qw);
-        Tensor kt = arena.get(kName, nk, kw);
-        Tensor vt = arena.get(vName, nk, kw);
-        Tensor ctx = arena.get(ctxName, n, qw);
-        arena.reserve(probsName, probsSize);
-        Tensor probs = arena.get(probsName, (int) probsSize);
+        Tensor qt = arena.get(bf16Saves ? STAGE_Q : qName, n, qw);
+        Tensor kt = arena.get(bf16Saves ? STAGE_K : kName, nk, kw);
+        Tensor vt = arena.get(bf16Saves ? STAGE_V : vName, nk, kw);
+        Tensor ctx = arena.get(bf16Saves ? STAGE_CTX : ctxName, n, qw);
+        Tensor probs;
+        if (bf16Saves) {
+            arena.reserve(STAGE_PROBS, largestPlane(xs, ks, h));
+            probs = arena.getBf16(probsName, (int) probsSize);
+        } else {
+            arena.reserve(probsName, probsSize);
+            probs = arena.get(probsName, (int) probsSize);
+        }
         q.forward(x, qt, false);
         k.forward(src, kt, false);
         v.forward(src, vt, false);
@@ -81,13 +114,38 @@ public final class AttentionBlock {
         long pOff = 0;
         for (int s = 0; s < xs.count(); s++) {
             int tq = xs.length(s), tk = ks.length(s);
-            Tensor p = probs.view(probs.name(), pOff, h, tq, tk);
+            Tensor saved = probs.view(probs.name(), pOff, h, tq, tk);
+            Tensor p = bf16Saves ? arena.get(STAGE_PROBS, h, tq, tk) : saved;
             ops.attentionForward(rows(qt, xs.start(s), tq, qw), rows(kt, ks.start(s), tk, kw), rows(vt, ks.start(s), tk, kw),
                     h, shape.kvHeads(), shape.scale(), shape.causal(), 0, bias == null ? null : bias.bias(s, tq, tk),
                     p, rows(ctx, xs.start(s), tq, qw));
+            if (bf16Saves) ops.convert(p, saved);
             pOff += (long) h * tq * tk;
         }
+        if (bf16Saves) {
+            ops.convert(qt, arena.getBf16(qName, n, qw));
+            ops.convert(kt, arena.getBf16(kName, nk, kw));
+            ops.convert(vt, arena.getBf16(vName, nk, kw));
+            Tensor savedCtx = arena.getBf16(ctxName, n, qw);
+            ops.convert(ctx, savedCtx);
+            ctx = savedCtx;
+        }
         o.forward(ctx, out, accumulateOut);
+    }
+
+    /** Elements of the largest [heads, tq, tk] plane of the segments' sequences. */
+    private static long largestPlane(Segments xs, Segments ks, int heads) {
+        long m = 0;
+        for (int s = 0; s < xs.count(); s++) m = Math.max(m, (long) heads * xs.length(s) * ks.length(s));
+        return m;
+    }
+
+    /** A saved activation as float32: its own buffer, or (bf16 saves) widened into its staging buffer. */
+    private Tensor restored(String name, String stage, int rows, int width) {
+        if (!bf16Saves) return arena.get(name, rows, width);
+        Tensor f = arena.get(stage, rows, width);
+        ops.convert(arena.getBf16(name, rows, width), f);
+        return f;
     }
 
     /**
@@ -103,11 +161,12 @@ public final class AttentionBlock {
         Segments ks = self ? xs : ms;
         int n = xs.tokens(), nk = ks.tokens(), qw = shape.qWidth(), kw = shape.kvWidth(), h = shape.heads();
         long probsSize = xs.probsSize(h, ks);
-        Tensor qt = arena.get(qName, n, qw);
-        Tensor kt = arena.get(kName, nk, kw);
-        Tensor vt = arena.get(vName, nk, kw);
-        Tensor ctx = arena.get(ctxName, n, qw);
-        Tensor probs = arena.get(probsName, (int) probsSize);
+        if (bf16Saves) arena.reserve(STAGE_PROBS, largestPlane(xs, ks, h));
+        Tensor qt = restored(qName, STAGE_Q, n, qw);
+        Tensor kt = restored(kName, STAGE_K, nk, kw);
+        Tensor vt = restored(vName, STAGE_V, nk, kw);
+        Tensor ctx = bf16Saves ? arena.getBf16(ctxName, n, qw) : arena.get(ctxName, n, qw);
+        Tensor probs = bf16Saves ? arena.getBf16(probsName, (int) probsSize) : arena.get(probsName, (int) probsSize);
         Tensor dCtx = arena.get("scratch.attn.dctx", n, qw);
         Tensor dq = arena.get("scratch.attn.dq", n, qw);
         Tensor dk = arena.get("scratch.attn.dk", nk, kw);
@@ -121,6 +180,11 @@ public final class AttentionBlock {
         for (int s = 0; s < xs.count(); s++) {
             int tq = xs.length(s), tk = ks.length(s);
             Tensor p = probs.view(probs.name(), pOff, h, tq, tk);
+            if (bf16Saves) {
+                Tensor f = arena.get(STAGE_PROBS, h, tq, tk);
+                ops.convert(p, f);
+                p = f;
+            }
             Tensor dBias = biasGradient ? arena.get("scratch.attn.dbias", h, tq, tk) : null;
             ops.attentionBackward(rows(qt, xs.start(s), tq, qw), rows(kt, ks.start(s), tk, kw), rows(vt, ks.start(s), tk, kw),
                     h, shape.kvHeads(), shape.scale(), p, rows(dCtx, xs.start(s), tq, qw),

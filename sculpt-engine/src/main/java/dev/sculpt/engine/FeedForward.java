@@ -12,14 +12,24 @@ import dev.sculpt.ops.Tensor;
  * <p>Saved for the backward, in the arena under the block's prefix: {@code gate} [n, inner] (the pre-activation),
  * when gated {@code up} [n, inner], and {@code h} [n, inner] (the activation's output, the down projection's
  * input). The caller keeps x.
+ *
+ * <p>With {@link #saveInBf16} (bf16 compute without recomputation) they are saved in bf16: gate, up and h are
+ * computed in float32 in the shared staging buffers {@code scratch.stage.ffn.*}, h from the float32 gate and up, and
+ * each is rounded into its saved bf16 buffer; down reads the saved bf16 h (the bits its operand rounding gives). The
+ * backward widens gate and up into the staging buffers (exact) for the activation's backward, so dgate and dup see
+ * the pre-activations one bf16 rounding (relative 2^-9) away from the forward's, as {@link AttentionBlock} does.
  */
 public final class FeedForward {
+    /** Float32 staging of the bf16 saves, shared by every block. */
+    private static final String STAGE_GATE = "scratch.stage.ffn.gate", STAGE_UP = "scratch.stage.ffn.up", STAGE_H = "scratch.stage.ffn.h";
+
     private final Ops ops;
     private final Arena arena;
     private final String prefix;
     private final FeedForwardKind kind;
     private final Linear gate, up, down;
     private final String gateName, upName, hName;
+    private boolean bf16Saves;
 
     /**
      * A block over the given projections: gate (LLaMA gate_proj, T5 wi_0 or wi), up (up_proj, wi_1; null for
@@ -45,6 +55,15 @@ public final class FeedForward {
         hName = prefix + "h";
     }
 
+    /** Saves gate, up and h in bf16 when on (see the class comment); float32 (the default) when off. Needs bf16 products. */
+    public void saveInBf16(boolean on) {
+        if (on && !down.bf16()) throw new SculptException("feed-forward " + prefix + ": bf16 saves need bf16 products (" + down.weight() + ")");
+        bf16Saves = on;
+    }
+
+    /** Whether the block saves its activations in bf16. */
+    public boolean savesInBf16() { return bf16Saves; }
+
     public FeedForwardKind kind() { return kind; }
     public Linear gate() { return gate; }
     /** The up projection; null for a dense block. */
@@ -62,13 +81,28 @@ public final class FeedForward {
     /** x [n, d] -> out [n, d], overwritten or added to when {@code accumulateOut}. */
     public void forward(Tensor x, Tensor out, boolean accumulateOut) {
         int n = x.dim(0), inner = gate.out();
-        Tensor g = arena.get(gateName, n, inner);
-        Tensor u = up == null ? null : arena.get(upName, n, inner);
-        Tensor h = arena.get(hName, n, inner);
+        Tensor g = arena.get(bf16Saves ? STAGE_GATE : gateName, n, inner);
+        Tensor u = up == null ? null : arena.get(bf16Saves ? STAGE_UP : upName, n, inner);
+        Tensor h = arena.get(bf16Saves ? STAGE_H : hName, n, inner);
         gate.forward(x, g, false);
         if (u != null) up.forward(x, u, false);
         activate(g, u, h);
+        if (bf16Saves) {
+            ops.convert(g, arena.getBf16(gateName, n, inner));
+            if (u != null) ops.convert(u, arena.getBf16(upName, n, inner));
+            Tensor saved = arena.getBf16(hName, n, inner);
+            ops.convert(h, saved);
+            h = saved;
+        }
         down.forward(h, out, accumulateOut);
+    }
+
+    /** A saved pre-activation as float32: its own buffer, or (bf16 saves) widened into its staging buffer. */
+    private Tensor restored(String name, String stage, int n, int inner) {
+        if (!bf16Saves) return arena.get(name, n, inner);
+        Tensor f = arena.get(stage, n, inner);
+        ops.convert(arena.getBf16(name, n, inner), f);
+        return f;
     }
 
     /**
@@ -77,9 +111,9 @@ public final class FeedForward {
      */
     public void backward(Tensor x, Tensor dOut, Tensor dx, boolean accumulateDx) {
         int n = x.dim(0), inner = gate.out();
-        Tensor g = arena.get(gateName, n, inner);
-        Tensor u = up == null ? null : arena.get(upName, n, inner);
-        Tensor h = arena.get(hName, n, inner);
+        Tensor g = restored(gateName, STAGE_GATE, n, inner);
+        Tensor u = up == null ? null : restored(upName, STAGE_UP, n, inner);
+        Tensor h = bf16Saves ? arena.getBf16(hName, n, inner) : arena.get(hName, n, inner);
         Tensor dh = arena.get("scratch.ffn.dh", n, inner);
         down.backwardInput(dOut, dh, false);
         down.backwardWeight(h, dOut);

@@ -2,6 +2,7 @@ package dev.sculpt.engine;
 
 import dev.sculpt.SculptException;
 import dev.sculpt.model.Parameter;
+import dev.sculpt.ops.DType;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.Tensor;
 
@@ -17,6 +18,10 @@ import dev.sculpt.ops.Tensor;
  * (no step comes between them), so a model holds one bf16 weight buffer, not a second copy of its projections.
  * Each rounding is one pass over W, small next to the product's {@code 2 n out in} flops for a training micro-batch
  * of n rows, but comparable to it when decoding one row at a time.
+ *
+ * <p>x may be a bf16 tensor: an input a block saved in bf16 ({@link AttentionBlock#saveInBf16}, the attention context
+ * and the feed-forward's hidden product), which is then the operand as it is, the same bits the rounding of its float32
+ * value gives. x is float32 in float32 compute.
  */
 public final class Linear {
     private final Ops ops;
@@ -50,18 +55,25 @@ public final class Linear {
 
     /** y [n, out] = x [n, in] W^T, or {@code y +=} when {@code accumulate}. */
     public void forward(Tensor x, Tensor y, boolean accumulate) {
+        if (bf16 == null && x.dtype() == DType.BF16) throw new SculptException(weight + ": bf16 input " + x.describe() + " in float32 compute");
         if (bf16 != null) {
-            ops.matmul(false, true, 1f, bf16.operand(x), bf16.weight(weight.value()), accumulate ? 1f : 0f, y);
+            ops.matmul(false, true, 1f, operand(x), bf16.weight(weight.value()), accumulate ? 1f : 0f, y);
             return;
         }
         ops.matmul(false, true, 1f, x, weight.value(), accumulate ? 1f : 0f, y);
     }
 
+    /** x as a bf16 operand: as it is when a block saved it in bf16, else rounded into the shared buffer. */
+    private Tensor operand(Tensor x) {
+        return x.dtype() == DType.BF16 ? x : bf16.operand(x);
+    }
+
     /** {@code dW += dy^T x} over the n rows (nothing when the weight is frozen). */
     public void backwardWeight(Tensor x, Tensor dy) {
         if (!weight.trainable()) return;
+        if (bf16 == null && x.dtype() == DType.BF16) throw new SculptException(weight + ": bf16 input " + x.describe() + " in float32 compute");
         if (bf16 != null) {
-            ops.matmul(true, false, 1f, bf16.gradient(dy), bf16.operand(x), 1f, weight.gradient());
+            ops.matmul(true, false, 1f, bf16.gradient(dy), operand(x), 1f, weight.gradient());
             return;
         }
         ops.matmul(true, false, 1f, dy, x, 1f, weight.gradient());

@@ -21,16 +21,22 @@ import java.util.List;
  * @param savedWidths                 the per-token widths of the activation buffers one layer keeps (one device
  *                                    block each), attention scores and reciprocal RMS apart; the first is the
  *                                    layer's input
+ * @param streamWidths                how many of {@code savedWidths}, from the first, are the residual stream and the
+ *                                    norm outputs, float32 in every mode; the rest are what the attention and
+ *                                    feed-forward blocks save, bf16 under bf16 compute without recomputation (as are
+ *                                    the softmax probabilities)
  * @param encoder                     the encoder stack of an encoder-decoder model (T5), whose decoder blocks the
  *                                    fields above describe (per decoder token); null for a decoder-only model
  */
 public record TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab,
                             long savedPerTokenPerLayer, int attentionHeads, int normsPerLayer,
-                            List<TensorGroup> parameterTensors, List<Integer> savedWidths, Encoder encoder) {
+                            List<TensorGroup> parameterTensors, List<Integer> savedWidths, int streamWidths, Encoder encoder) {
     /** A decoder-only model. */
     public TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab, long savedPerTokenPerLayer,
-                         int attentionHeads, int normsPerLayer, List<TensorGroup> parameterTensors, List<Integer> savedWidths) {
-        this(parameters, targets, layers, hidden, vocab, savedPerTokenPerLayer, attentionHeads, normsPerLayer, parameterTensors, savedWidths, null);
+                         int attentionHeads, int normsPerLayer, List<TensorGroup> parameterTensors, List<Integer> savedWidths,
+                         int streamWidths) {
+        this(parameters, targets, layers, hidden, vocab, savedPerTokenPerLayer, attentionHeads, normsPerLayer, parameterTensors,
+                savedWidths, streamWidths, null);
     }
 
     public TrainingShape {
@@ -47,6 +53,20 @@ public record TrainingShape(long parameters, List<TargetGroup> targets, int laye
         if (w != savedPerTokenPerLayer) {
             throw new IllegalArgumentException("saved buffer widths add up to " + w + ", not " + savedPerTokenPerLayer + " per token and layer");
         }
+        checkStream(streamWidths, savedWidths);
+    }
+
+    private static void checkStream(int stream, List<Integer> widths) {
+        if (stream < 1 || stream > widths.size()) {
+            throw new IllegalArgumentException(stream + " stream widths of " + widths.size() + " saved buffers (the first, the input, is one)");
+        }
+    }
+
+    /** Elements per token of the saved buffers the blocks keep (bf16 under bf16 saves): the widths after the stream's. */
+    public static long blockWidthSum(List<Integer> widths, int streamWidths) {
+        long s = 0;
+        for (int i = streamWidths; i < widths.size(); i++) s += widths.get(i);
+        return s;
     }
 
     /**
@@ -56,6 +76,8 @@ public record TrainingShape(long parameters, List<TargetGroup> targets, int laye
      * @param layers           encoder blocks
      * @param savedWidths      per encoder token, the activation buffers one encoder block keeps (the first is its
      *                         input), its softmax rows and reciprocal RMS apart
+     * @param streamWidths     how many of {@code savedWidths}, from the first, stay float32 in every mode (as
+     *                         {@link TrainingShape#streamWidths()}); the cross widths are the blocks' (bf16 saves)
      * @param attentionHeads   heads of the encoder's self-attention: per encoder token one softmax row of the encoder
      *                         sequence's length per head
      * @param normsPerLayer    norms per encoder block, one fp32 reciprocal RMS per token each
@@ -69,9 +91,10 @@ public record TrainingShape(long parameters, List<TargetGroup> targets, int laye
      * @param backward         the backward pass's activation-gradient buffers, each one device block, over the rows
      *                         it names
      */
-    public record Encoder(int layers, List<Integer> savedWidths, int attentionHeads, int normsPerLayer, List<Integer> crossWidths,
-                          int crossHeads, int biasHeads, List<Scratch> backward) {
+    public record Encoder(int layers, List<Integer> savedWidths, int streamWidths, int attentionHeads, int normsPerLayer,
+                          List<Integer> crossWidths, int crossHeads, int biasHeads, List<Scratch> backward) {
         public Encoder {
+            checkStream(streamWidths, savedWidths);
             savedWidths = List.copyOf(savedWidths);
             crossWidths = List.copyOf(crossWidths);
             backward = List.copyOf(backward);
@@ -81,11 +104,18 @@ public record TrainingShape(long parameters, List<TargetGroup> targets, int laye
     /** Which rows of a micro-batch a backward buffer spans: the decoder's, the encoder's, or the more of the two. */
     public enum Rows { DECODER, ENCODER, LONGER }
 
-    /**
-     * A backward buffer of {@code width} elements per row over {@code rows}, named for messages; {@code recomputeOnly}:
-     * held only when activations are recomputed.
-     */
-    public record Scratch(String name, int width, Rows rows, boolean recomputeOnly) {}
+    /** When a step holds a {@link Scratch} buffer. */
+    public enum Held {
+        /** in every mode */
+        ALWAYS,
+        /** only when activations are recomputed */
+        RECOMPUTE,
+        /** only under bf16 saves (bf16 compute without recomputation): the float32 staging of the blocks' saves */
+        BF16_SAVES
+    }
+
+    /** A step's buffer of {@code width} float32 elements per row over {@code rows}, named for messages, held as {@code held} says. */
+    public record Scratch(String name, int width, Rows rows, Held held) {}
 
     /** {@code count} target matrices of {@code rows x cols} (HF [out, in] layout), named for the plan's table. */
     public record TargetGroup(String name, int rows, int cols, int count) {}

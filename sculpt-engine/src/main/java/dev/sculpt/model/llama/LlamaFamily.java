@@ -102,6 +102,7 @@ public final class LlamaFamily implements ModelFamily {
         // the block input, the residual after attention, both norm outputs; q, k, v, the context; gate, up, their product
         List<Integer> widths = List.of(h, h, h, h, q, kv, kv, q, inter, inter, inter);
         long saved = 4L * h + 2L * q + 2L * kv + 3L * inter;
-        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2, tensors, widths);
+        // the first four (stream and norm outputs) stay float32; the blocks' seven are bf16 under bf16 saves
+        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2, tensors, widths, 4);
     }
 }

@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * end ({@link PackedBatch}) so that every projection is one gemm over all of its tokens; activations live in an
  * {@link Arena} whose buffers grow to the largest micro-batch seen and are then reused. Saved per layer: the block
  * input, both norm outputs and their 1/rms rows, the residual after attention, q/k/v/context/probabilities and the
- * MLP's gate, up and SiLU(gate) * up (what {@link LlamaFamily#trainingShape} counts). Not thread-safe: one model,
+ * MLP's gate, up and SiLU(gate) * up (what {@link LlamaFamily#trainingShape} counts; the last six and the
+ * probabilities in bf16 under bf16 compute without recomputation). Not thread-safe: one model,
  * one thread of control.
  */
 public final class LlamaModel implements LanguageModel {
@@ -494,18 +495,41 @@ public final class LlamaModel implements LanguageModel {
     public void recomputeActivations(boolean on) {
         checkOpen();
         recompute = on;
+        applySaves();
     }
 
-    /** bf16 products in the layers' projections (see {@link LanguageModel#computeInBf16}); lm_head stays float32. */
+    /**
+     * bf16 saves in every layer's own attention and MLP blocks when the products run in bf16 and nothing is
+     * recomputed (under recomputation the one layer's shared buffers stay float32: bf16 would add float32 staging to
+     * them and save nothing across layers). The residual stream, the norm outputs and 1/rms stay float32 either way.
+     */
+    private void applySaves() {
+        boolean on = bf16 != null && !recompute;
+        for (Layer l : layers) {
+            l.attention.saveInBf16(on);
+            l.mlp.saveInBf16(on);
+        }
+    }
+
+    /**
+     * bf16 products in the layers' projections (see {@link LanguageModel#computeInBf16}); lm_head stays float32.
+     * Without recomputation the layers' attention and MLP blocks also save their activations in bf16
+     * ({@link AttentionBlock#saveInBf16}).
+     */
     @Override
     public void computeInBf16(boolean on) {
         checkOpen();
         if (on && bf16 == null) bf16 = new Bf16Compute(ops, "llama");
+        if (!on) for (Layer l : layers) {
+            l.attention.saveInBf16(false);
+            l.mlp.saveInBf16(false);
+        }
         for (Linear l : projections) l.computeInBf16(on ? bf16 : null);
         if (!on && bf16 != null) {
             bf16.close();
             bf16 = null;
         }
+        applySaves();
     }
 
     private void checkOpen() {

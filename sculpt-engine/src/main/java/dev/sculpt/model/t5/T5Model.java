@@ -356,17 +356,38 @@ public final class T5Model implements LanguageModel {
     public void recomputeActivations(boolean on) {
         checkOpen();
         recompute = on;
+        applySaves(bf16 != null && !recompute);
     }
 
-    /** bf16 products in the blocks' projections (see {@link LanguageModel#computeInBf16}); lm_head stays float32. */
+    /**
+     * bf16 products in the blocks' projections (see {@link LanguageModel#computeInBf16}); lm_head stays float32.
+     * Without recomputation the blocks' own attention and feed-forward blocks also save their activations in bf16
+     * ({@link AttentionBlock#saveInBf16}); the residual stream, the norm outputs, 1/rms and the position biases stay
+     * float32, and under recomputation the one block's shared buffers do too (bf16 would add float32 staging to them
+     * and save nothing across blocks).
+     */
     @Override
     public void computeInBf16(boolean on) {
         checkOpen();
         if (on && bf16 == null) bf16 = new Bf16Compute(ops, "t5");
+        if (!on) applySaves(false);
         for (Linear l : projections) l.computeInBf16(on ? bf16 : null);
         if (!on && bf16 != null) {
             bf16.close();
             bf16 = null;
+        }
+        applySaves(bf16 != null && !recompute);
+    }
+
+    private void applySaves(boolean on) {
+        for (EncoderBlock b : encoder) {
+            b.self().block().saveInBf16(on);
+            b.ff().block().saveInBf16(on);
+        }
+        for (DecoderBlock b : decoder) {
+            b.self().block().saveInBf16(on);
+            b.cross().block().saveInBf16(on);
+            b.ff().block().saveInBf16(on);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.sculpt.model.t5;
 
 import dev.sculpt.model.TrainingShape;
+import dev.sculpt.model.TrainingShape.Held;
 import dev.sculpt.model.TrainingShape.Rows;
 import dev.sculpt.model.TrainingShape.Scratch;
 import dev.sculpt.model.TrainingShape.TargetGroup;
@@ -30,7 +31,10 @@ import java.util.List;
  * each over their stack's rows), and over the longer stack's rows the norm-output gradient and the norms' scratch
  * (d each), the attention's dctx, dq, dk, dv (inner each) and the feed-forward's dh (and dgate, dup when gated: d_ff
  * each); the position bias's gradient plane of the longer sequence; under recomputation each stack's recomputed
- * block output (d).
+ * block output (d). Under bf16 compute without recomputation the blocks' buffers (everything but the inputs, norm
+ * outputs and residuals), their softmax rows and the cross keys and values are saved in bf16, and the step holds the
+ * blocks' float32 staging over the longer stack's rows: q, k, v, ctx (inner each) and the feed-forward's 3 d_ff or
+ * 2 d_ff, plus one [heads, S, S] probability plane of the longer sequence.
  */
 final class T5TrainingShape {
     private T5TrainingShape() {}
@@ -79,20 +83,26 @@ final class T5TrainingShape {
         for (int i = 0; i < 4; i++) encWidths.add(ii);
         for (int i = 0; i < gatedFf; i++) encWidths.add(fi);
         List<Scratch> backward = new ArrayList<>(List.of(
-                new Scratch("grad.dnorm", di, Rows.DECODER, false), new Scratch("grad.dec", di, Rows.DECODER, false),
-                new Scratch("grad.encout", di, Rows.ENCODER, false), new Scratch("grad.enc", di, Rows.ENCODER, false),
-                new Scratch("grad.dxn", di, Rows.LONGER, false), new Scratch("scratch.norm.dx", di, Rows.LONGER, false),
-                new Scratch("scratch.attn.dctx", ii, Rows.LONGER, false), new Scratch("scratch.attn.dq", ii, Rows.LONGER, false),
-                new Scratch("scratch.attn.dk", ii, Rows.LONGER, false), new Scratch("scratch.attn.dv", ii, Rows.LONGER, false),
-                new Scratch("scratch.ffn.dh", fi, Rows.LONGER, false)));
+                new Scratch("grad.dnorm", di, Rows.DECODER, Held.ALWAYS), new Scratch("grad.dec", di, Rows.DECODER, Held.ALWAYS),
+                new Scratch("grad.encout", di, Rows.ENCODER, Held.ALWAYS), new Scratch("grad.enc", di, Rows.ENCODER, Held.ALWAYS),
+                new Scratch("grad.dxn", di, Rows.LONGER, Held.ALWAYS), new Scratch("scratch.norm.dx", di, Rows.LONGER, Held.ALWAYS),
+                new Scratch("scratch.attn.dctx", ii, Rows.LONGER, Held.ALWAYS), new Scratch("scratch.attn.dq", ii, Rows.LONGER, Held.ALWAYS),
+                new Scratch("scratch.attn.dk", ii, Rows.LONGER, Held.ALWAYS), new Scratch("scratch.attn.dv", ii, Rows.LONGER, Held.ALWAYS),
+                new Scratch("scratch.ffn.dh", fi, Rows.LONGER, Held.ALWAYS)));
         if (c.gated()) {
-            backward.add(new Scratch("scratch.ffn.dgate", fi, Rows.LONGER, false));
-            backward.add(new Scratch("scratch.ffn.dup", fi, Rows.LONGER, false));
+            backward.add(new Scratch("scratch.ffn.dgate", fi, Rows.LONGER, Held.ALWAYS));
+            backward.add(new Scratch("scratch.ffn.dup", fi, Rows.LONGER, Held.ALWAYS));
         }
-        backward.add(new Scratch("scratch.recompute.enc", di, Rows.ENCODER, true));
-        backward.add(new Scratch("scratch.recompute.dec", di, Rows.DECODER, true));
-        TrainingShape.Encoder encoder = new TrainingShape.Encoder(enc, encWidths, c.numHeads(), 2, List.of(ii, ii), c.numHeads(),
+        backward.add(new Scratch("scratch.recompute.enc", di, Rows.ENCODER, Held.RECOMPUTE));
+        backward.add(new Scratch("scratch.recompute.dec", di, Rows.DECODER, Held.RECOMPUTE));
+        // bf16 saves: the float32 staging the attention and feed-forward blocks share (engine.AttentionBlock, FeedForward)
+        for (String w : List.of("q", "k", "v", "ctx")) backward.add(new Scratch("scratch.stage.attn." + w, ii, Rows.LONGER, Held.BF16_SAVES));
+        for (String w : c.gated() ? List.of("gate", "up", "h") : List.of("gate", "h")) {
+            backward.add(new Scratch("scratch.stage.ffn." + w, fi, Rows.LONGER, Held.BF16_SAVES));
+        }
+        // stream and norm outputs stay float32: the decoder's first six widths, the encoder's first four
+        TrainingShape.Encoder encoder = new TrainingShape.Encoder(enc, encWidths, 4, c.numHeads(), 2, List.of(ii, ii), c.numHeads(),
                 c.numHeads(), backward);
-        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, encoder);
+        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, 6, encoder);
     }
 }
