@@ -32,24 +32,24 @@ class CholeskyQr2BlockedPathTest {
     private final long seed = new SplittableRandom().nextLong();
 
     /** The pass error 2 eps + eps^2 for cond c on n columns, eps as in the class comment. */
-    private static double passError(int n, double cond) {
+    static double passError(int n, double cond) {
         double eps = (FloatBounds.probable(n) + FloatBounds.U) * Math.sqrt(n) * cond;
         return 2 * eps + eps * eps;
     }
 
-    private static double twoPassError(int n, double cond) {
+    static double twoPassError(int n, double cond) {
         double delta1 = passError(n, cond);
         assertTrue(delta1 < 0.5, "pass 1 must leave a well-conditioned basis: " + delta1);
         return passError(n, Math.sqrt((1 + delta1) / (1 - delta1)));
     }
 
-    private static double cond(MatrixBatch x, int b) {
+    static double cond(MatrixBatch x, int b) {
         double[] s = DenseF64.of(x, b).singularValues();
         return s[0] / s[s.length - 1];
     }
 
     /** cond = 1e2 singular values, geometric; matrix 1 of 2 made rank-deficient (its last column repeats its first). */
-    private MatrixBatch input(int count, int rows, int cols) {
+    static MatrixBatch input(int count, int rows, int cols, long seed) {
         double[] s = new double[cols];
         for (int i = 0; i < cols; i++) s[i] = Math.pow(10, -2.0 * i / (cols - 1));
         MatrixBatch x = withSpectrum(count, rows, cols, s, seed);
@@ -77,7 +77,7 @@ class CholeskyQr2BlockedPathTest {
     void largeColumnCountsTakeTheBlockedPath() {
         int count = 2, rows = 300, cols = CholeskyQr2.BLOCKED_MIN_COLS;
         EmulatedDeviceOps ops = new EmulatedDeviceOps(32 << 20);
-        try (MatrixBatch x = input(count, rows, cols); DeviceArena ws = new DeviceArena(ops)) {
+        try (MatrixBatch x = input(count, rows, cols, seed); DeviceArena ws = new DeviceArena(ops)) {
             long y = ops.upload(x);
             new CholeskyQr2(ops, ws, count, rows, cols).run(y, rows, cols);
             assertEquals(2 * count, ops.blockedCholeskyCalls, "two passes, each one blocked Cholesky per matrix");
@@ -110,7 +110,7 @@ class CholeskyQr2BlockedPathTest {
     void blockedAndOneBlockPathsAgree() {
         int count = 3, rows = 70, cols = 40;
         MatrixBatch[] out = new MatrixBatch[2];
-        try (MatrixBatch x = input(count, rows, cols)) {
+        try (MatrixBatch x = input(count, rows, cols, seed)) {
             for (int path = 0; path < 2; path++) {
                 EmulatedDeviceOps ops = new EmulatedDeviceOps(8 << 20);
                 try (DeviceArena ws = new DeviceArena(ops)) {
