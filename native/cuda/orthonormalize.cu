@@ -1,6 +1,8 @@
-// CholeskyQR building blocks: the Gram matrix in double and a one-block-per-matrix Cholesky with inverse.
-// Java multiplies Y by the returned R^{-1} with cuBLAS and runs the whole thing twice (CholeskyQR2); matrices
-// whose Gram is too ill-conditioned are flagged and re-done by Householder QR (cuSOLVER geqrf/orgqr).
+// CholeskyQR building blocks: the Gram matrix in double, a one-block-per-matrix Cholesky with inverse for small
+// matrices, and the pivot test and float copy that finish cuSOLVER's blocked Cholesky (Dpotrf) for large ones.
+// Java multiplies Y by the returned R^{-1} (or solves Y R^{-1} by cuBLAS trsm on the blocked path) and runs the
+// whole thing twice (CholeskyQR2); matrices whose Gram is too ill-conditioned are flagged and re-done by
+// Householder QR (cuSOLVER geqrf/orgqr).
 #include "kernel_common.cuh"
 #include "sculpt_cuda.h"
 
@@ -118,6 +120,71 @@ extern "C" int sculpt_cholesky_inverse(double* g, int count, int n, double rel_t
     size_t shared = sizeof(double) * (size_t) n;
     if (shared > 48 * 1024) return (int) cudaErrorInvalidValue;
     cholesky_inverse_kernel<<<count, CHOL_THREADS, shared, (cudaStream_t) stream>>>(g, n, rel_tol, rinv, fail);
+    return (int) cudaGetLastError();
+}
+#endif
+
+// The blocked path: cuSOLVER's Dpotrf (lower fill, column-major) has left L, G = L L^T, in the column-major lower
+// triangle of g; element i * n + j of that memory (i <= j) is L(j, i) = R[i][j], i.e. read row-major it is the upper
+// factor R = L^T. The check applies cholesky_inverse_kernel's pivot test, d_j = R_jj^2 > rel_tol * max_j G_jj, with
+// G_jj recovered as ||R e_j||^2 (equal to G_jj up to double rounding, which is far below rel_tol); potrf's info
+// (non-zero: a pivot was not positive, the factor is incomplete) arrives in *fail, which is then overwritten by
+// 0/1. A NaN or infinity anywhere in R reaches some pivot or column norm and fails the test too.
+__global__ void cholesky_check_kernel(const double* g, int n, double rel_tol, int* fail) {
+    __shared__ double colmax[CHOL_THREADS];
+    __shared__ int failed;
+    int tid = threadIdx.x;
+    if (tid == 0) failed = *fail != 0;
+    double mx = 0.0;
+    for (int j = tid; j < n; j += blockDim.x) {
+        double s = 0.0;
+        for (int i = 0; i <= j; i++) {
+            double x = g[(long long) i * n + j];
+            s += x * x;
+        }
+        mx = (s > mx || s != s) ? s : mx;   // a NaN sticks
+    }
+    colmax[tid] = mx;
+    __syncthreads();
+    for (int step = blockDim.x / 2; step > 0; step >>= 1) {
+        if (tid < step) {
+            double o = colmax[tid + step];
+            if (o > colmax[tid] || o != o) colmax[tid] = o;
+        }
+        __syncthreads();
+    }
+    double maxdiag = colmax[0];
+    if (!(maxdiag > 0.0) || !isfinite(maxdiag)) {
+        if (tid == 0) failed = 1;
+    } else {
+        for (int j = tid; j < n; j += blockDim.x) {
+            double rjj = g[(long long) j * n + j];
+            if (!(rjj * rjj > rel_tol * maxdiag) || !(rjj > 0.0)) failed = 1;   // also catches NaN
+        }
+    }
+    __syncthreads();
+    if (tid == 0) *fail = failed;
+}
+
+// r = R as float (row-major, zero strict lower triangle), or the identity where the check failed.
+__global__ void cholesky_factor_out_kernel(const double* g, int n, const int* fail, float* r) {
+    long long total = (long long) n * n;
+    int failed = *fail;
+    for (long long idx = (long long) blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += (long long) gridDim.x * blockDim.x) {
+        int i = (int) (idx / n), j = (int) (idx % n);
+        r[idx] = failed ? (i == j ? 1.0f : 0.0f) : (j >= i ? (float) g[idx] : 0.0f);
+    }
+}
+
+#ifndef SCULPT_EMULATION
+extern "C" int sculpt_cholesky_finish(const double* g, int n, double rel_tol, float* r, int* fail, void* stream) {
+    if (n <= 0) return 0;
+    cholesky_check_kernel<<<1, CHOL_THREADS, 0, (cudaStream_t) stream>>>(g, n, rel_tol, fail);
+    int err = (int) cudaGetLastError();
+    if (err != 0) return err;
+    long long total = (long long) n * n;
+    int blocks = (int) ((total + 255) / 256 < 4096 ? (total + 255) / 256 : 4096);
+    cholesky_factor_out_kernel<<<blocks, 256, 0, (cudaStream_t) stream>>>(g, n, fail, r);
     return (int) cudaGetLastError();
 }
 #endif

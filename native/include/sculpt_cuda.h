@@ -71,6 +71,15 @@ int sculpt_gram(const float* y, int count, int rows, int cols, double* g, void* 
  */
 int sculpt_cholesky_inverse(double* g, int count, int n, double rel_tol, float* rinv, int* fail, void* stream);
 /**
+ * Finishes the blocked Cholesky of one n x n Gram matrix G for CholeskyQR's large-n path, after cuSOLVER's
+ * cusolverDnDpotrf with CUBLAS_FILL_MODE_LOWER on g (column-major, lda n) has written its devInfo to *fail: g then
+ * holds L (G = L L^T) in its column-major lower triangle, which read row-major is the upper factor R = L^T.
+ * Applies sculpt_cholesky_inverse's pivot test (R_jj^2 > rel_tol * max_j G_jj, G_jj recovered as the squared norm
+ * of column j of R; a non-zero devInfo or a non-finite entry fails it) and writes r = R (n x n row-major float,
+ * zero strict lower triangle) and *fail = 0, or r = identity and *fail = 1. g is not changed.
+ */
+int sculpt_cholesky_finish(const double* g, int n, double rel_tol, float* r, int* fail, void* stream);
+/**
  * Symmetric eigen-decomposition of each n x n matrix a[b] (double, destroyed) by parallel cyclic Jacobi.
  * Writes the `keep` largest eigenvalues, descending, to values[b] (float, keep), their square roots
  * (clamped at 0) to roots[b] (float, keep; may be NULL), and their eigenvectors as the columns of

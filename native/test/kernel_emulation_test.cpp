@@ -102,6 +102,75 @@ static void test_gram_and_cholesky(int rows, int cols, int threads) {
     std::printf("ok cholesky_inverse_kernel n %d, %d threads (incl. rank-deficient fallback flag)\n", cols, threads);
 }
 
+// The blocked path's finish: g as cuSOLVER's Dpotrf (lower fill, column-major) leaves it, L in the column-major lower
+// triangle and the untouched G above it; a reference Cholesky computed here stands in for potrf.
+static void potrf_lower_ref(std::vector<double>& g, int n) {
+    for (int j = 0; j < n; j++) {  // L(i, j) at i + j n
+        double d = g[j + j * n];
+        for (int t = 0; t < j; t++) d -= g[j + t * n] * g[j + t * n];
+        double ljj = std::sqrt(std::fabs(d));   // |d|: a tiny or negative pivot goes on, as if potrf had not stopped
+        g[j + j * n] = ljj;
+        for (int i = j + 1; i < n; i++) {
+            double x = g[i + j * n];
+            for (int t = 0; t < j; t++) x -= g[i + t * n] * g[j + t * n];
+            g[i + j * n] = ljj > 0 ? x / ljj : 0.0;
+        }
+    }
+}
+
+static void test_cholesky_finish(int rows, int n, int threads) {
+    std::vector<float> y(rows * n);
+    for (auto& v : y) v = (float) gauss();
+    auto g0 = gram_ref(y, 0, rows, n);
+    auto run = [&](std::vector<double> g, int info, std::vector<float>& r) {
+        std::vector<int> fail(1, info);
+        r.assign(n * n, -3.0f);
+        launch(dim3(1), dim3(threads), 0, cholesky_check_kernel, (const double*) g.data(), n, 1e-10, fail.data());
+        launch(dim3(3), dim3(16), 0, cholesky_factor_out_kernel, (const double*) g.data(), n, (const int*) fail.data(), r.data());
+        return fail[0];
+    };
+    std::vector<float> r;
+    std::vector<double> g = g0;
+    potrf_lower_ref(g, n);
+    CHECK(run(g, 0, r) == 0, "well-conditioned Gram flagged");
+    double worst = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            if (j < i) { CHECK(r[i * n + j] == 0.0f, "R not upper triangular at %d %d", i, j); continue; }
+            CHECK(r[i * n + j] == (float) g[j + i * n], "R[%d][%d] is not L(%d, %d)", i, j, j, i);
+        }
+    for (int i = 0; i < n; i++) CHECK(r[i * n + i] > 0, "diag R not positive");
+    for (int i = 0; i < n; i++)  // R^T R = G to float rounding of R
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int t = 0; t < n; t++) s += (double) r[t * n + i] * r[t * n + j];
+            worst = std::max(worst, std::fabs(s - g0[i * n + j]) / std::sqrt(g0[i * n + i] * g0[j * n + j]));
+        }
+    // each entry of R rounds by u = 2^-24 relative; a sum of n products of entries of two columns of norm sqrt(G_ii),
+    // sqrt(G_jj) is then off by at most 2 u sqrt(G_ii G_jj) (Cauchy-Schwarz), plus double rounding
+    CHECK(worst <= 2.0 * std::ldexp(1.0, -24) * 1.01, "R^T R - G = %g (relative)", worst);
+    auto identity = [&](const char* what) {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) CHECK(r[i * n + j] == (i == j ? 1.0f : 0.0f), "identity on failure (%s)", what);
+    };
+    CHECK(run(g, 3, r) == 1, "potrf info 3 not flagged");   // potrf stopped at a non-positive pivot
+    identity("potrf info");
+    // rank-deficient: column n-1 repeats column 0, the last pivot is rounding-sized
+    std::vector<float> yd = y;
+    for (int i = 0; i < rows; i++) yd[i * n + n - 1] = yd[i * n];
+    g = gram_ref(yd, 0, rows, n);
+    potrf_lower_ref(g, n);
+    CHECK(run(g, 0, r) == 1, "rank-deficient Gram not flagged");
+    identity("tiny pivot");
+    g = g0;
+    g[1 + 0 * n] = NAN;   // G(1, 0): reaches L(1, 0) and every later pivot
+    potrf_lower_ref(g, n);
+    CHECK(run(g, 0, r) == 1, "NaN not flagged");
+    identity("NaN");
+    std::printf("ok cholesky_check_kernel / cholesky_factor_out_kernel n %d, %d threads (R^T R - G = %.2e of sqrt(G_ii G_jj); "
+                "potrf info, rank-deficient and NaN flagged)\n", n, threads, worst);
+}
+
 static void test_jacobi(int n, int keep, int threads) {
     int count = 2;
     std::vector<double> a(count * n * n), orig;
@@ -247,6 +316,8 @@ int main() {
     test_nonfinite();
     test_gram_and_cholesky(40, 21, 8);
     test_gram_and_cholesky(90, 33, 32);
+    test_cholesky_finish(50, 37, 8);
+    test_cholesky_finish(120, 70, 64);
     test_jacobi(9, 9, 4);
     test_jacobi(20, 7, 16);
     test_jacobi(33, 33, 32);

@@ -24,6 +24,11 @@ import java.util.Locale;
  * plus its Gram/QR steps (per CholeskyQR2: 2 x (m l^2 Gram + 2 m l^2 product)) divided by the SGEMM rate of an
  * m x l x n product measured in the same run; the projection's 4 k-rank products (8 m n k flops) over the
  * SGEMM rate of an m x k x n product.
+ *
+ * <p>Accuracy of the randomized rows, two columns: against the exact singular values (gesvdj), which on this slowly
+ * decaying spectrum mostly measures the randomized algorithm itself, and against the same algorithm in float64 on
+ * the same Philox sketch ({@link RandomizedSvdF64}), which measures the code: a backward-stable float32 pipeline
+ * stays within ROUND = 3e-5 sigma_1 of it (BackendContractTest's rounding bound).
  */
 public final class GpuBenchmark {
     private GpuBenchmark() {}
@@ -36,9 +41,13 @@ public final class GpuBenchmark {
         StringBuilder md = new StringBuilder();
         md.append("# GPU benchmark\n\n").append(gpu.describe()).append("\n\n");
         md.append("Randomized top-k (p = 10, q = 2; median of ").append(reps).append(" after a warm-up) vs cuSOLVER gesvdj ")
-                .append("(exact, full economy SVD, one cold run per shape), device-resident float32.\n\n");
-        md.append("| batch x m x n | k | randomized ms | exact ms | speed-up | floor ms | ratio to floor | max rel err sigma_1..k | sgemm GFLOP/s |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|\n");
+                .append("(exact, full economy SVD, one cold run per shape), device-resident float32. Errors of sigma_1..k: ")
+                .append("relative to the exact values (the algorithm's error on this spectrum plus the code's), and against ")
+                .append("the float64 randomized algorithm on the same sketch in units of its sigma_1 (the code's alone; ")
+                .append("rounding bound 3e-5).\n\n");
+        md.append("| batch x m x n | k | randomized ms | exact ms | speed-up | floor ms | ratio to floor | max rel err sigma_1..k"
+                + " | max abs err vs f64 algorithm / sigma_1 | sgemm GFLOP/s |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
         int[][] shapes = {{1, 1024, 1024}, {1, 2048, 2048}, {1, 2048, 5504}, {8, 1024, 1024}};
         for (int[] sh : shapes) {
             int count = sh[0], m = sh[1], n = sh[2], p = Math.min(m, n);
@@ -50,7 +59,7 @@ public final class GpuBenchmark {
                 }
                 double exactMs = (System.nanoTime() - t0) / 1e6;
                 for (int k : new int[] {p / 8, p / 4, p / 2}) {
-                    row(md, gpu, libs, a, exact, exactMs, k, reps);
+                    row(md, gpu, libs, host, a, exact, exactMs, k, reps);
                     System.out.print(md.substring(md.lastIndexOf("\n|", md.length() - 2) + 1));
                 }
             }
@@ -76,10 +85,15 @@ public final class GpuBenchmark {
         System.out.println("wrote " + out);
     }
 
-    private static void row(StringBuilder md, Backend gpu, CudaLibraries libs, MatrixBatch a, float[] exact, double exactMs,
-                            int k, int reps) {
-        int count = a.count(), m = a.rows(), n = a.cols(), p = Math.min(m, n);
-        SvdOptions opts = SvdOptions.defaults().withMethod(SvdMethod.RANDOMIZED).withSeed(42);
+    /** The benchmark's randomized SVD options: p = 10, q = 2 (the defaults), sketch seed 42. */
+    static SvdOptions randomizedOptions() {
+        return SvdOptions.defaults().withMethod(SvdMethod.RANDOMIZED).withSeed(42);
+    }
+
+    private static void row(StringBuilder md, Backend gpu, CudaLibraries libs, MatrixBatch host, MatrixBatch a, float[] exact,
+                            double exactMs, int k, int reps) {
+        int count = a.count(), m = a.rows(), n = a.cols();
+        SvdOptions opts = randomizedOptions();
         int l = CudaRandomizedSvd.sketchWidth(m, n, k, opts.oversample());
         float[] sr = null;
         double[] tr = new double[reps];
@@ -92,20 +106,33 @@ public final class GpuBenchmark {
             }
         }
         double mr = median(tr);
-        double err = 0;
-        for (int b = 0; b < count; b++) {
-            for (int j = 0; j < k; j++) {
-                float e = exact[b * p + j];
-                err = Math.max(err, Math.abs(sr[b * k + j] - e) / Math.max(e, 1e-30f));
-            }
-        }
+        double[] err = sigmaErrors(host, exact, sr, k, opts);
         double gemmRate = sgemmRate(libs, count, m, l, n, reps);  // flop/ms
         int q = opts.powerIters();
         double big = 2.0 * m * n * l * (2 + 2 * q) * count;
         double qr = (2.0 * q + 2) * 2 * 3.0 * Math.max(m, n) * l * l * count;
         double floor = (big + qr) / gemmRate;
-        md.append(String.format(Locale.ROOT, "| %d x %d x %d | %d | %.1f | %.1f | %.1fx | %.1f | %.2f | %.1e | %.0f |%n",
-                count, m, n, k, mr, exactMs, exactMs / mr, floor, mr / floor, err, gemmRate / 1e6));
+        md.append(String.format(Locale.ROOT, "| %d x %d x %d | %d | %.1f | %.1f | %.1fx | %.1f | %.2f | %.1e | %.1e | %.0f |%n",
+                count, m, n, k, mr, exactMs, exactMs / mr, floor, mr / floor, err[0], err[1], gemmRate / 1e6));
+    }
+
+    /**
+     * The accuracy columns for estimates {@code sr} (count x k) of the top k singular values of each matrix of
+     * {@code host}: max_{b,j} |sr_j - exact_j| / exact_j against {@code exact} (count x min(m, n)), and
+     * max_{b,j} |sr_j - f_j| / f_1 against the float64 randomized algorithm f on the same sketch (p, q and seed of opts).
+     */
+    static double[] sigmaErrors(MatrixBatch host, float[] exact, float[] sr, int k, SvdOptions opts) {
+        int p = Math.min(host.rows(), host.cols());
+        double vsExact = 0, vsF64 = 0;
+        for (int b = 0; b < host.count(); b++) {
+            double[] f = RandomizedSvdF64.singularValues(host, b, k, opts.oversample(), opts.powerIters(), opts.seed());
+            for (int j = 0; j < k; j++) {
+                float e = exact[b * p + j];
+                vsExact = Math.max(vsExact, Math.abs(sr[b * k + j] - e) / Math.max(e, 1e-30f));
+                vsF64 = Math.max(vsF64, Math.abs(sr[b * k + j] - f[j]) / f[0]);
+            }
+        }
+        return new double[] {vsExact, vsF64};
     }
 
     private static void projectionRow(StringBuilder md, String path, Backend gpu, CudaLibraries libs, int count, int m, int n, int k,

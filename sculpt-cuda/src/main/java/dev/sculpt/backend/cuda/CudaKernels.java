@@ -52,6 +52,8 @@ public final class CudaKernels {
     public static native int sculpt_gram(@Cast("const float*") long y, int count, int rows, int cols, @Cast("double*") long g, @Cast("void*") long stream);
     public static native int sculpt_cholesky_inverse(@Cast("double*") long g, int count, int n, double relTol, @Cast("float*") long rinv,
                                                      @Cast("int*") long fail, @Cast("void*") long stream);
+    public static native int sculpt_cholesky_finish(@Cast("const double*") long g, int n, double relTol, @Cast("float*") long r,
+                                                    @Cast("int*") long fail, @Cast("void*") long stream);
     public static native int sculpt_sym_eigen(@Cast("double*") long a, int count, int n, int keep, int maxSweeps, @Cast("double*") long work,
                                               @Cast("float*") long values, @Cast("float*") long roots, @Cast("float*") long vectors,
                                               @Cast("void*") long stream);

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * cuBLAS and cuSOLVER through the org.bytedeco cuda preset: row-major strided-batched SGEMM, Householder QR,
- * symmetric eigen-decomposition and exact SVD. Handles use the default stream, like the hand-written kernels.
+ * blocked Cholesky and triangular solve (CholeskyQR's large-n path), symmetric eigen-decomposition and exact SVD. Handles use the default stream, like the hand-written kernels.
  * cuBLAS is column-major: {@link RowMajorGemm} maps the row-major products onto it.
  */
 final class CudaLibraries {
@@ -93,6 +93,38 @@ final class CudaLibraries {
         Cuda.check(CudaKernels.sculpt_scale_columns_colmajor(h, rows, cols, signs, Cuda.STREAM), "QR sign fix");
         Cuda.check(CudaKernels.sculpt_transpose(h, 1, cols, rows, dst, Cuda.STREAM), "transpose after QR");
         checkInfo(info, "Householder QR");
+    }
+
+    /** Doubles of workspace cusolverDnDpotrf needs for one n x n matrix ({@code g}: an n x n device buffer, not read). */
+    int choleskyWorkDoubles(long g, int n) {
+        IntPointer lw = new IntPointer(1);
+        checkLib(cusolver.cusolverDnDpotrf_bufferSize(solver, cublas.CUBLAS_FILL_MODE_LOWER, n, dp(g), n, lw),
+                "cusolverDnDpotrf_bufferSize");
+        return Math.max(1, lw.get());
+    }
+
+    /**
+     * Blocked Cholesky of one symmetric n x n double matrix at {@code g} (the layout's sculpt_cholesky_finish
+     * expects): cusolverDnDpotrf, lower fill on the column-major matrix, which for a row-major symmetric G leaves the
+     * row-major upper factor R (G = R^T R) in place; the devInfo goes to {@code info} (device int), not read here.
+     */
+    void cholesky(long g, int n, long work, int workDoubles, long info) {
+        int need = choleskyWorkDoubles(g, n);
+        if (need > workDoubles) throw new IllegalArgumentException("cusolverDnDpotrf needs " + need + " doubles, got " + workDoubles);
+        checkLib(cusolver.cusolverDnDpotrf(solver, cublas.CUBLAS_FILL_MODE_LOWER, n, dp(g), n, dp(work), workDoubles, ip(info)),
+                "cusolverDnDpotrf " + n);
+    }
+
+    /** Row-major {@code y <- y R^{-1}} (y rows x n, R n x n upper triangular) by cublasStrsm, see {@link RowMajorTrsm}. */
+    void solveRightUpper(long y, int rows, int n, long r) {
+        RowMajorTrsm.rightUpper(this::columnMajorTrsm, rows, n, r, y);
+    }
+
+    private void columnMajorTrsm(boolean left, boolean lower, boolean transA, int m, int n, float alpha, long a, int lda, long b, int ldb) {
+        FloatPointer al = alpha == 1f ? one : new FloatPointer(alpha);
+        checkLib(cublas.cublasStrsm_v2(blas, left ? cublas.CUBLAS_SIDE_LEFT : cublas.CUBLAS_SIDE_RIGHT,
+                lower ? cublas.CUBLAS_FILL_MODE_LOWER : cublas.CUBLAS_FILL_MODE_UPPER, transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
+                cublas.CUBLAS_DIAG_NON_UNIT, m, n, al, fp(a), lda, fp(b), ldb), "cublasStrsm " + m + "x" + n);
     }
 
     /**

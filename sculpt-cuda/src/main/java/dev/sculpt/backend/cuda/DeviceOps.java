@@ -35,6 +35,23 @@ interface DeviceOps {
     /** Upper Cholesky of each n x n double g[b] (destroyed), rinv[b] = R^{-1} as float, fail[b] = 0/1 (then rinv = I). */
     void choleskyInverse(long g, int count, int n, double relTol, long rinv, long fail);
 
+    /**
+     * Doubles of workspace {@link #choleskyFactor} needs for an n x n matrix; g is an n x n double device buffer,
+     * not read (cuSOLVER's size query wants one).
+     */
+    long choleskyWorkDoubles(long g, int n);
+
+    /**
+     * Blocked (multi-block, cuSOLVER potrf) upper Cholesky G = R^T R of one n x n double g (destroyed), with
+     * {@link #choleskyInverse}'s pivot test: r = R as float (n x n row-major, strict lower triangle zero, diag > 0),
+     * fail[0] = 0; where a pivot R_jj^2 is not above relTol * max diag(G) (or is not finite), r = identity and
+     * fail[0] = 1. work: {@link #choleskyWorkDoubles} doubles; no host synchronisation.
+     */
+    void choleskyFactor(long g, int n, double relTol, long work, long workDoubles, long r, long fail);
+
+    /** y <- y R^{-1} for one row-major rows x n float y and n x n row-major upper triangular float R (cuBLAS trsm). */
+    void solveRightUpper(long y, int rows, int n, long r);
+
     /** Jacobi eigen of each n x n double a[b] (destroyed): top keep values descending, their square roots, vectors (n x keep). */
     void symEigen(long a, int count, int n, int keep, int maxSweeps, long work, long values, long roots, long vectors);
 

@@ -64,6 +64,19 @@ final class NativeDeviceOps implements DeviceOps {
     }
 
     @Override
+    public long choleskyWorkDoubles(long g, int n) { return libs.choleskyWorkDoubles(g, n); }
+
+    @Override
+    public void choleskyFactor(long g, int n, double relTol, long work, long workDoubles, long r, long fail) {
+        // potrf's devInfo lands in fail[0]; sculpt_cholesky_finish reads it there and overwrites it with 0/1
+        libs.cholesky(g, n, work, (int) Math.min(Integer.MAX_VALUE, workDoubles), fail);
+        check(CudaKernels.sculpt_cholesky_finish(g, n, relTol, r, fail, Cuda.STREAM), "Cholesky pivot test");
+    }
+
+    @Override
+    public void solveRightUpper(long y, int rows, int n, long r) { libs.solveRightUpper(y, rows, n, r); }
+
+    @Override
     public void symEigen(long a, int count, int n, int keep, int maxSweeps, long work, long values, long roots, long vectors) {
         check(CudaKernels.sculpt_sym_eigen(a, count, n, keep, maxSweeps, work, values, roots, vectors, Cuda.STREAM), "Jacobi eigen");
     }

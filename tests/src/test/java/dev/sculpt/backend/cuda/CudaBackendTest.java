@@ -118,6 +118,40 @@ class CudaBackendTest {
         }
     }
 
+    /**
+     * CholeskyQr2's blocked path on the device (cusolverDnDpotrf, sculpt_cholesky_finish, cublasStrsm) against the
+     * one-block kernel on the same batch, one matrix of it rank-deficient: both orthonormal and equal within the
+     * float32 bounds of CholeskyQr2BlockedPathTest, the rank-deficient matrix flagged on both (Householder).
+     */
+    @Test
+    void blockedCholeskyQr2AgreesWithTheOneBlockKernel() {
+        int count = 2, rows = 400, cols = CholeskyQr2.BLOCKED_MIN_COLS + 44;
+        NativeDeviceOps ops = new NativeDeviceOps(CudaLibraries.create());
+        MatrixBatch[] out = new MatrixBatch[2];
+        try (MatrixBatch x = CholeskyQr2BlockedPathTest.input(count, rows, cols, seed)) {
+            for (int path = 0; path < 2; path++) {
+                try (MatrixBatch dx = Cuda.toDevice(x); DeviceArena ws = new DeviceArena(ops)) {
+                    new CholeskyQr2(ops, ws, count, rows, cols, path == 0 ? Integer.MAX_VALUE : CholeskyQr2.BLOCKED_MIN_COLS)
+                            .run(Cuda.base(dx), rows, cols);
+                    out[path] = MatrixBatch.allocateHost(count, rows, cols);
+                    Cuda.toHost(dx, out[path]);
+                }
+            }
+            try (MatrixBatch one = out[0]; MatrixBatch blocked = out[1]) {
+                for (int b = 0; b < count; b++) {
+                    double c = b == 1 ? 1 : CholeskyQr2BlockedPathTest.cond(x, b);
+                    double orth = CholeskyQr2BlockedPathTest.twoPassError(cols, c);
+                    assertTrue(orthogonalityError(one, b) <= orth, "one-block kernel, matrix " + b + ": " + orthogonalityError(one, b));
+                    assertTrue(orthogonalityError(blocked, b) <= orth, "blocked path, matrix " + b + ": " + orthogonalityError(blocked, b));
+                    double tol = 2 * (CholeskyQr2BlockedPathTest.passError(cols, c) + orth);
+                    for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) {
+                        assertEquals(one.get(b, i, j), blocked.get(b, i, j), tol, "matrix " + b + " (" + i + ", " + j + "), seed " + seed);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void exactSvdMatchesPrescribedSpectrum() {
         double[] s = decay(50, 0.9);

@@ -17,6 +17,7 @@ final class EmulatedDeviceOps implements DeviceOps {
     private long next = 256;
     int householderCalls;
     int symmetricEigenCalls;
+    int blockedCholeskyCalls;
 
     EmulatedDeviceOps(int bytes) {
         mem = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -96,31 +97,45 @@ final class EmulatedDeviceOps implements DeviceOps {
         }
     }
 
+    /** Upper Cholesky R (R^T R = g[b], row-major n x n doubles at gb) in float64, or null where a pivot fails the test. */
+    private double[][] cholesky(long gb, int n, double relTol) {
+        double[][] a = new double[n][n];
+        double max = 0;
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i][j] = d(di(gb, (long) i * n + j));
+        for (int i = 0; i < n; i++) max = Math.max(max, a[i][i]);
+        if (!(max > 0) || !Double.isFinite(max)) return null;
+        double[][] r = new double[n][n];
+        for (int j = 0; j < n; j++) {   // R^T R = A, row by row
+            double s = a[j][j];
+            for (int t = 0; t < j; t++) s -= r[t][j] * r[t][j];
+            if (!(s > relTol * max)) return null;
+            r[j][j] = Math.sqrt(s);
+            for (int c = j + 1; c < n; c++) {
+                double x = a[j][c];
+                for (int t = 0; t < j; t++) x -= r[t][j] * r[t][c];
+                r[j][c] = x / r[j][j];
+            }
+        }
+        return r;
+    }
+
+    private void writeSquare(long at, double[][] x) {
+        int n = x.length;
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) f(fi(at, (long) i * n + j), (float) x[i][j]);
+    }
+
+    private static double[][] identity(int n) {
+        double[][] x = new double[n][n];
+        for (int i = 0; i < n; i++) x[i][i] = 1;
+        return x;
+    }
+
     @Override
     public void choleskyInverse(long g, int count, int n, double relTol, long rinv, long fail) {
         for (int b = 0; b < count; b++) {
-            double[][] a = new double[n][n];
-            long gb = di(g, (long) b * n * n);
-            double max = 0;
-            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) a[i][j] = d(di(gb, (long) i * n + j));
-            for (int i = 0; i < n; i++) max = Math.max(max, a[i][i]);
-            double[][] r = new double[n][n];
-            boolean bad = !(max > 0);
-            for (int j = 0; j < n && !bad; j++) {   // R^T R = A, row by row
-                double s = a[j][j];
-                for (int t = 0; t < j; t++) s -= r[t][j] * r[t][j];
-                if (!(s > relTol * max)) { bad = true; break; }
-                r[j][j] = Math.sqrt(s);
-                for (int c = j + 1; c < n; c++) {
-                    double x = a[j][c];
-                    for (int t = 0; t < j; t++) x -= r[t][j] * r[t][c];
-                    r[j][c] = x / r[j][j];
-                }
-            }
-            double[][] x = new double[n][n];
-            if (bad) {
-                for (int i = 0; i < n; i++) x[i][i] = 1;
-            } else {
+            double[][] r = cholesky(di(g, (long) b * n * n), n, relTol);
+            double[][] x = identity(n);
+            if (r != null) {
                 for (int c = 0; c < n; c++) {
                     x[c][c] = 1 / r[c][c];
                     for (int i = c - 1; i >= 0; i--) {
@@ -130,10 +145,70 @@ final class EmulatedDeviceOps implements DeviceOps {
                     }
                 }
             }
-            long rb = fi(rinv, (long) b * n * n);
-            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) f(fi(rb, (long) i * n + j), (float) x[i][j]);
-            mem.putInt((int) (fail + 4L * b), bad ? 1 : 0);
+            writeSquare(fi(rinv, (long) b * n * n), x);
+            mem.putInt((int) (fail + 4L * b), r == null ? 1 : 0);
         }
+    }
+
+    /** Scratch the blocked Cholesky claims; filled with garbage on each call, so that nothing may depend on it. */
+    @Override
+    public long choleskyWorkDoubles(long g, int n) {
+        return 2L * n + 7;
+    }
+
+    @Override
+    public void choleskyFactor(long g, int n, double relTol, long work, long workDoubles, long r, long fail) {
+        blockedCholeskyCalls++;
+        if (workDoubles < choleskyWorkDoubles(g, n)) throw new IllegalArgumentException("Cholesky workspace too small");
+        for (long i = 0; i < workDoubles; i++) d(di(work, i), Double.NaN);
+        double[][] x = cholesky(g, n, relTol);
+        writeSquare(r, x == null ? identity(n) : x);
+        mem.putInt((int) fail, x == null ? 1 : 0);
+    }
+
+    @Override
+    public void solveRightUpper(long y, int rows, int n, long r) {
+        RowMajorTrsm.rightUpper(this::columnMajorTrsm, rows, n, r, y);
+    }
+
+    /**
+     * cuBLAS trsm semantics: column-major, element (i, j) of X at X[i + j ld]; only A's named triangle is read, its
+     * diagonal is not unit; B (m x n) becomes alpha op(A)^{-1} B (left, A m x m) or alpha B op(A)^{-1} (right, A n x n).
+     * Solved by substitution in float64, then rounded.
+     */
+    private void columnMajorTrsm(boolean left, boolean lower, boolean transA, int m, int n, float alpha, long a, int lda,
+                                 long b, int ldb) {
+        int na = left ? m : n;
+        double[][] t = new double[na][na];   // op(A), the unread triangle zero
+        for (int i = 0; i < na; i++) for (int j = 0; j < na; j++) {
+            if (lower ? i >= j : i <= j) {
+                double v = f(fi(a, i + (long) j * lda));
+                if (transA) t[j][i] = v; else t[i][j] = v;
+            }
+        }
+        boolean opLower = lower != transA;
+        double[][] x = new double[m][n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) x[i][j] = alpha * (double) f(fi(b, i + (long) j * ldb));
+        if (left) {   // op(A) X = B, column by column
+            for (int j = 0; j < n; j++) {
+                for (int step = 0; step < m; step++) {
+                    int i = opLower ? step : m - 1 - step;
+                    double s = x[i][j];
+                    for (int p = 0; p < m; p++) if (p != i && (opLower ? p < i : p > i)) s -= t[i][p] * x[p][j];
+                    x[i][j] = s / t[i][i];
+                }
+            }
+        } else {      // X op(A) = B, row by row: x_i op(A) = b_i
+            for (int i = 0; i < m; i++) {
+                for (int step = 0; step < n; step++) {
+                    int j = opLower ? n - 1 - step : step;
+                    double s = x[i][j];
+                    for (int p = 0; p < n; p++) if (p != j && (opLower ? p > j : p < j)) s -= x[i][p] * t[p][j];
+                    x[i][j] = s / t[j][j];
+                }
+            }
+        }
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) f(fi(b, i + (long) j * ldb), (float) x[i][j]);
     }
 
     /** Cyclic Jacobi on a symmetric matrix: eigenvalues (diagonal of a on return) and eigenvectors (columns of v). */

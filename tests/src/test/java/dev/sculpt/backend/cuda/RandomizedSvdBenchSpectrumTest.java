@@ -1,14 +1,10 @@
 package dev.sculpt.backend.cuda;
 
-import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
-import static org.bytedeco.openblas.global.openblas.LAPACKE_dgeqrf;
-import static org.bytedeco.openblas.global.openblas.LAPACKE_dorgqr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sculpt.backend.Backends;
 import dev.sculpt.backend.DenseF64;
-import dev.sculpt.linalg.Philox;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
@@ -28,7 +24,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *
  * <p>Per k this compares, against LAPACK dgesdd in float64 on the same float matrix: the CPU backend's randomized SVD,
  * the CUDA backend's orchestration (CudaRandomizedSvd, both small eigensolver paths) on {@link EmulatedDeviceOps},
- * and the same algorithm in float64 with the same Philox sketch (what exact arithmetic gives); and the deterministic
+ * and the same algorithm in float64 with the same Philox sketch (what exact arithmetic gives: the bench's
+ * RandomizedSvdF64, which GpuBenchmark reports against too); and the deterministic
  * bound of Gu's Theorem 4.3 evaluated on that very sketch. The float32 pipelines must agree with the float64
  * algorithm to rounding: then the error is the algorithm's, not a kernel's.
  *
@@ -97,15 +94,9 @@ class RandomizedSvdBenchSpectrumTest {
                 emulated = sb.toArray(0);
             }
         }
-        // the same algorithm in float64: M = A (m <= n) or A^T, the same Philox sketch, Householder bases
-        DenseF64 mat = DenseF64.of(a, 0);
-        if (m > n) mat = mat.transpose();
-        DenseF64 omega = new DenseF64(c, l);
-        for (int i = 0; i < c; i++) for (int j = 0; j < l; j++) omega.set(i, j, Philox.gaussian(SKETCH_SEED, 0, (long) i * l + j));
-        DenseF64 mt = mat.transpose();
-        DenseF64 y = orth(mat.times(omega));
-        for (int i = 0; i < Q; i++) y = orth(mat.times(orth(mt.times(y))));
-        double[] f64 = Arrays.copyOf(mt.times(y).singularValues(), k);
+        // the same algorithm in float64 on the same Philox sketch (the benchmark's reference too)
+        double[] f64 = RandomizedSvdF64.singularValues(a, 0, k, P, Q, SKETCH_SEED);
+        DenseF64 omega = new DenseF64(c, l, RandomizedSvdF64.sketch(c, l, 0, SKETCH_SEED));
         // Gu (2015), Theorem 4.3, with the split at s (k <= s <= l): for j <= s,
         // sigma_j(Q^T M) >= sigma_j / sqrt(1 + ||Omega_2||^2 ||Omega_1^+||^2 (sigma_{s+1} / sigma_j)^(4q+2)),
         // Omega_1 = V_s^T Omega (s x l), Omega_2 = the rest of V^T Omega; V from the float64 SVD of M.
@@ -126,15 +117,6 @@ class RandomizedSvdBenchSpectrumTest {
         }
         if (l >= r) Arrays.fill(guBound, 0);   // the sketch spans everything
         return new Row(k, l, exact, cpu, emulated, f64, guBound, solver);
-    }
-
-    /** Orthonormal basis of the columns (Householder QR in float64). */
-    static DenseF64 orth(DenseF64 x) {
-        DenseF64 q = new DenseF64(x.rows, x.cols, x.a.clone());
-        double[] tau = new double[x.cols];
-        assertEquals(0, LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, x.rows, x.cols, q.a, x.cols, tau));
-        assertEquals(0, LAPACKE_dorgqr(LAPACK_ROW_MAJOR, x.rows, x.cols, x.cols, q.a, x.cols, tau));
-        return q;
     }
 
     static final String HEADER = "| m x n (lead) | k | l | small solver | sigma_{l+1}/sigma_k | max rel err f64 algorithm | cpu"
