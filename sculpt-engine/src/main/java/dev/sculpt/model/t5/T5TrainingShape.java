@@ -93,6 +93,9 @@ final class T5TrainingShape {
         backward.add(new Scratch("scratch.recompute.dec", di, Rows.DECODER, true));
         TrainingShape.Encoder encoder = new TrainingShape.Encoder(enc, encWidths, c.numHeads(), 2, List.of(ii, ii), c.numHeads(),
                 c.numHeads(), backward);
-        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, encoder);
+        // generation: per decoder block a self-attention cache of the new tokens and a cross-attention cache of the
+        // encoder positions, inner wide each; no position limit of its own (relative positions)
+        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, encoder,
+                new TrainingShape.Decoding(dec, ii, ii, c.numHeads(), Integer.MAX_VALUE));
     }
 }
