@@ -128,6 +128,8 @@ final class EvolveCommand implements Callable<Integer> {
                     + " an integer >= 1 (default: none, checkpoints only after each round)") Integer saveEvery;
     @Mixin TrainingPrecisionOptions numerics;
 
+    private Tokenizer tokenizer;
+
     @Override
     public Integer call() {
         if (saveEvery != null && saveEvery < 1) throw new SculptException("--save-every must be >= 1 optimizer steps, got " + saveEvery);
@@ -169,21 +171,31 @@ final class EvolveCommand implements Callable<Integer> {
             }
         }
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
-        if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
-        Tokenizer tok = null;
         try {
-            tok = Models.tokenizer(model);   // before the plan: the longest evaluation prompt is counted in its tokens
-            PlanOptions planned = planOptions(m, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), tok, template, in)
-                    .withPrecision(numerics.precision(), numerics.basisPrecision());
-            Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
-            plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
-            run(run, m, in, template, options, tc, policy, nonTargetsChoice, projectionMode, tok, plan);
+            Optional<MemoryPlan> plan = Optional.empty();
+            if (run.ops().memory().isPresent()) {
+                // the tokenizer is read before the plan: the longest evaluation prompt is counted in its tokens
+                PlanOptions planned = planOptions(m, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), tokenizer(), template, in)
+                        .withPrecision(numerics.precision(), numerics.basisPrecision());
+                plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
+                plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
+            }
+            run(run, m, in, template, options, tc, policy, nonTargetsChoice, projectionMode, plan);
         } finally {
-            if (tok instanceof AutoCloseable c) {
+            if (tokenizer instanceof AutoCloseable c) {
                 try { c.close(); } catch (Exception ignored) { /* nothing held that matters */ }
             }
         }
         return 0;
+    }
+
+    /** The model directory's tokenizer, read once (for the plan, or else after the index). */
+    private Tokenizer tokenizer() {
+        if (tokenizer == null) {
+            if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
+            tokenizer = Models.tokenizer(model);
+        }
+        return tokenizer;
     }
 
     /**
@@ -223,8 +235,9 @@ final class EvolveCommand implements Callable<Integer> {
     }
 
     private void run(RunDevice run, Method m, EvolveInputs in, PromptTemplate template, EvolveOptions options, TrainConfig tc,
-                     RankPolicy policy, NonTargets nonTargetsChoice, ProjectionMode projectionMode, Tokenizer tok, Optional<MemoryPlan> plan) {
+                     RankPolicy policy, NonTargets nonTargetsChoice, ProjectionMode projectionMode, Optional<MemoryPlan> plan) {
         try (LuceneRetriever retriever = Evolve.openIndex(in, out, System.out)) {
+            Tokenizer tok = tokenizer();
             Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {

@@ -70,7 +70,7 @@ final class PlanCommand implements Callable<Integer> {
             description = "add evaluation by generation (component \"evaluation\"): prompts of at most P tokens; needs --max-new-tokens"
                     + " (default: no evaluation planned)") Long evalPromptTokens;
     @Option(names = "--max-new-tokens", paramLabel = "N",
-            description = "with --eval-prompt-tokens: tokens generated after each prompt") Long maxNewTokens;
+            description = "with --eval-prompt-tokens: tokens generated after each prompt (default: none, no evaluation planned)") Long maxNewTokens;
     @Option(names = "--json", description = "print {\"total_bytes\", \"fits\", \"components\"} as JSON") boolean json;
 
     @Override
