@@ -37,6 +37,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code sculpt evolve}: the CEM loop (evaluate, mine mistakes, knowledge points, BM25 retrieval, CPT + CIT data,
@@ -46,6 +48,8 @@ import picocli.CommandLine.Option;
 @Command(name = "evolve", mixinStandardHelpOptions = true,
         description = "Continue evolving from mistakes (CEM): learn what the model gets wrong from a retrieval corpus.")
 final class EvolveCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(EvolveCommand.class);
+
     @Option(names = "--model", required = true, description = "model directory (config.json, safetensors, tokenizer.json)") Path model;
     @Option(names = "--questions", required = true, description = "probe questions JSONL (mistakes are mined here)") Path questions;
     @Option(names = "--heldout", description = "held-out questions JSONL, evaluated but never mined (default: none)") Path heldout;
@@ -114,7 +118,8 @@ final class EvolveCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "the ops provider the whole run computes on, with the matching SVD backend: cpu; cuda (a GPU, its driver and the CUDA libraries; fails at once without them); cuda-emulated (the CUDA kernels built for the host, for tests; SVD on cpu); auto (cuda where usable, else cpu) (default: ${DEFAULT-VALUE})") String device;
     @Option(names = "--device-memory", paramLabel = "SIZE",
             description = "device memory the run is planned against before it starts (it is refused, with the plan, when it does not fit;"
-                    + " micro-batches are planned as --batch-size x --max-tokens tokens) and its device arena is capped to, less the plan's"
+                    + " micro-batches are planned as --batch-size x --max-tokens tokens, evaluation as the KV-cached generation of"
+                    + " --max-new-tokens after the longest question prompt) and its device arena is capped to, less the plan's"
                     + " 1 GiB runtime reserve: 141G = 141 x 10^9 bytes, 80GiB = 80 x 2^30 bytes, or plain bytes; not used on cpu"
                     + " (default: the GPU's total memory from cudaMemGetInfo on cuda, unlimited on cuda-emulated)") String deviceMemory;
     @Option(names = "--save-every", paramLabel = "STEPS",
@@ -122,6 +127,8 @@ final class EvolveCommand implements Callable<Integer> {
                     + " every STEPS optimizer steps inside a round, so that --resume continues inside it with the same final weights;"
                     + " an integer >= 1 (default: none, checkpoints only after each round)") Integer saveEvery;
     @Mixin TrainingPrecisionOptions numerics;
+
+    private Tokenizer tokenizer;
 
     @Override
     public Integer call() {
@@ -164,15 +171,73 @@ final class EvolveCommand implements Callable<Integer> {
             }
         }
         EvolveInputs in = EvolveInputs.load(questions, heldout, ood, corpus, trainQuestions, general, index);
-        // loss rows: every token (the margin of an answer's first token takes the logits of a whole prompt)
-        PlanOptions planned = RunMemory.options(m == Method.OSFT, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), batchSize, maxTokens,
-                maxTokens, numerics.recompute, SvdOptions.DEFAULT_OVERSAMPLE).withPrecision(numerics.precision(), numerics.basisPrecision());
-        Optional<MemoryPlan> plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
-        plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
-        Tokenizer tok = null;
-        try (LuceneRetriever retriever = Evolve.openIndex(in, out, System.out)) {
+        try {
+            Optional<MemoryPlan> plan = Optional.empty();
+            if (run.ops().memory().isPresent()) {
+                // the tokenizer is read before the plan: the longest evaluation prompt is counted in its tokens
+                PlanOptions planned = planOptions(m, ContinualRoundTrainer.largestRankRatio(policy, rounds, accumulate), tokenizer(), template, in)
+                        .withPrecision(numerics.precision(), numerics.basisPrecision());
+                plan = RunMemory.check(model, run.ops(), planned, memory);   // before the index or anything else is written
+                plan.ifPresent(p -> System.out.println(RunMemory.summary(p)));
+            }
+            run(run, m, in, template, options, tc, policy, nonTargetsChoice, projectionMode, plan);
+        } finally {
+            if (tokenizer instanceof AutoCloseable c) {
+                try { c.close(); } catch (Exception ignored) { /* nothing held that matters */ }
+            }
+        }
+        return 0;
+    }
+
+    /** The model directory's tokenizer, read once (for the plan, or else after the index). */
+    private Tokenizer tokenizer() {
+        if (tokenizer == null) {
             if (!Files.isRegularFile(model.resolve("tokenizer.json"))) throw new SculptException("--model: no tokenizer.json in " + model);
-            tok = Models.tokenizer(model);
+            tokenizer = Models.tokenizer(model);
+        }
+        return tokenizer;
+    }
+
+    /**
+     * The settings this run is planned with ({@link RunMemory}), from the stated limits, since the training data is
+     * built during the run. Training: micro-batches of --batch-size examples, each encoded with --max-tokens
+     * ({@link dev.sculpt.eval.ExampleEncoder}: the target, completion and EOS, cut to --max-tokens - 1 tokens, the
+     * prompt to what is left), so sequences of at most --max-tokens tokens with at most --max-tokens - 1 loss rows
+     * each; for an encoder-decoder model (T5) encoder inputs (prompts) of at most --max-tokens - 1 tokens (--max-tokens
+     * when the tokenizer has no EOS: the target may then be empty) and decoder inputs (as long as their targets) of at
+     * most --max-tokens - 1. The layer-importance calibration runs passes of --batch-size such examples too.
+     * Evaluation: every question of the probe, held-out and ood sets is answered by generation of at most
+     * --max-new-tokens tokens from its prompt as the model sees it (the template, the tokenizer's special tokens;
+     * prompts are not cut to --max-tokens), so the plan takes the longest of these prompts, counted here from the
+     * loaded sets (an empty prompt counts as its one start token), and {@link dev.sculpt.plan.MemoryPlanner} widens
+     * its bounds to it where it is longer.
+     */
+    PlanOptions planOptions(Method m, double rankRatio, Tokenizer tok, PromptTemplate template, EvolveInputs in) {
+        int target = maxTokens - 1;
+        int prompt = tok.eosId() >= 0 ? maxTokens - 1 : maxTokens;
+        long longestEval = 1;
+        String longestId = null;
+        for (dev.sculpt.cem.QuestionSet set : in.evaluationSets()) {
+            for (dev.sculpt.cem.Question q : set.questions()) {
+                int n = tok.encodeInput(template.render(q)).length;
+                if (n > longestEval) {
+                    longestEval = n;
+                    longestId = set.name() + " " + q.id();
+                }
+            }
+        }
+        if (longestEval > maxTokens) {
+            LOG.info("the longest evaluation prompt ({}) has {} tokens, more than --max-tokens {}: the memory plan holds it",
+                    longestId, longestEval, maxTokens);
+        }
+        return RunMemory.options(m == Method.OSFT, rankRatio, batchSize, maxTokens, target, numerics.recompute, SvdOptions.DEFAULT_OVERSAMPLE,
+                prompt, target).withEvaluation(new PlanOptions.Evaluation(longestEval, maxNewTokens));
+    }
+
+    private void run(RunDevice run, Method m, EvolveInputs in, PromptTemplate template, EvolveOptions options, TrainConfig tc,
+                     RankPolicy policy, NonTargets nonTargetsChoice, ProjectionMode projectionMode, Optional<MemoryPlan> plan) {
+        try (LuceneRetriever retriever = Evolve.openIndex(in, out, System.out)) {
+            Tokenizer tok = tokenizer();
             Retention retention = retain == null ? null : Retention.load(retain, tok, Retention.contextOf(model));
             LanguageModel lm = Models.load(model, run.ops());
             try (lm) {
@@ -192,12 +257,7 @@ final class EvolveCommand implements Callable<Integer> {
                         r.first().probe().accuracy(), r.last().probe().accuracy(), r.rounds().size() - 1, out.resolve("metrics.json"));
                 plan.ifPresent(p -> System.out.println(RunMemory.peak(p, run.ops())));
             }
-        } finally {
-            if (tok instanceof AutoCloseable c) {
-                try { c.close(); } catch (Exception ignored) { /* nothing held that matters */ }
-            }
         }
-        return 0;
     }
 
     /** Lets templates be given on one shell line: "\n" becomes a newline. */

@@ -22,7 +22,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code sculpt plan}: the device memory that full fine-tuning of a model needs, by component, and whether it fits.
- * Reads only config.json, so a 7B plan needs no 7B download. The arithmetic is {@link MemoryPlanner}'s.
+ * Reads only config.json, so a 7B plan needs no 7B download. The arithmetic is {@link MemoryPlanner}'s. An
+ * encoder-decoder model (T5) can be given its encoder and decoder sides ({@code --encoder-tokens}, {@code
+ * --encoder-seq-len}, {@code --decoder-tokens}, {@code --decoder-seq-len}); without them both sides are planned as
+ * the whole micro-batch (an upper bound). {@code --eval-prompt-tokens} with {@code --max-new-tokens} adds the
+ * evaluation component that {@code sculpt evolve} plans.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = "Print the device memory full fine-tuning needs (weights, master copy, gradients, AdamW state, bases,"
@@ -50,6 +54,23 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--seq-len",
             description = "tokens per sequence (default: the smaller of --micro-batch-tokens and max_position_embeddings)") Long seqLen;
     @Option(names = "--recompute", description = "recompute activations in the backward pass: keep only each layer's input") boolean recompute;
+    @Option(names = "--encoder-tokens", paramLabel = "N",
+            description = "encoder-decoder models (t5) only: encoder tokens per micro-batch, what the encoder blocks run on"
+                    + " (default: --micro-batch-tokens)") Long encoderTokens;
+    @Option(names = "--encoder-seq-len", paramLabel = "S",
+            description = "encoder-decoder models only: tokens of the longest encoder sequence (default: the smaller of --seq-len's value"
+                    + " and the encoder tokens)") Long encoderSeqLen;
+    @Option(names = "--decoder-tokens", paramLabel = "N",
+            description = "encoder-decoder models only: decoder tokens per micro-batch, what the decoder blocks run on"
+                    + " (default: --micro-batch-tokens)") Long decoderTokens;
+    @Option(names = "--decoder-seq-len", paramLabel = "S",
+            description = "encoder-decoder models only: tokens of the longest decoder sequence (default: the smaller of --seq-len's value"
+                    + " and the decoder tokens)") Long decoderSeqLen;
+    @Option(names = "--eval-prompt-tokens", paramLabel = "P",
+            description = "add evaluation by generation (component \"evaluation\"): prompts of at most P tokens; needs --max-new-tokens"
+                    + " (default: no evaluation planned)") Long evalPromptTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "N",
+            description = "with --eval-prompt-tokens: tokens generated after each prompt (default: none, no evaluation planned)") Long maxNewTokens;
     @Option(names = "--json", description = "print {\"total_bytes\", \"fits\", \"components\"} as JSON") boolean json;
 
     @Override
@@ -67,11 +88,56 @@ final class PlanCommand implements Callable<Integer> {
         long maxPositions = config.contextLength().orElse(Integer.MAX_VALUE);
         long seq = seqLen != null ? seqLen : Math.min(microBatchTokens, maxPositions);
         long loss = lossTokens != null ? lossTokens : microBatchTokens;
-        PlanOptions options = new PlanOptions(p, bp, osft, rankRatio, microBatchTokens, loss, seq, recompute, SvdOptions.DEFAULT_OVERSAMPLE);
+        PlanOptions options = new PlanOptions(p, bp, osft, rankRatio, microBatchTokens, loss, seq, recompute, SvdOptions.DEFAULT_OVERSAMPLE,
+                split(shape, config, seq), evaluation());
         MemoryPlan plan = MemoryPlanner.plan(shape, options, memory);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanTable.json(plan) : PlanTable.text(plan));
         out.flush();
         return 0;
+    }
+
+    /**
+     * The encoder-decoder split of the flags: null when none is given (the planner then takes both sides as
+     * --micro-batch-tokens in sequences of --seq-len, as before the flags); each side's tokens default to
+     * --micro-batch-tokens and its longest sequence to the smaller of the sequence length and that side's tokens.
+     * Refused for a decoder-only model, which has no encoder.
+     */
+    private PlanOptions.EncoderDecoderTokens split(TrainingShape shape, ModelConfig config, long seq) {
+        if (encoderTokens == null && encoderSeqLen == null && decoderTokens == null && decoderSeqLen == null) return null;
+        if (shape.encoder() == null) {
+            String flag = encoderTokens != null ? "--encoder-tokens" : encoderSeqLen != null ? "--encoder-seq-len"
+                    : decoderTokens != null ? "--decoder-tokens" : "--decoder-seq-len";
+            throw new SculptException(flag + " applies to encoder-decoder models (t5) only; " + model + " is a decoder-only model ("
+                    + config.describe() + "): plan it with --micro-batch-tokens, --seq-len and --loss-tokens");
+        }
+        long en = side("--encoder-tokens", encoderTokens, microBatchTokens);
+        long es = sequence("--encoder-seq-len", encoderSeqLen, Math.min(seq, en), "--encoder-tokens", en);
+        long dn = side("--decoder-tokens", decoderTokens, microBatchTokens);
+        long ds = sequence("--decoder-seq-len", decoderSeqLen, Math.min(seq, dn), "--decoder-tokens", dn);
+        return new PlanOptions.EncoderDecoderTokens(en, es, dn, ds);
+    }
+
+    private static long side(String flag, Long given, long fallback) {
+        if (given == null) return fallback;
+        if (given < 1) throw new SculptException(flag + " must be >= 1, got " + given);
+        return given;
+    }
+
+    private static long sequence(String flag, Long given, long fallback, String tokensFlag, long tokens) {
+        if (given == null) return fallback;
+        if (given < 1) throw new SculptException(flag + " must be >= 1, got " + given);
+        if (given > tokens) throw new SculptException(flag + " " + given + " is longer than the micro-batch's " + tokens + " tokens (" + tokensFlag + ")");
+        return given;
+    }
+
+    /** The evaluation of --eval-prompt-tokens and --max-new-tokens, which go together; null without them. */
+    private PlanOptions.Evaluation evaluation() {
+        if (evalPromptTokens == null && maxNewTokens == null) return null;
+        if (evalPromptTokens == null) throw new SculptException("--max-new-tokens needs --eval-prompt-tokens (the longest evaluation prompt)");
+        if (maxNewTokens == null) throw new SculptException("--eval-prompt-tokens needs --max-new-tokens (the tokens generated after each prompt)");
+        if (evalPromptTokens < 1) throw new SculptException("--eval-prompt-tokens must be >= 1, got " + evalPromptTokens);
+        if (maxNewTokens < 1) throw new SculptException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+        return new PlanOptions.Evaluation(evalPromptTokens, maxNewTokens);
     }
 }

@@ -6,11 +6,13 @@ import java.util.Map;
 /**
  * Bytes of device memory that full fine-tuning needs, by component, against the memory at hand.
  *
- * @param components   weights, master_copy, gradients, adamw_state, bases, activations, workspace (in that order)
+ * @param components   weights, master_copy, gradients, adamw_state, bases, activations, workspace (in that order), and
+ *                     evaluation last when the options plan one
  * @param parameters   the model's trainable parameters
  * @param deviceMemory bytes at hand
  * @param options      the choices it was planned with
- * @param rounding     what the caching arena's block rounding adds to the plan (part of workspace; {@link MemoryPlanner})
+ * @param rounding     what the caching arena's block rounding adds to the plan (part of workspace, and of evaluation
+ *                     for its own buffers; {@link MemoryPlanner})
  */
 public record MemoryPlan(Map<String, Long> components, long parameters, long deviceMemory, PlanOptions options, long rounding) {
     public MemoryPlan {

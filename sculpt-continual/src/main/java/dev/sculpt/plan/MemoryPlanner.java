@@ -67,6 +67,24 @@ import java.util.Set;
  *   activation buffers, the head's scratch, the three bf16 operand buffers; the task start's three batched buffers), so that a
  *   run whose buffers are no larger than the planned ones holds no more than the plan in blocks. Its bound: less
  *   than a quarter of each buffer up to 8 MiB and less than 2 MiB per buffer above (DeviceBlocks).</li>
+ *   <li>evaluation ({@link PlanOptions#evaluation()}, only when given: questions answered by KV-cached generation,
+ *   one at a time, prompts of at most P model-input tokens, at most N new tokens; {@link TrainingShape#decoding()}:
+ *   L cached blocks, query width qw, cached key/value width kw, H heads, at most Pmax positions). First the bounds
+ *   are widened to hold the evaluation's forward passes, which run in the training buffers (the arena keeps each
+ *   buffer at the larger of its training and its evaluation size): T, S (and, decoder-only, R) become at least P,
+ *   since a decoder-only model runs its layers over the whole prompt in one pass (the first-token margin's forward,
+ *   whose logits are P x V, and the decoding's prompt step), and an encoder-decoder model's encoder tokens and
+ *   encoder sequence length become at least P (the encoder runs on the prompt; the decoder on one row at a time).
+ *   Then the evaluation's own buffers, added on top of everything above, since the arena keeps its decoding
+ *   scratch through the training that follows and a KV cache lives beside the held training state: decoder-only,
+ *   with capacity C = min(P + N, Pmax), per block a key and a value cache of C x kw (2 L buffers), and the decoding
+ *   scratch of the prompt step: the stream and its norm output (P x h each), the 1/rms (P), the queries and the
+ *   context (P x qw each), the softmax rows (H x max(P P, C)), the final norm's output row (h) and its 1/rms (1);
+ *   encoder-decoder, per decoder block a self-attention key and value cache of N x kw and a cross-attention key and
+ *   value cache of P x kw (4 L buffers), and the one-row decoding scratch: the stream and its norm output (h each),
+ *   the 1/rms (1), the position bias (H x N), the queries and the context (qw each), the softmax rows (H x max(N,
+ *   P)); all fp32, each buffer with its block rounding (counted in the plan's rounding too). The logits of a
+ *   decoding step (one row of V) are held in the head's scratch, which training sizes for R >= 1 rows.</li>
  * </ul>
  */
 public final class MemoryPlanner {
@@ -78,6 +96,7 @@ public final class MemoryPlanner {
     private MemoryPlanner() {}
 
     public static MemoryPlan plan(TrainingShape shape, PlanOptions o, long deviceMemory) {
+        o = holdingEvaluation(shape, o);
         long p = shape.parameters();
         int wb = 4;   // weights, gradients and saved activations are float32 in both precisions
         int bb = o.basisPrecision().bytes();
@@ -188,7 +207,57 @@ public final class MemoryPlanner {
         long stepWaste = layerScratchWaste + updatesWaste + 2 * waste(projection) + 2 * waste(lossSums) + waste(guardSums);
         long work = Math.max(step + stepWaste, decomposition + decompositionWaste);
         c.put("workspace", work + rounding + RUNTIME_RESERVE);
-        return new MemoryPlan(c, p, deviceMemory, o, rounding + work - Math.max(step, decomposition));
+        long evaluationWaste = 0;
+        if (o.evaluation() != null) {
+            long[] e = evaluation(shape, o.evaluation());
+            c.put("evaluation", e[0] + e[1]);
+            evaluationWaste = e[1];
+        }
+        return new MemoryPlan(c, p, deviceMemory, o, rounding + work - Math.max(step, decomposition) + evaluationWaste);
+    }
+
+    /**
+     * {@code o} with bounds that hold its evaluation's forward passes (see the class comment): decoder-only, T, S
+     * and R at least the longest prompt P; encoder-decoder, T, S and the encoder side of the split at least P (the
+     * decoder side and R as they were). Unchanged without an evaluation.
+     */
+    static PlanOptions holdingEvaluation(TrainingShape shape, PlanOptions o) {
+        PlanOptions.Evaluation e = o.evaluation();
+        if (e == null) return o;
+        long prompt = e.promptTokens();
+        long t = Math.max(o.microBatchTokens(), prompt), s = Math.max(o.sequenceLength(), prompt);
+        if (shape.encoder() == null) {
+            return new PlanOptions(o.precision(), o.basisPrecision(), o.osft(), o.rankRatio(), t, Math.max(o.lossTokens(), prompt), s,
+                    o.recompute(), o.oversample(), o.split(), e);
+        }
+        PlanOptions.EncoderDecoderTokens split = o.encoderDecoderTokens();
+        PlanOptions.EncoderDecoderTokens wide = new PlanOptions.EncoderDecoderTokens(Math.max(split.encoderTokens(), prompt),
+                Math.max(split.encoderSequenceLength(), prompt), split.decoderTokens(), split.decoderSequenceLength());
+        return new PlanOptions(o.precision(), o.basisPrecision(), o.osft(), o.rankRatio(), t, o.lossTokens(), s, o.recompute(),
+                o.oversample(), wide, e);
+    }
+
+    /** The evaluation's own buffers (class comment): {bytes, block rounding}. */
+    static long[] evaluation(TrainingShape shape, PlanOptions.Evaluation e) {
+        TrainingShape.Decoding g = shape.decoding();
+        if (g == null) throw new IllegalArgumentException("the training shape states no decoding shape, so evaluation cannot be planned");
+        long p = e.promptTokens(), n = e.newTokens(), h = shape.hidden(), qw = g.queryWidth(), kw = g.kvWidth(), heads = g.heads();
+        List<Long> buffers = new java.util.ArrayList<>();
+        if (shape.encoder() == null) {
+            long capacity = Math.min(p + n, g.positions());
+            for (int i = 0; i < 2 * g.layers(); i++) buffers.add(4 * capacity * kw);
+            buffers.addAll(List.of(4 * p * h, 4 * p * h, 4 * p, 4 * p * qw, 4 * p * qw, 4 * heads * Math.max(p * p, capacity), 4 * h, 4L));
+        } else {
+            for (int i = 0; i < 2 * g.layers(); i++) buffers.add(4 * n * kw);
+            for (int i = 0; i < 2 * g.layers(); i++) buffers.add(4 * p * kw);
+            buffers.addAll(List.of(4 * h, 4 * h, 4L, 4 * heads * n, 4 * qw, 4 * qw, 4 * heads * Math.max(n, p)));
+        }
+        long bytes = 0, rounding = 0;
+        for (long b : buffers) {
+            bytes += b;
+            rounding += waste(b);
+        }
+        return new long[] {bytes, rounding};
     }
 
     private record EncoderDecoderTerms(long kept, long finalNorms, long keptWaste, long backward, long backwardWaste) {}

@@ -12,6 +12,8 @@ package dev.sculpt.plan;
  *       bf16 mode the plan calls the float32 parameters master_copy);</li>
  *   <li>the bf16 compute buffers ("... bf16 weight operand", "... bf16 activation operand", "... bf16 output
  *       gradient", engine.Bf16Compute): weights, the plan's bf16 weights;</li>
+ *   <li>the KV caches of generation ("... keys N", "... values N", engine.KvCache) and the arena's decoding scratch
+ *       ("... scratch.decode.*", T5's "... gen.*"): evaluation;</li>
  *   <li>anything else (the models' activation buffers): activations.</li>
  * </ul>
  */
@@ -24,6 +26,7 @@ public final class PlanComponents {
         if (name.endsWith(" (adamw m)") || name.endsWith(" (adamw v)")) return "adamw_state";
         if (name.endsWith(" U_h") || name.endsWith(" V_h") || name.endsWith(" U_h^T W0") || name.endsWith(" W0 V_h")) return "bases";
         if (name.endsWith(" (upload)") || !name.contains(" ")) return "weights";
+        if (name.matches(".* (keys|values) [0-9]+") || name.contains(" scratch.decode.") || name.contains(" gen.")) return "evaluation";
         if (name.endsWith(" bf16 weight operand") || name.endsWith(" bf16 activation operand") || name.endsWith(" bf16 output gradient")) {
             return "weights";
         }

@@ -20,14 +20,39 @@ import dev.sculpt.SculptException;
  * @param split            for an encoder-decoder model, the encoder and decoder tokens of one micro-batch and of its
  *                         longest sequences; null: both sides {@code microBatchTokens} in sequences of
  *                         {@code sequenceLength} (an upper bound). Decoder-only models ignore it.
+ * @param evaluation       the run's evaluation by generation (its longest prompt and its new tokens), which the plan
+ *                         adds on top of training ({@link MemoryPlanner}); null: a plan of training alone
  */
 public record PlanOptions(Precision precision, Precision basisPrecision, boolean osft, double rankRatio,
                           long microBatchTokens, long lossTokens, long sequenceLength, boolean recompute, int oversample,
-                          EncoderDecoderTokens split) {
+                          EncoderDecoderTokens split, Evaluation evaluation) {
     /** Options without an encoder-decoder split. */
     public PlanOptions(Precision precision, Precision basisPrecision, boolean osft, double rankRatio, long microBatchTokens,
                        long lossTokens, long sequenceLength, boolean recompute, int oversample) {
         this(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, null);
+    }
+
+    /** Options of training alone (no evaluation). */
+    public PlanOptions(Precision precision, Precision basisPrecision, boolean osft, double rankRatio, long microBatchTokens,
+                       long lossTokens, long sequenceLength, boolean recompute, int oversample, EncoderDecoderTokens split) {
+        this(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, split, null);
+    }
+
+    /**
+     * Evaluation by generation, one question at a time: prompts of at most {@code promptTokens} model-input tokens
+     * (special tokens included; an empty prompt counts as its one start token) and at most {@code newTokens}
+     * generated tokens after each.
+     */
+    public record Evaluation(long promptTokens, long newTokens) {
+        public Evaluation {
+            if (promptTokens < 1) throw new SculptException("evaluation prompts must be planned with >= 1 tokens, got " + promptTokens);
+            if (newTokens < 1) throw new SculptException("--max-new-tokens must be >= 1, got " + newTokens);
+        }
+    }
+
+    /** The same choices with {@code e} as the run's evaluation (null: none). */
+    public PlanOptions withEvaluation(Evaluation e) {
+        return new PlanOptions(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, split, e);
     }
 
     /**
@@ -66,6 +91,7 @@ public record PlanOptions(Precision precision, Precision basisPrecision, boolean
 
     /** The same choices with {@code precision} and {@code basisPrecision}. */
     public PlanOptions withPrecision(Precision precision, Precision basisPrecision) {
-        return new PlanOptions(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, split);
+        return new PlanOptions(precision, basisPrecision, osft, rankRatio, microBatchTokens, lossTokens, sequenceLength, recompute, oversample, split,
+                evaluation);
     }
 }

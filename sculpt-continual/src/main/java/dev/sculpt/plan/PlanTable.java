@@ -21,7 +21,8 @@ public final class PlanTable {
             "adamw_state", "AdamW first and second moments, fp32",
             "bases", "OSFT U_h, V_h and fp32 invariant references U_h^T W0, W0 V_h",
             "activations", "saved activations, fp32 logits of the loss rows",
-            "workspace", "step or decomposition scratch, arena block rounding, + 1 GiB CUDA runtime");
+            "workspace", "step or decomposition scratch, arena block rounding, + 1 GiB CUDA runtime",
+            "evaluation", "evaluation by generation: KV caches and decoding scratch of the longest prompt");
 
     private PlanTable() {}
 
@@ -49,6 +50,16 @@ public final class PlanTable {
         s.put("loss_tokens", o.lossTokens());
         s.put("seq_len", o.sequenceLength());
         s.put("recompute", o.recompute());
+        if (o.split() != null) {
+            s.put("encoder_tokens", o.split().encoderTokens());
+            s.put("encoder_seq_len", o.split().encoderSequenceLength());
+            s.put("decoder_tokens", o.split().decoderTokens());
+            s.put("decoder_seq_len", o.split().decoderSequenceLength());
+        }
+        if (o.evaluation() != null) {
+            s.put("eval_prompt_tokens", o.evaluation().promptTokens());
+            s.put("max_new_tokens", o.evaluation().newTokens());
+        }
         try {
             return JSON.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
@@ -63,6 +74,14 @@ public final class PlanTable {
                         + " %d tokens per micro-batch (sequences of %d), %d of them with a loss%s%n",
                 plan.parameters(), o.precision(), o.basisPrecision(), o.osft() ? "osft" : "seqft", o.rankRatio(),
                 o.microBatchTokens(), o.sequenceLength(), o.lossTokens(), o.recompute() ? ", recomputed activations" : ""));
+        if (o.split() != null) {
+            sb.append(String.format(Locale.ROOT, "encoder: %d tokens per micro-batch (sequences of %d); decoder: %d tokens (sequences of %d)%n",
+                    o.split().encoderTokens(), o.split().encoderSequenceLength(), o.split().decoderTokens(), o.split().decoderSequenceLength()));
+        }
+        if (o.evaluation() != null) {
+            sb.append(String.format(Locale.ROOT, "evaluation: prompts of at most %d tokens, %d new tokens%n",
+                    o.evaluation().promptTokens(), o.evaluation().newTokens()));
+        }
         sb.append(String.format(Locale.ROOT, "%-12s %20s %12s  %s%n", "component", "bytes", "", "what"));
         plan.components().forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%-12s %,20d %12s  %s%n", k, v, ByteSize.format(v), what(k))));
         sb.append(String.format(Locale.ROOT, "%-12s %20s %12s  (of which the arena's block rounding: %,d bytes)%n", "", "", "", plan.rounding()));

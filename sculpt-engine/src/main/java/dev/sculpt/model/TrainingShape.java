@@ -27,16 +27,56 @@ import java.util.List;
  *                                    the softmax probabilities)
  * @param encoder                     the encoder stack of an encoder-decoder model (T5), whose decoder blocks the
  *                                    fields above describe (per decoder token); null for a decoder-only model
+ * @param decoding                    what evaluation by generation keeps per cached position (KV caches, decoding
+ *                                    scratch); null when not stated (the planner then plans no evaluation)
  */
 public record TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab,
                             long savedPerTokenPerLayer, int attentionHeads, int normsPerLayer,
-                            List<TensorGroup> parameterTensors, List<Integer> savedWidths, int streamWidths, Encoder encoder) {
+                            List<TensorGroup> parameterTensors, List<Integer> savedWidths, int streamWidths, Encoder encoder,
+                            Decoding decoding) {
     /** A decoder-only model. */
     public TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab, long savedPerTokenPerLayer,
                          int attentionHeads, int normsPerLayer, List<TensorGroup> parameterTensors, List<Integer> savedWidths,
                          int streamWidths) {
         this(parameters, targets, layers, hidden, vocab, savedPerTokenPerLayer, attentionHeads, normsPerLayer, parameterTensors,
-                savedWidths, streamWidths, null);
+                savedWidths, streamWidths, null, null);
+    }
+
+    /** Without a {@link Decoding}. */
+    public TrainingShape(long parameters, List<TargetGroup> targets, int layers, int hidden, int vocab, long savedPerTokenPerLayer,
+                         int attentionHeads, int normsPerLayer, List<TensorGroup> parameterTensors, List<Integer> savedWidths,
+                         int streamWidths, Encoder encoder) {
+        this(parameters, targets, layers, hidden, vocab, savedPerTokenPerLayer, attentionHeads, normsPerLayer, parameterTensors, savedWidths,
+                streamWidths, encoder, null);
+    }
+
+    /** The same shape with {@code d} as its {@link Decoding}. */
+    public TrainingShape withDecoding(Decoding d) {
+        return new TrainingShape(parameters, targets, layers, hidden, vocab, savedPerTokenPerLayer, attentionHeads, normsPerLayer,
+                parameterTensors, savedWidths, streamWidths, encoder, d);
+    }
+
+    /**
+     * What KV-cached generation (evaluation by generation: engine.KvCache and the models' decoders) allocates beyond
+     * the training buffers, in elements per position; see the memory planner for the bytes.
+     *
+     * @param layers     blocks that keep a KV cache: LLaMA's layers, T5's decoder blocks (each also keeps a
+     *                   cross-attention cache over the encoder positions)
+     * @param queryWidth one row of queries and of attention context: heads x head dim
+     * @param kvWidth    one cached row of keys, and one of values, per block and position (LLaMA kv heads x head dim;
+     *                   T5 heads x d_kv, for the self- and the cross-attention cache)
+     * @param heads      query heads: each keeps a softmax row per decoded row (and T5's position bias one entry per
+     *                   cached position)
+     * @param positions  the most positions a cache holds (LLaMA: max_position_embeddings); Integer.MAX_VALUE when
+     *                   the model sets none (T5's decoder cache is sized by the new tokens only)
+     */
+    public record Decoding(int layers, int queryWidth, int kvWidth, int heads, int positions) {
+        public Decoding {
+            if (layers < 1 || queryWidth < 1 || kvWidth < 1 || heads < 1 || positions < 1) {
+                throw new IllegalArgumentException("decoding shape: layers, widths, heads and positions must be >= 1, got "
+                        + layers + ", " + queryWidth + ", " + kvWidth + ", " + heads + ", " + positions);
+            }
+        }
     }
 
     public TrainingShape {

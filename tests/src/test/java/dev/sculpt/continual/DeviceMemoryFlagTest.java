@@ -86,11 +86,14 @@ class DeviceMemoryFlagTest {
         Path corpus = Files.writeString(dir.resolve("wiki.jsonl"), "{\"id\":\"1\",\"title\":\"Ansel\",\"text\":\"The town of Ansel is Brill.\"}\n");
         Set<Path> before = listing();
         CliRun r = CliRun.of("evolve", "--model", model.toString(), "--questions", questions.toString(), "--corpus", corpus.toString(),
-                "--rounds", "1", "--batch-size", "2", "--max-tokens", "16", "--device", ParityProvider.DEVICE, "--device-memory", "1M",
+                "--rounds", "1", "--batch-size", "2", "--max-tokens", "48", "--device", ParityProvider.DEVICE, "--device-memory", "1M",
                 "--out", dir.resolve("e").toString());
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("does not fit") && r.err().contains("fits: no") && r.err().contains("largest: workspace"), r.err());
-        assertTrue(r.err().contains("32 tokens per micro-batch (sequences of 16)"), "--batch-size x --max-tokens: " + r.err());
+        assertTrue(r.err().contains("96 tokens per micro-batch (sequences of 48)"), "--batch-size x --max-tokens: " + r.err());
+        // the evaluation: "Question: " (10) + the question (26) + "\nAnswer:" (8) and the BOS, one byte token each, and
+        // the default --max-new-tokens 32; the prompt is shorter than --max-tokens, so it widens nothing
+        assertTrue(r.err().contains("evaluation: prompts of at most 45 tokens, 32 new tokens"), r.err());
         assertEquals(before, listing(), "nothing written");
     }
 

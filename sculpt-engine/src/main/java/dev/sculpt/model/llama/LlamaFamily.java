@@ -102,7 +102,9 @@ public final class LlamaFamily implements ModelFamily {
         // the block input, the residual after attention, both norm outputs; q, k, v, the context; gate, up, their product
         List<Integer> widths = List.of(h, h, h, h, q, kv, kv, q, inter, inter, inter);
         long saved = 4L * h + 2L * q + 2L * kv + 3L * inter;
-        // the first four (stream and norm outputs) stay float32; the blocks' seven are bf16 under bf16 saves
-        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2, tensors, widths, 4);
+        // the first four (stream and norm outputs) stay float32; the blocks' seven are bf16 under bf16 saves.
+        // generation: a [capacity, kv width] key and value tensor per layer, capacity at most max_position_embeddings
+        return new TrainingShape(c.parameterCount(), targets, n, h, c.vocabSize(), saved, c.numAttentionHeads(), 2, tensors, widths, 4)
+                .withDecoding(new TrainingShape.Decoding(n, q, kv, c.numAttentionHeads(), c.maxPositionEmbeddings()));
     }
 }

@@ -455,7 +455,9 @@ public final class LlamaModel implements LanguageModel {
                 layer.inputNorm.forward(x, ln, rstd);
                 layer.attention.decodeSelf(ln, cache, l, null, x, true);
                 layer.postNorm.forward(x, ln, rstd);
-                layer.mlp.forward(ln, x, true);
+                // the feed-forward saves nothing here: under recomputation its buffers are the ones every layer shares,
+                // so that decoding holds no per-layer feed-forward buffers a recomputing run's plan does not count
+                layer.mlp(recompute).forward(ln, x, true);
             }
             cache.advance(n);
             Tensor last = x.view("llama last row", (long) (n - 1) * d, 1, d);

@@ -758,7 +758,7 @@ public final class T5Model implements LanguageModel {
                 blk.cross().norm().forward(x, xn, rstd);
                 blk.cross().block().decodeCross(xn, cross, i, null, x, true);
                 blk.ff().norm().forward(x, xn, rstd);
-                blk.ff().block().forward(xn, x, true);
+                blk.ff().block(recompute).forward(xn, x, true);   // shared buffers under recomputation, as in training
             }
             self.advance(1);
             decFinal.forward(x, xn, rstd);

@@ -103,6 +103,9 @@ final class T5TrainingShape {
         // stream and norm outputs stay float32: the decoder's first six widths, the encoder's first four
         TrainingShape.Encoder encoder = new TrainingShape.Encoder(enc, encWidths, 4, c.numHeads(), 2, List.of(ii, ii), c.numHeads(),
                 c.numHeads(), backward);
-        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, 6, encoder);
+        // generation: per decoder block a self-attention cache of the new tokens and a cross-attention cache of the
+        // encoder positions, inner wide each; no position limit of its own (relative positions)
+        return new TrainingShape(parameters, targets, dec, (int) d, c.vocabSize(), saved, c.numHeads(), 3, tensors, widths, 6, encoder,
+                new TrainingShape.Decoding(dec, ii, ii, c.numHeads(), Integer.MAX_VALUE));
     }
 }
