@@ -20,12 +20,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class T5Bf16SavesTest {
 
-    private static int[] ids(Random r, int n, int vocab) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = r.nextInt(vocab);
-        return a;
-    }
-
     @ParameterizedTest(name = "{0}, tied={1}")
     @CsvSource({"relu, true", "gated-gelu, false"})
     void lossesMatchRecomputationBitForBitAndGradientsWithinTheRoundingBound(String ff, boolean tied) {
@@ -40,11 +34,7 @@ class T5Bf16SavesTest {
             re.computeInBf16(true);
             re.recomputeActivations(true);
             for (int mb = 0; mb < 2; mb++) {
-                // the second micro-batch is larger, so that the buffers grow between them
-                List<Example> batch = mb == 0
-                        ? List.of(new Example(ids(rnd, 5, vocab), ids(rnd, 4, vocab)), new Example(ids(rnd, 3, vocab), ids(rnd, 6, vocab)))
-                        : List.of(new Example(ids(rnd, 8, vocab), ids(rnd, 7, vocab)), new Example(ids(rnd, 2, vocab), ids(rnd, 3, vocab)),
-                                  new Example(ids(rnd, 6, vocab), ids(rnd, 5, vocab)));
+                List<Example> batch = T5RecomputeTest.microBatch(rnd, vocab, mb);
                 LossSum a = saves.forwardBackward(batch, 0.41f), b = re.forwardBackward(batch, 0.41f);
                 assertEquals(Double.doubleToRawLongBits(b.sum()), Double.doubleToRawLongBits(a.sum()), where + ": loss of micro-batch " + mb);
                 LossSum la = saves.loss(batch), lb = re.loss(batch);

@@ -20,6 +20,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class T5RecomputeTest {
 
+    /** Micro-batch {@code mb} (0 or 1) of random ids: the second is larger, so that the buffers grow between them. */
+    static List<Example> microBatch(Random rnd, int vocab, int mb) {
+        return mb == 0
+                ? List.of(new Example(ids(rnd, 5, vocab), ids(rnd, 4, vocab)), new Example(ids(rnd, 3, vocab), ids(rnd, 6, vocab)))
+                : List.of(new Example(ids(rnd, 8, vocab), ids(rnd, 7, vocab)), new Example(ids(rnd, 2, vocab), ids(rnd, 3, vocab)),
+                          new Example(ids(rnd, 6, vocab), ids(rnd, 5, vocab)));
+    }
+
     private static int[] ids(Random r, int n, int vocab) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) a[i] = r.nextInt(vocab);
@@ -43,11 +51,7 @@ class T5RecomputeTest {
         try (T5Model plain = T5ModelTest.randomModel(c, seed); T5Model re = T5ModelTest.randomModel(c, seed)) {
             re.recomputeActivations(true);
             for (int mb = 0; mb < 2; mb++) {
-                // the second micro-batch is larger, so that the buffers grow between them
-                List<Example> batch = mb == 0
-                        ? List.of(new Example(ids(rnd, 5, vocab), ids(rnd, 4, vocab)), new Example(ids(rnd, 3, vocab), ids(rnd, 6, vocab)))
-                        : List.of(new Example(ids(rnd, 8, vocab), ids(rnd, 7, vocab)), new Example(ids(rnd, 2, vocab), ids(rnd, 3, vocab)),
-                                  new Example(ids(rnd, 6, vocab), ids(rnd, 5, vocab)));
+                List<Example> batch = microBatch(rnd, vocab, mb);
                 LossSum a = plain.forwardBackward(batch, 0.41f), b = re.forwardBackward(batch, 0.41f);
                 assertEquals(Double.doubleToRawLongBits(a.sum()), Double.doubleToRawLongBits(b.sum()), where + ": loss of micro-batch " + mb);
                 assertEquals(a.tokens(), b.tokens(), where);
