@@ -3,11 +3,13 @@
 # runs the CUDA tests and the contract suites with the CUDA providers (OpsContractTest over cpu, cuda and
 # cuda-emulated; the backend contract suite; CudaBackendTest; the arena and provider-selection tests; tiny LLaMA and T5
 # logits, gradients and an AdamW step on cuda against cpu; the arena's peak against the memory plan over tiny
-# training steps, PeakMemoryPlanTest, whose ratios go into summary.txt), then the
-# GPU benchmark. Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT
+# training steps, PeakMemoryPlanTest, whose ratios go into summary.txt; the tiny training-step benchmark, the step's
+# device-to-host traffic, and two-task continual runs on cuda against cpu, fp32 and bf16), then the GPU benchmarks
+# (issue 15's: a ~1B bf16 training step, the 224-target LLaMA-7B decomposition; then one layer through the ops
+# provider and the SVD/projection kernels). Needs bench/gpu/pack/ from bench/gpu/pack.sh carried along. Writes everything into $OUT
 # (default bench/gpu/out), seven files (the device tool returns at most eight): env.txt, native-build.log, tests.log,
 # junit-reports.tar.gz (the XML reports), bench.log, gpu-results.md, summary.txt. Exits 2 at once, with the reason, on a machine without an NVIDIA GPU and driver.
-# Knobs: SCULPT_GPU_SELECT (JUnit console selectors, default the backend, linalg and ops packages),
+# Knobs: SCULPT_GPU_SELECT (JUnit console selectors, default the backend, linalg and ops packages and the classes below),
 #        SCULPT_BENCH_REPS (default 3), SCULPT_SKIP_BENCH=1, SCULPT_TIME_BUDGET (seconds, default 560).
 set -uo pipefail
 start=$SECONDS
@@ -93,7 +95,7 @@ jvm=(-Xmx32g -Dorg.bytedeco.javacpp.maxBytes=0 -Dorg.bytedeco.javacpp.maxPhysica
 
 # 4. tests: the CUDA tests and the contract suite, which runs over every backend present
 t0=$SECONDS
-read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest --select-class dev.sculpt.osft.GuardInvariantOnProviderTest --select-class dev.sculpt.train.DenseAdamWUpdaterTest --select-class dev.sculpt.continual.EmulatedMidTaskResumeTest --select-class dev.sculpt.plan.PeakMemoryPlanTest}"
+read -r -a select <<< "${SCULPT_GPU_SELECT:---select-package dev.sculpt.backend --select-package dev.sculpt.linalg --select-package dev.sculpt.ops --select-class dev.sculpt.model.llama.LlamaProviderParityTest --select-class dev.sculpt.model.t5.T5ProviderParityTest --select-class dev.sculpt.osft.GuardInvariantOnProviderTest --select-class dev.sculpt.train.DenseAdamWUpdaterTest --select-class dev.sculpt.continual.EmulatedMidTaskResumeTest --select-class dev.sculpt.plan.PeakMemoryPlanTest --select-class dev.sculpt.train.DeviceStepBenchmarkTest --select-class dev.sculpt.train.DeviceStepTrafficTest --select-class dev.sculpt.continual.EmulatedContinualParityTest --select-class dev.sculpt.continual.Bf16ContinualTest}"
 "$java" "${jvm[@]}" -jar "$pack"/lib/junit-platform-console-standalone-*.jar execute --class-path "$cp" "${select[@]}" \
     --reports-dir "$work/junit" --details=tree --disable-banner --disable-ansi-colors > "$out/tests.log" 2>&1
 rc=$?
@@ -107,28 +109,28 @@ cuda_ok=$(grep -cE '─ cuda( .*)? ✔' "$out/tests.log" || true)
 cuda_bad=$(grep -cE '─ cuda( .*)? ✘' "$out/tests.log" || true)
 say "contract cases on the cuda provider: ${cuda_ok:-0} passed, ${cuda_bad:-0} failed (none at all: the provider was not usable, see OpsProvidersTest)"
 
-# 5. benchmarks, within what is left of the time budget: first the cuda ops provider on one LLaMA layer (forward,
-# backward, AdamW, OSFT projection) against its GEMM floor (seconds), then the decomposition benchmark
+# 5. benchmarks, each within what is left of the time budget (a program cut short leaves its rows so far in bench.log):
+# first issue 15's item-6 figures (the ~1B bf16 training step against its GEMM floor with the OSFT overhead and the
+# peak against the plan; the 224-target LLaMA-7B decomposition against a gesvdj loop), then the cuda ops provider on
+# one LLaMA layer and the decomposition/projection kernels against their GEMM floors
+bench() {   # bench NAME RESULT-FILE MAIN-CLASS ARGS...
+  local name=$1 result=$2 main=$3; shift 3
+  local left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
+  if (( left <= 30 )); then say "$name skipped: only $left s of the time budget left"; return; fi
+  local t0=$SECONDS
+  echo "== $name" >> "$out/bench.log"
+  timeout "$left" "$java" "${jvm[@]}" -cp "$cp" "$main" "$result" "$@" >> "$out/bench.log" 2>&1
+  say "$name: exit $? in $((SECONDS - t0)) s"
+  [[ -f "$result" ]] && { echo; cat "$result"; } >> "$out/gpu-results.md"
+}
 if [[ "${SCULPT_SKIP_BENCH:-0}" != 1 ]]; then
-  left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
-  if (( left > 30 )); then
-    t0=$SECONDS
-    timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.ops.cuda.ProviderLayerBenchmark "$work/ops-results.md" cuda \
-        "${SCULPT_BENCH_REPS:-3}" > "$out/bench.log" 2>&1
-    say "provider layer benchmark: exit $? in $((SECONDS - t0)) s"
-    left=$(( ${SCULPT_TIME_BUDGET:-560} - (SECONDS - start) ))
-    if (( left > 30 )); then
-      t0=$SECONDS
-      timeout "$left" "$java" "${jvm[@]}" -cp "$cp" dev.sculpt.backend.cuda.GpuBenchmark "$out/gpu-results.md" \
-          "${SCULPT_BENCH_REPS:-3}" >> "$out/bench.log" 2>&1
-      say "decomposition benchmark: exit $? in $((SECONDS - t0)) s (partial rows in bench.log)"
-    else
-      say "decomposition benchmark skipped: only $left s of the time budget left"
-    fi
-    [[ -f "$work/ops-results.md" ]] && { echo; cat "$work/ops-results.md"; } >> "$out/gpu-results.md"
-  else
-    say "benchmarks skipped: only $left s of the time budget left"
-  fi
+  : > "$out/gpu-results.md"
+  bench "training step benchmark (~1B, bf16)" "$work/step-results.md" dev.sculpt.train.DeviceStepBenchmark cuda cuda "${SCULPT_BENCH_REPS:-3}"
+  grep -E '^(\| [0-9]|Peak device memory)' "$work/step-results.md" 2>/dev/null | sed 's/^/1B bf16 step: /' >> "$summary"
+  bench "decomposition of 224 LLaMA-7B targets" "$work/decomposition-results.md" dev.sculpt.backend.cuda.TargetDecompositionBenchmark 0.5 1
+  grep -E '^\| all ' "$work/decomposition-results.md" 2>/dev/null | sed 's/^/224-target decomposition: /' >> "$summary"
+  bench "provider layer benchmark" "$work/ops-results.md" dev.sculpt.ops.cuda.ProviderLayerBenchmark cuda "${SCULPT_BENCH_REPS:-3}"
+  bench "decomposition and projection kernels benchmark" "$work/kernel-results.md" dev.sculpt.backend.cuda.GpuBenchmark "${SCULPT_BENCH_REPS:-3}"
 fi
 rm -rf "$work"
 say "done in $((SECONDS - start)) s; results in $out"

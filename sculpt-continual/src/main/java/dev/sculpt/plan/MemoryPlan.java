@@ -13,8 +13,12 @@ import java.util.Map;
  * @param options      the choices it was planned with
  * @param rounding     what the caching arena's block rounding adds to the plan (part of workspace, and of evaluation
  *                     for its own buffers; {@link MemoryPlanner})
+ * @param taskStartExcess what the start of a task's decomposition adds to workspace beyond the training step's needs
+ *                     (0 where the step's are larger): memory a device SVD backend takes in buffers of its own,
+ *                     outside the ops provider's arena
  */
-public record MemoryPlan(Map<String, Long> components, long parameters, long deviceMemory, PlanOptions options, long rounding) {
+public record MemoryPlan(Map<String, Long> components, long parameters, long deviceMemory, PlanOptions options, long rounding,
+                         long taskStartExcess) {
     public MemoryPlan {
         components = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components));
     }
@@ -23,6 +27,14 @@ public record MemoryPlan(Map<String, Long> components, long parameters, long dev
         long t = 0;
         for (long v : components.values()) t = Math.addExact(t, v);
         return t;
+    }
+
+    /**
+     * The most the ops provider's arena should hold at its peak: the total less the CUDA runtime's reserve (the
+     * context and library handles, not arena blocks) and the task start's excess (the decomposition's own buffers).
+     */
+    public long arenaBytes() {
+        return totalBytes() - MemoryPlanner.RUNTIME_RESERVE - taskStartExcess;
     }
 
     public boolean fits() {

@@ -4,6 +4,7 @@ import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
 import dev.sculpt.model.TrainingShape.TensorGroup;
 import dev.sculpt.ops.DeviceBlocks;
+import dev.sculpt.osft.DecompositionChunks;
 import dev.sculpt.osft.RankPolicy;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -46,9 +47,13 @@ import java.util.Set;
  *   (as large as one layer's saved activations in float32), under bf16 saves the blocks' float32 staging (one
  *   layer's block-saved buffers over T rows and one [heads, S, S] probability plane), one fp32 AdamW update tensor per distinct parameter shape
  *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
- *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each. The task start's: the batched
- *   randomized decomposition of the largest group of same-shape targets, with sketch width l = k + oversample, per
- *   matrix the sketch (m x l), the projected matrix (l x n) and an l x l Gram block, in fp32. The step also holds its device-side scalar sums: the loss and the gradient's sum of squares, and with osft
+ *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each, the projection's with bf16 bases
+ *   also the bases widened to fp32, (m + n) k (the provider's project converts them once per call). The task start's: the largest
+ *   decomposition batch (same-shape targets, at most {@link DecompositionChunks#MAX_ELEMENTS} input elements per
+ *   batch) with every buffer the CUDA backend's batched randomized SVD allocates ({@link #taskStartBytes}: the
+ *   batch's copy, its factors, the sketch panels, the small problem, two CholeskyQR2 workspaces). A device run's
+ *   protect() first returns the arena's cached blocks to the device (the backend allocates outside the arena), and
+ *   the step's optimizer state and activations are not live then, so the larger of the two is what the plan holds. The step also holds its device-side scalar sums: the loss and the gradient's sum of squares, and with osft
  *   the guard's invariant sums (5 per target), each its slots and 64 reduction partials in doubles.</li>
  *   <li>encoder-decoder models ({@link TrainingShape#encoder()}, T5): activations per stack over its own tokens
  *   ({@link PlanOptions#encoderDecoderTokens()}: n encoder tokens in sequences of at most Se, m decoder tokens of at
@@ -185,16 +190,24 @@ public final class MemoryPlanner {
                 updatesWaste += waste(g.elements() * 4);
             }
         }
-        long projection = 0, decomposition = 0, decompositionWaste = 0;
+        long projection = 0, invariant = 0, decomposition = 0, decompositionWaste = 0;
         if (o.osft()) {
+            Map<List<Integer>, Integer> byShape = new LinkedHashMap<>();   // the task start batches same-shape targets
             for (TargetGroup g : shape.targets()) {
                 long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
-                projection = Math.max(projection, 4 * (k * n + m * k + k * k));
-                long l = Math.min(k + o.oversample(), Math.min(m, n));
-                long sketch = 4L * g.count() * m * l, projected = 4L * g.count() * l * n, gram = 4L * g.count() * l * l;
-                if (sketch + projected + gram > decomposition) {
-                    decomposition = sketch + projected + gram;
-                    decompositionWaste = waste(sketch) + waste(projected) + waste(gram);
+                invariant = Math.max(invariant, 4 * (k * n + m * k + k * k));
+                // the provider widens bf16 bases into float32 beside the products' scratch, once per projection
+                long widened = bb == 4 ? 0 : (m + n) * k;
+                projection = Math.max(projection, 4 * (k * n + m * k + k * k + widened));
+                byShape.merge(List.of(g.rows(), g.cols()), g.count(), Integer::sum);
+            }
+            for (Map.Entry<List<Integer>, Integer> e : byShape.entrySet()) {
+                int m = e.getKey().get(0), n = e.getKey().get(1);
+                long k = RankPolicy.rankFor(o.rankRatio(), m, n);
+                long[] start = taskStartBytes(DecompositionChunks.largest(e.getValue(), (long) m * n), m, n, k, o.oversample());
+                if (start[0] + start[1] > decomposition + decompositionWaste) {
+                    decomposition = start[0];
+                    decompositionWaste = start[1];
                 }
             }
         }
@@ -203,8 +216,8 @@ public final class MemoryPlanner {
         long targets = 0;
         for (TargetGroup g : shape.targets()) targets += g.count();
         long lossSums = 8L * (1 + REDUCE_PARTIALS), guardSums = o.osft() ? 8L * (5 * Math.max(1, targets) + REDUCE_PARTIALS) : 0;
-        long step = layerScratch + updates + 2 * projection + 2 * lossSums + guardSums;
-        long stepWaste = layerScratchWaste + updatesWaste + 2 * waste(projection) + 2 * waste(lossSums) + waste(guardSums);
+        long step = layerScratch + updates + projection + invariant + 2 * lossSums + guardSums;
+        long stepWaste = layerScratchWaste + updatesWaste + waste(projection) + waste(invariant) + 2 * waste(lossSums) + waste(guardSums);
         long work = Math.max(step + stepWaste, decomposition + decompositionWaste);
         c.put("workspace", work + rounding + RUNTIME_RESERVE);
         long evaluationWaste = 0;
@@ -213,7 +226,8 @@ public final class MemoryPlanner {
             c.put("evaluation", e[0] + e[1]);
             evaluationWaste = e[1];
         }
-        return new MemoryPlan(c, p, deviceMemory, o, rounding + work - Math.max(step, decomposition) + evaluationWaste);
+        return new MemoryPlan(c, p, deviceMemory, o, rounding + work - Math.max(step, decomposition) + evaluationWaste,
+                Math.max(0, decomposition + decompositionWaste - (step + stepWaste)));
     }
 
     /**
@@ -344,6 +358,42 @@ public final class MemoryPlanner {
         long s = 0;
         for (int w : widths) s += w;
         return s;
+    }
+
+    /**
+     * The device memory of one decomposition batch at the start of a task, {@code {bytes, rounding}}: {@code count}
+     * m x n targets, top k, sketch width l = min(k + oversample, min(m, n)), on the CUDA backend (CudaBackend's
+     * randomized SVD), every buffer as it allocates them, with r = min(m, n) and c = max(m, n):
+     * <ul>
+     *   <li>the batch's device copy (m n) and the factors it returns, U (m k), S (k) and V (n k), fp32;</li>
+     *   <li>CudaRandomizedSvd: the Gaussian test matrix and the two panels (c l, r l, c l), the Gram matrix of B^T
+     *   (l^2 doubles), the top k values and the small eigenvectors (k, l k), the small eigensolver's work (Jacobi,
+     *   l <= 256: l^2 doubles; else cuSOLVER syevd's eigenvalues, l doubles);</li>
+     *   <li>its two CholeskyQr2 workspaces, for the l-column panels and the k-column V: a Gram (cols^2 doubles), R or
+     *   its inverse (cols^2), a flag (one int) and a copy of the panel (c cols) each;</li>
+     *   <li>per matrix all of the above times count; once per batch, cuSOLVER's own buffers where l > 256 (syevd's
+     *   1 + 6 l + 2 l^2 doubles, LAPACK's dsyevd bound, and potrf's, held to the same bound).</li>
+     * </ul>
+     * The rounding is the arena's size classes over every buffer (cudaMalloc rounds alike: 2 MiB above 8 MiB).
+     * Above the sketch limit (l > 6144) the backend takes the exact path instead, which this does not plan.
+     */
+    public static long[] taskStartBytes(long count, long m, long n, long k, int oversample) {
+        long r = Math.min(m, n), c = Math.max(m, n), l = Math.min(k + oversample, r);
+        long[] buffers = {
+            4 * count * m * n, 4 * count * m * k, 4 * count * k, 4 * count * n * k,   // input copy, U, S, V
+            4 * count * c * l, 4 * count * r * l, 4 * count * c * l,                   // Omega, Y, Z
+            8 * count * l * l, 4 * count * l * k, 4 * count * k,                       // Gram of B^T, W, values
+            l <= 256 ? 8 * count * l * l : 8 * count * l,                              // Jacobi work or syevd values
+            8 * count * l * l, 4 * count * l * l, 4 * count, 4 * count * c * l,        // CholeskyQr2 over l columns
+            8 * count * k * k, 4 * count * k * k, 4 * count, 4 * count * c * k,        // CholeskyQr2 over k columns
+            l > 256 ? 8 * (1 + 6 * l + 2 * l * l) : 0, l > 256 ? 8 * (1 + 6 * l + 2 * l * l) : 0   // syevd, potrf
+        };
+        long bytes = 0, rounding = 0;
+        for (long b : buffers) {
+            bytes += b;
+            rounding += waste(b);
+        }
+        return new long[] {bytes, rounding};
     }
 
     private static long waste(long bytes) {

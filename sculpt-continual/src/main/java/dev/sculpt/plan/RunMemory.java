@@ -120,11 +120,15 @@ public final class RunMemory {
                 plan.options().microBatchTokens(), plan.options().lossTokens(), plan.options().rankRatio());
     }
 
-    /** The arena's peak use against the plan's components (its total less the runtime reserve). */
+    /**
+     * The arena's peak use against what the plan gives the arena ({@link MemoryPlan#arenaBytes()}: its total less the
+     * runtime reserve and the task start's own decomposition buffers).
+     */
     public static String peak(MemoryPlan plan, Ops ops) {
         long peak = ops.memory().map(DeviceMemory::peakBytesInUse).orElse(0L);
-        long components = plan.totalBytes() - MemoryPlanner.RUNTIME_RESERVE;
-        return String.format(Locale.ROOT, "device memory: peak %,d bytes (%s) in use, against the plan's %,d (%s) without its runtime reserve (%.3f of it)",
+        long components = plan.arenaBytes();
+        return String.format(Locale.ROOT, "device memory: peak %,d bytes (%s) in use, against the plan's %,d (%s) without its runtime reserve"
+                        + " and the decomposition's own buffers (%.3f of it)",
                 peak, ByteSize.format(peak), components, ByteSize.format(components), components == 0 ? 0.0 : (double) peak / components);
     }
 

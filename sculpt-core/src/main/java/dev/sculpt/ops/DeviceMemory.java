@@ -27,6 +27,13 @@ public interface DeviceMemory {
     /** Bytes handed out to tensors and scratch now (rounded as the provider allocates). */
     long bytesInUse();
 
+    /**
+     * Returns the provider's cached free blocks to the device, so that memory taken outside the provider (a device SVD
+     * backend's buffers at the start of a task) finds the room they held; the next allocations take blocks from the
+     * device again. Blocks in use are untouched.
+     */
+    void releaseCached();
+
     /** The most bytes that were handed out at once since the provider was made. */
     long peakBytesInUse();
 

@@ -5,10 +5,12 @@ import dev.sculpt.backend.Backend;
 import dev.sculpt.backend.Backends;
 import dev.sculpt.backend.Svd;
 import dev.sculpt.linalg.ProjectionMode;
+import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
 import dev.sculpt.ops.Bf16;
 import dev.sculpt.ops.DType;
+import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.ScalarSums;
 import dev.sculpt.ops.Tensor;
@@ -106,6 +108,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     private final List<InvariantResidual> history = new ArrayList<>();
     private final Map<String, InvariantResidual> latest = new LinkedHashMap<>();
     private final DType basisType;
+    private final long batchElements;   // the most input elements of one decomposition batch
     private Tensor scratch;         // the invariant check's [k, n], [m, k], [k, k] results, shared by all matrices
     private ScalarSums sums;        // per protected target, 5 slots from 5 x its slot: the check's ||W||^2 and three squared
                                     // residuals (reset at each check), and sum_t ||D_t||_F^2 of the updates since install
@@ -160,6 +163,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         this.checkEvery = b.checkEvery;
         this.accumulate = b.accumulate;
         this.basisType = b.basisType;
+        this.batchElements = b.batchElements;
     }
 
     public static Builder builder() {
@@ -178,6 +182,7 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         private int checkEvery = 50;
         private boolean accumulate;
         private DType basisType = DType.FLOAT32;
+        private long batchElements = DecompositionChunks.MAX_ELEMENTS;
 
         /** Where the decompositions run. */
         public Builder backend(Backend b) { this.backend = Objects.requireNonNull(b); return this; }
@@ -195,6 +200,15 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         public Builder accumulate(boolean a) { this.accumulate = a; return this; }
         /** How the protected bases are stored: float32 (default) or bf16 (see the class comment for the bound). */
         public Builder basisPrecision(DType d) { this.basisType = Objects.requireNonNull(d); return this; }
+        /**
+         * The most input elements of one decomposition batch (default {@link DecompositionChunks#MAX_ELEMENTS}, which
+         * the memory planner assumes); smaller batches hold less memory at the start of a task, one matrix at least.
+         */
+        public Builder decompositionBatchElements(long elements) {
+            if (elements < 1) throw new SculptException("decomposition batch elements must be >= 1, got " + elements);
+            this.batchElements = elements;
+            return this;
+        }
         public SubspaceGuard build() { return new SubspaceGuard(this); }
     }
 
@@ -263,13 +277,18 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
     // ---- protection ----
 
     /**
-     * Decomposes every registered matrix (one {@link Svd#topK} call per shape, k = the largest rank asked for that
-     * shape), installs U_h and V_h on the provider (united with the earlier ones when accumulating) with the
-     * products of the current weights W0 the invariant needs, and clears the residual records of the previous task.
+     * Decomposes every registered matrix (one {@link Svd#topK} call per batch of same-shape matrices, batches of at
+     * most {@link DecompositionChunks#MAX_ELEMENTS} input elements, k = the largest rank asked for that shape),
+     * installs U_h and V_h on the provider (united with the earlier ones when accumulating) with the products of the
+     * current weights W0 the invariant needs, and clears the residual records of the previous task. First the
+     * provider's cached free device blocks go back to the device ({@link DeviceMemory#releaseCached()}), so that the
+     * decomposition's buffers, which a device backend takes outside the provider, find the room the previous task's
+     * optimizer state and activations held.
      */
     public void protect() {
         history.clear();
         latest.clear();
+        ops.memory().ifPresent(DeviceMemory::releaseCached);
         Map<String, List<Target>> byShape = new LinkedHashMap<>();
         for (Target t : targets.values()) byShape.computeIfAbsent(t.rows + "x" + t.cols, s -> new ArrayList<>()).add(t);
         Map<Target, ProtectedBasis> fresh = new LinkedHashMap<>();
@@ -283,33 +302,14 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
                 continue;
             }
             long t0 = System.nanoTime();
-            String[] names = new String[shape.size()];
-            MatrixBatch host = MatrixBatch.allocateHost(shape.size(), m, n);
-            MatrixBatch input = null;
-            SvdResult r = null;
-            try {
-                for (int b = 0; b < shape.size(); b++) {
-                    names[b] = shape.get(b).name;
-                    host.buffer().put((int) host.offset(b), shape.get(b).source.read());
-                }
-                host.withNames(names);
-                input = backend.upload(host).withNames(names);
-                host.close();
-                r = Svd.topK(backend, input, kmax, svdOptions.withSeed(svdOptions.seed() + protectCount));
-                float[] u = heapCopy(r.u());
-                float[] v = heapCopy(r.v());
-                int k = r.u().cols();
-                for (int b = 0; b < shape.size(); b++) {
-                    Target t = shape.get(b);
-                    fresh.put(t, new ProtectedBasis(m, n, t.rank, slice(u, b, m, k, t.rank), t.rank, slice(v, b, n, k, t.rank)));
-                }
-                LOG.debug("decomposed {} matrices of {} x {} (k = {}, {}) in {} ms", shape.size(), m, n, kmax, r.method(),
-                        (System.nanoTime() - t0) / 1_000_000);
-            } finally {
-                if (r != null) r.close();
-                if (input != null) input.close();
-                host.close();
+            int from = 0;
+            SvdMethod method = null;
+            for (int size : DecompositionChunks.sizes(shape.size(), (long) m * n, batchElements)) {
+                method = decompose(shape.subList(from, from + size), m, n, kmax, fresh);
+                from += size;
             }
+            LOG.debug("decomposed {} matrices of {} x {} (k = {}, {}, batches of at most {}) in {} ms", shape.size(), m, n, kmax, method,
+                    DecompositionChunks.sizes(shape.size(), (long) m * n, batchElements)[0], (System.nanoTime() - t0) / 1_000_000);
         }
         protectCount++;
         for (Map.Entry<Target, ProtectedBasis> e : fresh.entrySet()) {
@@ -318,6 +318,39 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
                     ? ProtectedBasis.union(basis(t), e.getValue(), Math.min(t.rows, t.cols) - 1) : e.getValue();
             install(t, b);
             LOG.info("osft rank {} ({} x {}): U_h {} columns, V_h {} columns", t.name, t.rows, t.cols, t.ku, t.kv);
+        }
+    }
+
+    /**
+     * One batched decomposition of same-shape targets (m x n, top kmax), through a host staging batch to the backend;
+     * puts each target's bases, cut to its rank, into {@code fresh}. Returns the method the backend used.
+     */
+    private SvdMethod decompose(List<Target> batch, int m, int n, int kmax, Map<Target, ProtectedBasis> fresh) {
+        String[] names = new String[batch.size()];
+        MatrixBatch host = MatrixBatch.allocateHost(batch.size(), m, n);
+        MatrixBatch input = null;
+        SvdResult r = null;
+        try {
+            for (int b = 0; b < batch.size(); b++) {
+                names[b] = batch.get(b).name;
+                host.buffer().put((int) host.offset(b), batch.get(b).source.read());
+            }
+            host.withNames(names);
+            input = backend.upload(host).withNames(names);
+            host.close();
+            r = Svd.topK(backend, input, kmax, svdOptions.withSeed(svdOptions.seed() + protectCount));
+            float[] u = heapCopy(r.u());
+            float[] v = heapCopy(r.v());
+            int k = r.u().cols();
+            for (int b = 0; b < batch.size(); b++) {
+                Target t = batch.get(b);
+                fresh.put(t, new ProtectedBasis(m, n, t.rank, slice(u, b, m, k, t.rank), t.rank, slice(v, b, n, k, t.rank)));
+            }
+            return r.method();
+        } finally {
+            if (r != null) r.close();
+            if (input != null) input.close();
+            host.close();
         }
     }
 

@@ -85,25 +85,32 @@ class MemoryPlannerTest {
         long activations = L * TOKENS * H * 4 + TOKENS * (perTokenLayer - 4 * H) + TOKENS * (2 * 4 * H + 4) + head;
         assertEquals(2_512_429_056L, activations);
         assertEquals(activations, c.get("activations"));
-        // workspace: the task start's batched decomposition of the 32 gate_proj (or up_proj, or down_proj) matrices,
-        // l = k + 10 = 1444, sketch (I x l), projected (l x H), Gram (l x l), fp32; larger than the step's: one layer's
-        // activation gradients, one fp32 update per distinct parameter shape ([V, H], [H], [H, H], [I, H], [H, I]), the
-        // projection's and the invariant check's scratch (k H + I k + k k fp32 each)
-        long l = k + 10;
-        long decomposition = 4 * L * l * (I + H + l);
-        assertEquals(3_058_599_936L, decomposition);
+        // workspace: the task start's largest decomposition batch, larger than the step's (one layer's activation
+        // gradients, one fp32 update per distinct parameter shape ([V, H], [H], [H, H], [I, H], [H, I]), the
+        // projection's and the invariant check's scratch (k H + I k + k k fp32 each), the projection's also the bf16
+        // bases widened to fp32 ((I + H) k)). The batch: 8 of the 128 H x H q/k/v/o matrices (2^27 input elements,
+        // DecompositionChunks; 2 of the I x H ones would be 1.3 GB), l = k + 10 = 1444, r = c = H, per matrix in fp32
+        // the batch copy H^2, U, V and the second CholeskyQR2's panel copy H k each, S and the top values k each,
+        // Omega, Y, Z and the first CholeskyQR2's panel copy 4 H l, the small eigenvectors l k, R's l^2 and k^2; in
+        // doubles the Gram of B^T and the first CholeskyQR2's Gram l^2 each, syevd's values l, the second Gram k^2;
+        // two flags; once, cuSOLVER syevd's and potrf's buffers, 1 + 6 l + 2 l^2 doubles each
+        long l = k + 10, batch = 8;
+        long decomposition = batch * (4 * (H * H + 3 * H * k + 2 * k + 4 * H * l + l * k + l * l + k * k) + 8 * (2 * l * l + l + k * k) + 2 * 4)
+                + 2 * 8 * (1 + 6 * l + 2 * l * l);
+        assertEquals(2_522_155_984L, decomposition);
+        assertEquals(decomposition, MemoryPlanner.taskStartBytes(batch, H, H, k, 10)[0]);
         long updates = 4 * (V * H + H + H * H + I * H + H * I);
-        long step = TOKENS * perTokenLayer + updates + 2 * 4 * (k * H + I * k + k * k);
-        assertEquals(2_217_702_688L, step);
+        long step = TOKENS * perTokenLayer + updates + 2 * 4 * (k * H + I * k + k * k) + 4 * (I + H) * k;
+        assertEquals(2_304_339_232L, step);
         assertTrue(decomposition > step);
         assertEquals(decomposition + plan.rounding() + (1L << 30), c.get("workspace"));
         // block rounding (DeviceBlocks): under 2 MiB for each buffer above 8 MiB and under a quarter of each smaller
         // one. Above 8 MiB: per layer 9 parameter tensors x 4 (value, gradient, two moments), 7 targets x 4 basis
         // tensors, 7 saved-activation widths, the softmax rows; outside the layers 2 x 4 for the embedding and head,
         // the bf16 buffers (3), the final norm (2) and the head's scratch (3), the recomputed layers' inputs (32), the
-        // three decomposition buffers. Below 8 MiB: the rstd buffers (2 per layer and 1 final, 8 KiB, a power of two:
+        // 21 decomposition batch buffers (an upper count: some are small). Below 8 MiB: the rstd buffers (2 per layer and 1 final, 8 KiB, a power of two:
         // no rounding) and the norm weights' 16 KiB tensors (a power of two too)
-        long large = L * (9 * 4 + 7 * 4 + 7 + 1) + 2 * 4 + 3 + 2 + 3 + L + 3;
+        long large = L * (9 * 4 + 7 * 4 + 7 + 1) + 2 * 4 + 3 + 2 + 3 + L + 21;
         assertTrue(plan.rounding() >= 0 && plan.rounding() < large * (2L << 20), "rounding " + plan.rounding());
         long total = 16 * params + 6 * perBasis + activations + c.get("weights") + decomposition + plan.rounding() + (1L << 30);
         assertEquals(total, plan.totalBytes());

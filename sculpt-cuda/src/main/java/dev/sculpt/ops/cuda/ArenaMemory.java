@@ -27,6 +27,8 @@ final class ArenaMemory implements DeviceMemory {
 
     @Override public long peakBytesInUse() { return arena.peakBytesInUse(); }
 
+    @Override public void releaseCached() { arena.releaseCached(); }
+
     @Override public void tracePeak() { arena.tracePeak(); }
 
     @Override public List<Allocation> allocationsAtPeak() { return arena.allocationsAtPeak(); }

@@ -130,6 +130,11 @@ final class CachingArena implements AutoCloseable {
         bytesCached += size;
     }
 
+    /** Returns every cached free block to the runtime (DeviceMemory#releaseCached). */
+    synchronized void releaseCached() {
+        releaseCache();
+    }
+
     private void releaseCache() {
         for (ArrayDeque<Long> list : free.values()) {
             for (long a : list) runtime.free(a);

@@ -18,6 +18,7 @@ final class EmulatedDeviceOps implements DeviceOps {
     int householderCalls;
     int symmetricEigenCalls;
     int blockedCholeskyCalls;
+    long requestedBytes;    // the bytes every malloc asked for, before the 256-byte alignment
 
     EmulatedDeviceOps(int bytes) {
         mem = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -32,6 +33,7 @@ final class EmulatedDeviceOps implements DeviceOps {
 
     @Override
     public long malloc(long bytes) {
+        requestedBytes += bytes;
         long a = next;
         next = (next + bytes + 255) & ~255L;
         if (next > mem.capacity()) throw new IllegalStateException("emulated device memory exhausted");
