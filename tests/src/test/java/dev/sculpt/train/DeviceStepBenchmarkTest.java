@@ -19,11 +19,12 @@ class DeviceStepBenchmarkTest {
     @Test
     void tinyShapeRunsAndKeepsTheInvariantAndThePlan() {
         ParityProvider.require();
-        DeviceStepBenchmark.Result r = DeviceStepBenchmark.run(ParityProvider.DEVICE, Backends.cpu(), DeviceStepBenchmark.Shape.TINY, 2);
+        DeviceStepBenchmark.Result r = DeviceStepBenchmark.run(ParityProvider.DEVICE, Backends.cpu(), DeviceStepBenchmark.Shape.TINY, 2, 2);
         String md = r.markdown();
         System.out.print(md);
         assertTrue(r.plainMs() > 0 && r.osftMs() > 0 && r.floorMs() > 0 && r.gemmRate() > 0, md);
-        assertEquals(DeviceStepBenchmark.Shape.TINY.tokens(), r.tokens());
+        assertEquals(2 * DeviceStepBenchmark.Shape.TINY.tokens(), r.tokens(), "two micro-batches per optimizer step");
+        assertTrue(r.projectionShare() > 0, md);
         assertTrue(r.residualOverBound() <= 1, "an OSFT step left the protected subspace beyond its rounding bound\n" + md);
         assertTrue(r.plannedBytes() > 0, "cuda-emulated has device memory, so a plan\n" + md);
         assertTrue(r.peakBytes() <= r.plannedBytes(), "the peak passes the plan\n" + md);
