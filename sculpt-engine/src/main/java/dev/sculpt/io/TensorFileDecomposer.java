@@ -5,6 +5,7 @@ import dev.sculpt.backend.Backend;
 import dev.sculpt.backend.Svd;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.linalg.SvdResult;
+import dev.sculpt.osft.DecompositionChunks;
 import dev.sculpt.tensor.MatrixBatch;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -20,8 +21,8 @@ import java.util.function.Consumer;
 /**
  * Decomposes every 2-D float tensor {@code NAME} [m, n] of a safetensors file into {@code NAME.U} [m, k],
  * {@code NAME.S} [k] and {@code NAME.V} [n, k] (F32) in another safetensors file, so that
- * NAME ~ U diag(S) V^T. Tensors of one shape are decomposed together as a batch through
- * {@link Svd#topK}; other ranks and non-float dtypes are skipped with a note. The output is written atomically
+ * NAME ~ U diag(S) V^T. Tensors of one shape are decomposed together, in batches of at most 2^27 input elements
+ * ({@link DecompositionChunks}, as a task's start batches them), through {@link Svd#topK}; other ranks and non-float dtypes are skipped with a note. The output is written atomically
  * (nothing appears under its name unless every tensor succeeded); the input is only read.
  *
  * <p>Every input tensor gets exactly one report line: either the decomposition (shape, k, method, time, estimated
@@ -29,9 +30,6 @@ import java.util.function.Consumer;
  * batch is shared equally among its tensors. Output tensors are ordered batch by batch.
  */
 public final class TensorFileDecomposer {
-    /** Largest batch of input floats held at once (the output of one batch is held too). */
-    private static final long BATCH_FLOATS = 1L << 27;   // 512 MiB
-
     /** How k is chosen for an m x n tensor: a fixed rank or a ratio of min(m, n). */
     public record RankRule(Integer rank, Double ratio) {
         public RankRule {
@@ -91,7 +89,7 @@ public final class TensorFileDecomposer {
                 } else if (t.elementCount() == 0) {
                     skipped.add("skip " + t.name() + "  " + t.shapeString() + "  empty matrix (no singular values)");
                 } else if (t.dim(0) > Integer.MAX_VALUE || t.dim(1) > Integer.MAX_VALUE
-                        || t.dim(0) * t.dim(1) > BATCH_FLOATS) {
+                        || t.dim(0) * t.dim(1) > DecompositionChunks.MAX_ELEMENTS) {
                     throw new SculptException("tensor '" + t.name() + "' " + t.shapeString() + " is too large to decompose");
                 } else {
                     ks.put(t.name(), rule.k(t.name(), t.dim(0), t.dim(1)));
@@ -99,10 +97,12 @@ public final class TensorFileDecomposer {
                 }
             }
             List<List<TensorInfo>> batches = new ArrayList<>();
-            for (List<TensorInfo> g : groups.values()) {
-                long per = g.get(0).elementCount();
-                int maxCount = (int) Math.max(1, BATCH_FLOATS / Math.max(1, per));
-                for (int i = 0; i < g.size(); i += maxCount) batches.add(g.subList(i, Math.min(g.size(), i + maxCount)));
+            for (List<TensorInfo> g : groups.values()) {   // the batches a task's start makes (DecompositionChunks)
+                int from = 0;
+                for (int size : DecompositionChunks.sizes(g.size(), Math.max(1, g.get(0).elementCount()))) {
+                    batches.add(g.subList(from, from + size));
+                    from += size;
+                }
             }
             List<TensorSpec> specs = new ArrayList<>();
             for (List<TensorInfo> b : batches) {
