@@ -2,6 +2,7 @@ package dev.sculpt.train;
 
 import dev.sculpt.backend.Backend;
 import dev.sculpt.backend.Backends;
+import dev.sculpt.bench.ProviderGemmRate;
 import dev.sculpt.bench.Timings;
 import dev.sculpt.linalg.SvdOptions;
 import dev.sculpt.model.Example;
@@ -87,7 +88,6 @@ public final class DeviceStepBenchmark {
     static final double RATIO = 0.5;
     /** ContinualOptions' default invariant check interval. */
     static final int CHECK_EVERY = 20;
-    private static final int RATE_PRODUCTS = 10;
 
     private DeviceStepBenchmark() {}
 
@@ -260,15 +260,7 @@ public final class DeviceStepBenchmark {
         int t = (int) s.tokens();
         try (Tensor x = bf16Random(ops, "rate x", t, s.hidden()); Tensor w = bf16Random(ops, "rate w", s.inter(), s.hidden());
              Tensor y = ops.allocate("rate y", t, s.inter())) {
-            double[] ms = new double[reps];
-            for (int i = -1; i < reps; i++) {
-                ops.sum(y.view("sync", 0, 1));
-                long t0 = System.nanoTime();
-                for (int j = 0; j < RATE_PRODUCTS; j++) ops.matmul(false, true, 1f, x, w, 0f, y);
-                ops.sum(y.view("sync", 0, 1));   // one wait for the device, shared by the products
-                if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6;
-            }
-            return RATE_PRODUCTS * 2.0 * t * s.hidden() * s.inter() / Timings.median(ms);
+            return ProviderGemmRate.flopPerMs(ops, x, w, y, reps);
         }
     }
 

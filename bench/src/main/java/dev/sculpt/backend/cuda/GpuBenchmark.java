@@ -2,6 +2,7 @@ package dev.sculpt.backend.cuda;
 
 import dev.sculpt.backend.Backend;
 import dev.sculpt.backend.Backends;
+import dev.sculpt.bench.Timings;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.linalg.SvdMethod;
 import dev.sculpt.linalg.SvdOptions;
@@ -12,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -105,7 +105,7 @@ public final class GpuBenchmark {
                 if (i == reps - 1) sr = downloadS(gpu, r);
             }
         }
-        double mr = median(tr);
+        double mr = Timings.median(tr);
         double[] err = sigmaErrors(host, exact, sr, k, opts);
         double gemmRate = sgemmRate(libs, count, m, l, n, reps);  // flop/ms
         int q = opts.powerIters();
@@ -146,7 +146,7 @@ public final class GpuBenchmark {
                 gpu.project(d, u, v, ProjectionMode.TWO_SIDED);   // timing only: bases need not be orthonormal
                 if (i >= 0) t[i] = (System.nanoTime() - t0) / 1e6;
             }
-            double ms = median(t);
+            double ms = Timings.median(t);
             double flops = 8.0 * m * n * k * count;
             double gemmRate = sgemmRate(libs, count, m, k, n, reps);
             md.append(String.format(Locale.ROOT, "| %s | %d x %d x %d | %d | %.2f | %.0f | %.0f | %.2f |%n",
@@ -168,7 +168,7 @@ public final class GpuBenchmark {
                 Cuda.check(CudaKernels.sculpt_cuda_synchronize(), "sgemm");
                 if (i >= 0) t[i] = (System.nanoTime() - t0) / 1e6;
             }
-            return 2.0 * m * n * l * count / median(t);
+            return 2.0 * m * n * l * count / Timings.median(t);
         }
     }
 
@@ -176,11 +176,5 @@ public final class GpuBenchmark {
         try (MatrixBatch s = gpu.download(r.s())) {
             return s.toArray();
         }
-    }
-
-    private static double median(double[] x) {
-        double[] c = x.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 }

@@ -1,5 +1,7 @@
 package dev.sculpt.ops.cuda;
 
+import dev.sculpt.bench.ProviderGemmRate;
+import dev.sculpt.bench.Timings;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
 import dev.sculpt.ops.Ops;
@@ -11,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -34,7 +35,6 @@ import java.util.SplittableRandom;
  * program on cuda-emulated or cpu).
  */
 public final class ProviderLayerBenchmark {
-    private static final int RATE_PRODUCTS = 10;
 
     private ProviderLayerBenchmark() {}
 
@@ -66,7 +66,7 @@ public final class ProviderLayerBenchmark {
                 proj[i] = t[3];
             }
             double rate = gemmRate(ops, s, reps);   // flop per ms
-            double f = median(fwd), b = median(bwd), a = median(adam), p = median(proj);
+            double f = Timings.median(fwd), b = Timings.median(bwd), a = Timings.median(adam), p = Timings.median(proj);
             double floor = layer.gemmFlops() / rate;
             md.append("| forward ms | backward ms | forward+backward ms | GEMM floor ms | ratio to floor | tokens/s (fwd+bwd) "
                     + "| sgemm GFLOP/s | AdamW ms | OSFT projection ms (rank ratio 0.5) | projection / (fwd+bwd) | non-finite in dX |\n");
@@ -86,22 +86,8 @@ public final class ProviderLayerBenchmark {
     private static double gemmRate(Ops ops, Shape s, int reps) {
         try (Tensor x = ops.allocate("rate x", s.tokens(), s.hidden()); Tensor w = ops.allocate("rate w", s.inter(), s.hidden());
              Tensor y = ops.allocate("rate y", s.tokens(), s.inter())) {
-            double[] t = new double[reps];
-            for (int i = -1; i < reps; i++) {
-                ops.sum(y.view("sync", 0, 1));
-                long t0 = System.nanoTime();
-                for (int j = 0; j < RATE_PRODUCTS; j++) ops.matmul(false, true, 1f, x, w, 0f, y);
-                ops.sum(y.view("sync", 0, 1));   // one wait for the device, shared by the products
-                if (i >= 0) t[i] = (System.nanoTime() - t0) / 1e6;
-            }
-            return RATE_PRODUCTS * 2.0 * s.tokens() * s.hidden() * s.inter() / median(t);
+            return ProviderGemmRate.flopPerMs(ops, x, w, y, reps);
         }
-    }
-
-    private static double median(double[] x) {
-        double[] c = x.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 
     /** The layer's tensors on the provider and one training step over them. */
