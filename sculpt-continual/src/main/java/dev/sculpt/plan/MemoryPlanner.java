@@ -47,8 +47,9 @@ import java.util.Set;
  *   (as large as one layer's saved activations in float32), under bf16 saves the blocks' float32 staging (one
  *   layer's block-saved buffers over T rows and one [heads, S, S] probability plane), one fp32 AdamW update tensor per distinct parameter shape
  *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
- *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each, the projection's with bf16 bases
- *   also the bases widened to fp32, (m + n) k (the provider's project converts them once per call). The task start's: the largest
+ *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each; with bf16 bases the projection runs on
+ *   bf16 operands and its scratch is the update in bf16 (2 m n bytes) and the three intermediates in fp32 and bf16
+ *   (6 (k n + m k + k k) bytes), each region 256-byte aligned ({@link #bf16ProjectionScratch}). The task start's: the largest
  *   decomposition batch (same-shape targets, at most {@link DecompositionChunks#MAX_ELEMENTS} input elements per
  *   batch) with every buffer the CUDA backend's batched randomized SVD allocates ({@link #taskStartBytes}: the
  *   batch's copy, its factors, the sketch panels, the small problem, two CholeskyQR2 workspaces). A device run's
@@ -196,9 +197,7 @@ public final class MemoryPlanner {
             for (TargetGroup g : shape.targets()) {
                 long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
                 invariant = Math.max(invariant, 4 * (k * n + m * k + k * k));
-                // the provider widens bf16 bases into float32 beside the products' scratch, once per projection
-                long widened = bb == 4 ? 0 : (m + n) * k;
-                projection = Math.max(projection, 4 * (k * n + m * k + k * k + widened));
+                projection = Math.max(projection, bb == 4 ? 4 * (k * n + m * k + k * k) : bf16ProjectionScratch(m, n, k));
                 byShape.merge(List.of(g.rows(), g.cols()), g.count(), Integer::sum);
             }
             for (Map.Entry<List<Integer>, Integer> e : byShape.entrySet()) {
@@ -394,6 +393,16 @@ public final class MemoryPlanner {
             rounding += waste(b);
         }
         return new long[] {bytes, rounding};
+    }
+
+    /**
+     * The scratch of a projection with bf16 bases (the cuda provider's): the update in bf16 (2 m n), then u^T d (k n),
+     * d v (m k) and u^T d v (k k) each in float32 and in bf16, every region rounded up to 256 bytes.
+     */
+    public static long bf16ProjectionScratch(long m, long n, long k) {
+        long total = 0;
+        for (long b : new long[] {2 * m * n, 4 * k * n, 2 * k * n, 4 * m * k, 2 * m * k, 4 * k * k, 2 * k * k}) total += (b + 255) / 256 * 256;
+        return total;
     }
 
     private static long waste(long bytes) {

@@ -226,8 +226,14 @@ public interface Ops extends AutoCloseable {
 
     /**
      * OSFT projection of an update in place: d [rows, cols] with protected bases u [rows, k] and v [cols, k]
-     * whose columns are orthonormal (float32, or bf16: widened exactly, the products in float32); {@code d = P(d)} for the {@link ProjectionMode} (two-sided:
-     * {@code (I - u u^T) d (I - v v^T)}).
+     * whose columns are orthonormal; {@code d = P(d)} for the {@link ProjectionMode} (two-sided:
+     * {@code (I - u u^T) d (I - v v^T)}, as a left removal {@code d -= u (u^T d)} then a right removal
+     * {@code d -= (d v) v^T}). Float32 bases: float32 products (a bf16 basis beside a float32 one is widened exactly).
+     * Both bases bf16: every product runs on bf16 operands with float32 accumulation, like the model's bf16 products
+     * (tensor cores on a GPU): d, or the intermediate ({@code u^T d}, {@code d v}, {@code u^T d v}) a product reads,
+     * is rounded to bf16 (nearest even) just before it, and d takes the float32 results. That adds at most about
+     * {@code 4 u_b ||d||} (u_b = 2^-8) to what the result leaks into the protected subspace, the class of the bf16
+     * bases' own departure from orthonormality (SubspaceGuard's bound counts it).
      */
     void project(Tensor d, Tensor u, Tensor v, ProjectionMode mode);
 

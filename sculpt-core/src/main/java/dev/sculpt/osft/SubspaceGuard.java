@@ -71,8 +71,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>The recorded bound, and bf16 bases</h2>
  * The bases are stored in float32 or, with {@link Builder#basisPrecision} bf16, rounded to bf16 (half the memory; the
- * projection and the invariant products widen them exactly and compute in float32; {@code U_h^T W0} and
- * {@code W0 V_h} stay float32, since rounding them would add {@code 2^-8 ||U_h^T W0||} to every check). A rounded basis
+ * invariant products widen them exactly and compute in float32, the projection runs on bf16 operands
+ * ({@link Ops#project}); {@code U_h^T W0} and {@code W0 V_h} stay float32, since rounding them would add
+ * {@code 2^-8 ||U_h^T W0||} to every check). A rounded basis
  * {@code U~ = U + E} is no longer orthonormal: with {@code |E| <= u_b |U|} element-wise, {@code u_b = 2^-8},
  * {@code ||E||_F <= u_b sqrt(k)} and {@code eta_U = ||I - U~^T U~||_F <= 2 u_b sqrt(k) + u_b^2 k} (float32 bases:
  * {@code u_b = 2^-24} plus the decomposition's own orthogonality loss). The projection with it leaks: two-sided,
@@ -87,11 +88,19 @@ import org.slf4j.LoggerFactory;
  * {@code g(n) = n 2^-24 / (1 - n 2^-24)} and {@code f = (1 + eta_U)(1 + eta_V)}:
  * <pre>
  *   bound = c S                                                (the rounded bases' leak)
+ *         + 4 u_b (1 + u_b)^3 f^2 S                            (bf16 bases only: the projection's bf16 operands)
  *         + 4 sqrt(k) g(max(m, n) + k + 2) f S                 (float32 arithmetic of the projections)
  *         + 2 sqrt(k) g(max(m, n) + 1) f (2 ||W||_F + S)       (the check's W0-free cancellation, above)
  *         + T 2^-24 f (||W||_F + S)                            (rounding W + P(D) in float32 at every step)
  * </pre>
- * In float32 mode the last two terms dominate; in bf16 mode the first. A training-state checkpoint carries the update
+ * The operand term: a left removal {@code D1 = D - U~ q(U~^T q(D))} (q: rounding to bf16, |q(x) - x| <= u_b |x|)
+ * leaves {@code U~^T D1 = N U~^T D - (I - N)(U~^T E1 + E2)} with {@code N = I - U~^T U~}, E1 the rounding of D and
+ * E2 that of {@code U~^T q(D)}, so the rounding adds at most {@code 2 u_b (1 + u_b)(1 + eta_U)^(3/2) ||D||}; the right
+ * removal's two roundings reach the left residual through {@code U~^T (E3 V~ + E4) V~^T}, at most
+ * {@code 2 u_b (1 + u_b)(1 + eta_U)^(3/2)(1 + eta_V) ||D||} (||D1|| <= (1 + eta_U) ||D||); the high block's four
+ * roundings likewise. {@code 4 u_b (1 + u_b)^3 f^2} covers each mode: 0.016 per unit of update, the size of the
+ * bases' own c for k near 1 and far below it for the ranks OSFT keeps.
+ * In float32 mode the last two terms dominate; in bf16 mode the first two. A training-state checkpoint carries the update
  * sums ({@link #updateSums}), so a run resumed inside a task records the same bounds as an uninterrupted one.
  */
 public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
@@ -571,7 +580,9 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
         double f = (1 + t.etaU) * (1 + t.etaV);
         double c = (t.etaU + t.etaV + t.etaU * t.etaV) * f;
         double rk = Math.sqrt(k);
-        return c * s + 4 * rk * gamma(big + k + 2) * f * s + 2 * rk * gamma(big + 1) * f * (2 * w + s)
+        double ub = Bf16.UNIT_ROUNDOFF;
+        double operands = basisType == DType.BF16 ? 4 * ub * Math.pow(1 + ub, 3) * f * f * s : 0;
+        return c * s + operands + 4 * rk * gamma(big + k + 2) * f * s + 2 * rk * gamma(big + 1) * f * (2 * w + s)
                 + Math.max(1, t.updates) * u * f * (w + s);
     }
 

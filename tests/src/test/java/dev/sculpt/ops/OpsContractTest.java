@@ -2,7 +2,12 @@ package dev.sculpt.ops;
 
 import static dev.sculpt.FloatBounds.U;
 import static dev.sculpt.FloatBounds.gamma;
+import static dev.sculpt.ops.OpsReference.abs;
+import static dev.sculpt.ops.OpsReference.mul;
+import static dev.sculpt.ops.OpsReference.orthonormal;
 import static dev.sculpt.ops.OpsReference.toDouble;
+import static dev.sculpt.ops.OpsReference.toFloat;
+import static dev.sculpt.ops.OpsReference.transpose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -708,51 +713,6 @@ class OpsContractTest {
                 assertWithin(c.where("projection " + mode), c.get(d), want, tol);
             }
         });
-    }
-
-    private static double[] orthonormal(Random rnd, int rows, int k) {
-        double[] q = new double[rows * k];
-        for (int j = 0; j < k; j++) {
-            for (int i = 0; i < rows; i++) q[i * k + j] = rnd.nextGaussian();
-            for (int p = 0; p < j; p++) {
-                double dot = 0;
-                for (int i = 0; i < rows; i++) dot += q[i * k + j] * q[i * k + p];
-                for (int i = 0; i < rows; i++) q[i * k + j] -= dot * q[i * k + p];
-            }
-            double norm = 0;
-            for (int i = 0; i < rows; i++) norm += q[i * k + j] * q[i * k + j];
-            norm = Math.sqrt(norm);
-            for (int i = 0; i < rows; i++) q[i * k + j] /= norm;
-        }
-        return q;
-    }
-
-    private static double[] mul(double[] a, double[] b, int m, int k, int n) {
-        double[] c = new double[m * n];
-        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
-            double s = 0;
-            for (int p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-            c[i * n + j] = s;
-        }
-        return c;
-    }
-
-    private static double[] transpose(double[] a, int rows, int cols) {
-        double[] t = new double[a.length];
-        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
-        return t;
-    }
-
-    private static double[] abs(double[] a) {
-        double[] b = new double[a.length];
-        for (int i = 0; i < a.length; i++) b[i] = Math.abs(a[i]);
-        return b;
-    }
-
-    private static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
-        return f;
     }
 
     // ------------------------------------------------------------------ element-wise helpers and reductions

@@ -1,5 +1,6 @@
 package dev.sculpt.ops;
 
+import java.util.Random;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -179,5 +180,51 @@ final class OpsReference {
         double down = f.applyAsDouble(x);
         x[i] = keep;
         return (up - down) / (2 * h);
+    }
+
+    /** k orthonormal columns of a [rows, k] row-major matrix (Gram-Schmidt of Gaussians). */
+static double[] orthonormal(Random rnd, int rows, int k) {
+        double[] q = new double[rows * k];
+        for (int j = 0; j < k; j++) {
+            for (int i = 0; i < rows; i++) q[i * k + j] = rnd.nextGaussian();
+            for (int p = 0; p < j; p++) {
+                double dot = 0;
+                for (int i = 0; i < rows; i++) dot += q[i * k + j] * q[i * k + p];
+                for (int i = 0; i < rows; i++) q[i * k + j] -= dot * q[i * k + p];
+            }
+            double norm = 0;
+            for (int i = 0; i < rows; i++) norm += q[i * k + j] * q[i * k + j];
+            norm = Math.sqrt(norm);
+            for (int i = 0; i < rows; i++) q[i * k + j] /= norm;
+        }
+        return q;
+    }
+
+    static double[] mul(double[] a, double[] b, int m, int k, int n) {
+        double[] c = new double[m * n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+            c[i * n + j] = s;
+        }
+        return c;
+    }
+
+    static double[] transpose(double[] a, int rows, int cols) {
+        double[] t = new double[a.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+        return t;
+    }
+
+    static double[] abs(double[] a) {
+        double[] b = new double[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = Math.abs(a[i]);
+        return b;
+    }
+
+    static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
+        return f;
     }
 }

@@ -87,8 +87,9 @@ class MemoryPlannerTest {
         assertEquals(activations, c.get("activations"));
         // workspace: the task start's largest decomposition batch, larger than the step's (one layer's activation
         // gradients, one fp32 update per distinct parameter shape ([V, H], [H], [H, H], [I, H], [H, I]), the
-        // projection's and the invariant check's scratch (k H + I k + k k fp32 each), the projection's also the bf16
-        // bases widened to fp32 ((I + H) k)). The batch: 8 of the 128 H x H q/k/v/o matrices (2^27 input elements,
+        // invariant check's scratch (k H + I k + k k fp32), the projection's on bf16 operands for the largest target
+        // (the update in bf16, 2 I H bytes, and u^T d, d v, u^T d v in fp32 and bf16, 6 (k H + I k + k k) bytes, each
+        // of the seven regions rounded up to 256 bytes: only the two k x k ones are not multiples already). The batch: 8 of the 128 H x H q/k/v/o matrices (2^27 input elements,
         // DecompositionChunks; 2 of the I x H ones would be 1.3 GB), l = k + 10 = 1444, r = c = H, per matrix in fp32
         // the batch copy H^2, U, V and the second CholeskyQR2's panel copy H k each, S and the top values k each,
         // Omega, Y, Z and the first CholeskyQR2's panel copy 4 H l, the small eigenvectors l k, R's l^2 and k^2; in
@@ -100,8 +101,11 @@ class MemoryPlannerTest {
         assertEquals(2_522_155_984L, decomposition);
         assertEquals(decomposition, MemoryPlanner.taskStartBytes(batch, H, H, k, 10)[0]);
         long updates = 4 * (V * H + H + H * H + I * H + H * I);
-        long step = TOKENS * perTokenLayer + updates + 2 * 4 * (k * H + I * k + k * k) + 4 * (I + H) * k;
-        assertEquals(2_304_339_232L, step);
+        long bf16Projection = 2 * I * H + 6 * (k * H + I * k) + (4 * k * k + 255) / 256 * 256 + (2 * k * k + 255) / 256 * 256;
+        assertEquals(232_470_784L, bf16Projection);
+        assertEquals(bf16Projection, MemoryPlanner.bf16ProjectionScratch(I, H, k));
+        long step = TOKENS * perTokenLayer + updates + 4 * (k * H + I * k + k * k) + bf16Projection;
+        assertEquals(2_355_311_504L, step);
         assertTrue(decomposition > step);
         assertEquals(decomposition + plan.rounding() + (1L << 30), c.get("workspace"));
         // block rounding (DeviceBlocks): under 2 MiB for each buffer above 8 MiB and under a quarter of each smaller

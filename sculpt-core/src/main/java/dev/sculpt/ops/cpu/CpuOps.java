@@ -665,6 +665,10 @@ public final class CpuOps implements Ops {
         shape("projection right basis", v, cols, k);
         if (mode == null) throw new SculptException("cpu: projection mode is missing (null)");
         if (k == 0) return;
+        if (u.dtype() == DType.BF16 && v.dtype() == DType.BF16) {
+            projectBf16(d, u, v, mode, rows, cols, k);
+            return;
+        }
         // scratch: [k, cols] for u^T d, then [rows, k] for d v (and [k, k] for the high block)
         long need = (long) k * cols + (long) rows * k + (long) k * k;
         scratch(need);
@@ -686,6 +690,52 @@ public final class CpuOps implements Ops {
             }
             default -> throw new SculptException("cpu: unsupported projection mode " + mode);
         }
+    }
+
+    /**
+     * The projection with bf16 bases on bf16 operands ({@link Ops#project}): every product reads d, or the k-column
+     * intermediate it multiplies, rounded to bf16 just before (d itself stays float32 and takes the float32 results).
+     */
+    private void projectBf16(Tensor d, Tensor u, Tensor v, ProjectionMode mode, int rows, int cols, int k) {
+        try (Tensor dq = allocate("projected update (bf16)", DType.BF16, rows, cols);
+             Tensor ud = allocate("u^T d", k, cols); Tensor udq = allocate("u^T d (bf16)", DType.BF16, k, cols);
+             Tensor dv = allocate("d v", rows, k); Tensor dvq = allocate("d v (bf16)", DType.BF16, rows, k)) {
+            switch (mode) {
+                case LEFT -> removeLeftBf16(d, u, dq, ud, udq);
+                case RIGHT -> removeRightBf16(d, v, dq, dv, dvq);
+                case TWO_SIDED -> {
+                    removeLeftBf16(d, u, dq, ud, udq);
+                    removeRightBf16(d, v, dq, dv, dvq);
+                }
+                case HIGH_BLOCK -> {   // d -= u (u^T d v) v^T, each product on rounded operands
+                    try (Tensor udv = allocate("u^T d v", k, k); Tensor udvq = allocate("u^T d v (bf16)", DType.BF16, k, k)) {
+                        convert(d, dq);
+                        matmul(true, false, 1f, u, dq, 0f, ud);
+                        convert(ud, udq);
+                        matmul(false, false, 1f, udq, v, 0f, udv);
+                        convert(udv, udvq);
+                        matmul(false, false, 1f, u, udvq, 0f, dv);
+                        convert(dv, dvq);
+                        matmul(false, true, -1f, dvq, v, 1f, d);
+                    }
+                }
+                default -> throw new SculptException("cpu: unsupported projection mode " + mode);
+            }
+        }
+    }
+
+    private void removeLeftBf16(Tensor d, Tensor u, Tensor dq, Tensor ud, Tensor udq) {
+        convert(d, dq);
+        matmul(true, false, 1f, u, dq, 0f, ud);
+        convert(ud, udq);
+        matmul(false, false, -1f, u, udq, 1f, d);
+    }
+
+    private void removeRightBf16(Tensor d, Tensor v, Tensor dq, Tensor dv, Tensor dvq) {
+        convert(d, dq);
+        matmul(false, false, 1f, dq, v, 0f, dv);
+        convert(dv, dvq);
+        matmul(false, true, -1f, dvq, v, 1f, d);
     }
 
     private void removeLeft(Tensor d, Tensor u, int rows, int cols, int k, long off) {

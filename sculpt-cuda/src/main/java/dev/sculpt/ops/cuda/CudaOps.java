@@ -523,7 +523,11 @@ public class CudaOps implements Ops {
         shape("projection right basis", v, cols, k);
         if (mode == null) throw new SculptException(name + ": projection mode is missing (null)");
         if (k == 0 || rows == 0 || cols == 0) return;
-        // bf16 bases are widened (exactly) into float32 scratch once per call, after the products' scratch
+        if (u.dtype() == DType.BF16 && v.dtype() == DType.BF16) {
+            projectBf16(addr(d), addr(u), addr(v), mode, rows, cols, k);
+            return;
+        }
+        // a bf16 basis beside a float32 one is widened (exactly) into float32 scratch, after the products' scratch
         long wideU = u.dtype() == DType.BF16 ? (long) rows * k : 0, wideV = v.dtype() == DType.BF16 ? (long) cols * k : 0;
         try (Scratch scratch = new Scratch("the projection",
                 ((long) k * cols + (long) rows * k + (long) k * k + wideU + wideV) * FLOAT)) {
@@ -555,6 +559,71 @@ public class CudaOps implements Ops {
                 default -> throw new SculptException(name + ": unsupported projection mode " + mode);
             }
         }
+    }
+
+    /**
+     * Bytes of {@link #projectBf16}'s scratch for a [rows, cols] update at rank k: d in bf16, then u^T d [k, cols],
+     * d v [rows, k] and u^T d v [k, k] in float32 and bf16, each region starting on a 256-byte boundary.
+     */
+    static long bf16ProjectionScratch(long rows, long cols, long k) {
+        long[] regions = bf16ProjectionRegions(rows, cols, k);
+        return regions[regions.length - 1];
+    }
+
+    /** Start offsets of the regions of {@link #bf16ProjectionScratch} (dq, ud, udq, dv, dvq, udv, udvq), then the end. */
+    private static long[] bf16ProjectionRegions(long rows, long cols, long k) {
+        long[] bytes = {2 * rows * cols, 4 * k * cols, 2 * k * cols, 4 * rows * k, 2 * rows * k, 4 * k * k, 2 * k * k};
+        long[] at = new long[bytes.length + 1];
+        for (int i = 0; i < bytes.length; i++) at[i + 1] = at[i] + (bytes[i] + 255) / 256 * 256;
+        return at;
+    }
+
+    /** {@link Ops#project} with both bases bf16: each product on bf16 operands (d or the intermediate rounded just before). */
+    private void projectBf16(long d, long u, long v, ProjectionMode mode, int rows, int cols, int k) {
+        long[] at = bf16ProjectionRegions(rows, cols, k);
+        try (Scratch scratch = new Scratch("the bf16 projection", at[at.length - 1])) {
+            long base = scratch.address;
+            long dq = base + at[0], ud = base + at[1], udq = base + at[2], dv = base + at[3], dvq = base + at[4];
+            long udv = base + at[5], udvq = base + at[6];
+            long n = (long) rows * cols;
+            switch (mode) {
+                case LEFT -> removeLeftBf16(d, u, rows, cols, k, dq, ud, udq);
+                case RIGHT -> removeRightBf16(d, v, rows, cols, k, dq, dv, dvq);
+                case TWO_SIDED -> {
+                    removeLeftBf16(d, u, rows, cols, k, dq, ud, udq);
+                    removeRightBf16(d, v, rows, cols, k, dq, dv, dvq);
+                }
+                case HIGH_BLOCK -> {   // d -= u (u^T d v) v^T
+                    toBf16(dq, d, n);
+                    rt.gemmBf16(true, false, k, cols, rows, 1f, u, k, 0, dq, cols, 0, 0f, ud, cols, 0, 1);
+                    toBf16(udq, ud, (long) k * cols);
+                    rt.gemmBf16(false, false, k, k, cols, 1f, udq, cols, 0, v, k, 0, 0f, udv, k, 0, 1);
+                    toBf16(udvq, udv, (long) k * k);
+                    rt.gemmBf16(false, false, rows, k, k, 1f, u, k, 0, udvq, k, 0, 0f, dv, k, 0, 1);
+                    toBf16(dvq, dv, (long) rows * k);
+                    rt.gemmBf16(false, true, rows, cols, k, -1f, dvq, k, 0, v, k, 0, 1f, d, cols, 0, 1);
+                }
+                default -> throw new SculptException(name + ": unsupported projection mode " + mode);
+            }
+        }
+    }
+
+    private void removeLeftBf16(long d, long u, int rows, int cols, int k, long dq, long ud, long udq) {
+        toBf16(dq, d, (long) rows * cols);
+        rt.gemmBf16(true, false, k, cols, rows, 1f, u, k, 0, dq, cols, 0, 0f, ud, cols, 0, 1);       // u^T d
+        toBf16(udq, ud, (long) k * cols);
+        rt.gemmBf16(false, false, rows, cols, k, -1f, u, k, 0, udq, cols, 0, 1f, d, cols, 0, 1);     // d -= u (u^T d)
+    }
+
+    private void removeRightBf16(long d, long v, int rows, int cols, int k, long dq, long dv, long dvq) {
+        toBf16(dq, d, (long) rows * cols);
+        rt.gemmBf16(false, false, rows, k, cols, 1f, dq, cols, 0, v, k, 0, 0f, dv, k, 0, 1);         // d v
+        toBf16(dvq, dv, (long) rows * k);
+        rt.gemmBf16(false, true, rows, cols, k, -1f, dvq, k, 0, v, k, 0, 1f, d, cols, 0, 1);         // d -= (d v) v^T
+    }
+
+    private void toBf16(long dst, long src, long n) {
+        check(kernels.convertToBf16(dst, src, n, stream), "sculpt_convert_f32_to_bf16");
     }
 
     private void removeLeft(long d, long u, int rows, int cols, int k, long ud) {
