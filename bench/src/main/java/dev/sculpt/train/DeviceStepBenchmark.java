@@ -58,7 +58,8 @@ import java.util.TreeMap;
  *       invariant check over all targets, with the largest residual against its rounding bound;</li>
  *   <li>the provider's peak device memory (its arena: weights, gradients, AdamW state, bases, activations, scratch;
  *       not the SVD backend's own decomposition buffers) against the {@link MemoryPlanner}'s figure for the same
- *       settings, less its runtime reserve (target: within 10%, never above).</li>
+ *       settings, less its runtime reserve (target: within 10%, never above); on a real device also what
+ *       cudaMemGetInfo says is in use after the OSFT steps against the plan's whole total.</li>
  * </ul>
  *
  * <p>Each step is timed from the trainer's step callback to the next: the callback comes after the step's loss
@@ -138,7 +139,7 @@ public final class DeviceStepBenchmark {
     /** What one run measured; {@code peakBytes} and {@code plannedBytes} are 0 on a provider without device memory. */
     record Result(String header, double plainMs, double floorMs, double gemmRate, double osftMs, double projectionShare, double protectMs, double checkMs,
                   double residualOverBound, long tokens, long peakBytes, long plannedBytes, Map<String, Long> planned,
-                  Map<String, Long> atPeak) {
+                  Map<String, Long> atPeak, long deviceUsedBytes, long planTotalBytes) {
         /** The Markdown section: the header, the step table and the peak against the plan. */
         String markdown() {
             StringBuilder md = new StringBuilder(header);
@@ -159,6 +160,13 @@ public final class DeviceStepBenchmark {
                 md.append("\n| component | plan bytes | at the peak (blocks) |\n|---|---|---|\n");
                 for (Map.Entry<String, Long> e : planned.entrySet()) {
                     md.append(String.format(Locale.ROOT, "| %s | %,d | %,d |%n", e.getKey(), e.getValue(), atPeak.getOrDefault(e.getKey(), 0L)));
+                }
+                if (deviceUsedBytes > 0) {
+                    md.append(String.format(Locale.ROOT, "%nDevice memory in use after the OSFT steps (cudaMemGetInfo: the CUDA context and library"
+                                    + " handles, the arena with its cached blocks, anything else on the device) %,d bytes (%s) against the"
+                                    + " plan's whole %,d (%s): %.3f.%n",
+                            deviceUsedBytes, ByteSize.format(deviceUsedBytes), planTotalBytes, ByteSize.format(planTotalBytes),
+                            (double) deviceUsedBytes / planTotalBytes));
                 }
             } else {
                 md.append("No device memory on this provider: no peak against the plan.\n");
@@ -194,7 +202,7 @@ public final class DeviceStepBenchmark {
             TrainConfig train = TrainConfig.defaults().withLr(1e-5f).withBatchSize(s.sequences()).withGradAccum(accumulation).withEpochs(1)
                     .withWarmup(0f).withSeed(5);
             double plainMs, osftMs, protectMs, checkMs, worst, projectionFlops = 0;
-            long peak;
+            long peak, used = 0;
             try (LanguageModel model = LlamaModel.create(cfg, 3, ops)) {
                 model.computeInBf16(true);
                 plainMs = Timings.median(stepTimes(model, train, examples, UpdateConstraint.NONE, steps));
@@ -213,6 +221,9 @@ public final class DeviceStepBenchmark {
                     protectMs = (System.nanoTime() - t0) / 1e6;
                     osftMs = Timings.median(stepTimes(model, train, examples, guard, steps));
                     peak = memory.map(DeviceMemory::peakBytesInUse).orElse(0L);   // the rate's tensors below stay under it
+                    if (memory.isPresent() && memory.get().totalBytes() != Long.MAX_VALUE) {   // a real device, not emulated
+                        used = memory.get().totalBytes() - memory.get().freeBytes();
+                    }
                     t0 = System.nanoTime();
                     List<InvariantResidual> residuals = guard.checkInvariant(steps + 1);
                     checkMs = (System.nanoTime() - t0) / 1e6;
@@ -229,7 +240,7 @@ public final class DeviceStepBenchmark {
             }
             double stepFlops = s.gemmFlops() * accumulation;
             return new Result(header, plainMs, stepFlops / rate, rate, osftMs, projectionFlops / stepFlops, protectMs, checkMs, worst,
-                    s.tokens() * accumulation, peak, components, planned, atPeak);
+                    s.tokens() * accumulation, peak, components, planned, atPeak, used, plan.totalBytes());
         }
     }
 
