@@ -126,7 +126,8 @@ bench() {   # bench NAME RESULT-FILE MAIN-CLASS ARGS...
 if [[ "${SCULPT_SKIP_BENCH:-0}" != 1 ]]; then
   : > "$out/gpu-results.md"
   bench "training step benchmark (~1B, bf16)" "$work/step-results.md" dev.sculpt.train.DeviceStepBenchmark cuda cuda "${SCULPT_BENCH_REPS:-3}"
-  grep -E '^(\| [0-9]|Peak device memory)' "$work/step-results.md" 2>/dev/null | sed 's/^/1B bf16 step: /' >> "$summary"
+  { grep -E '^\[step benchmark\]' "$out/bench.log"; grep -E '^(Peak device memory|Device memory in use)' "$work/step-results.md" 2>/dev/null; } \
+    | sed 's/^/1B bf16 step: /' >> "$summary"
   bench "decomposition of 224 LLaMA-7B targets" "$work/decomposition-results.md" dev.sculpt.backend.cuda.TargetDecompositionBenchmark 0.5 1
   grep -E '^\| all ' "$work/decomposition-results.md" 2>/dev/null | sed 's/^/224-target decomposition: /' >> "$summary"
   bench "provider layer benchmark" "$work/ops-results.md" dev.sculpt.ops.cuda.ProviderLayerBenchmark cuda "${SCULPT_BENCH_REPS:-3}"

@@ -206,6 +206,7 @@ public final class DeviceStepBenchmark {
             try (LanguageModel model = LlamaModel.create(cfg, 3, ops)) {
                 model.computeInBf16(true);
                 plainMs = Timings.median(stepTimes(model, train, examples, UpdateConstraint.NONE, steps));
+                progress("plain step %.1f ms (median of %d), %.0f tokens/s", plainMs, steps, s.tokens() * accumulation / (plainMs / 1e3));
                 try (SubspaceGuard guard = SubspaceGuard.builder().backend(backend).ops(ops).checkEvery(CHECK_EVERY)
                         .basisPrecision(DType.BF16).build()) {
                     Map<String, Parameter> byName = new HashMap<>();
@@ -219,7 +220,9 @@ public final class DeviceStepBenchmark {
                     long t0 = System.nanoTime();
                     guard.protect();
                     protectMs = (System.nanoTime() - t0) / 1e6;
+                    progress("decomposition of %d targets %.0f ms", model.targetMatrixNames().size(), protectMs);
                     osftMs = Timings.median(stepTimes(model, train, examples, guard, steps));
+                    progress("OSFT step %.1f ms (median of %d)", osftMs, steps);
                     peak = memory.map(DeviceMemory::peakBytesInUse).orElse(0L);   // the rate's tensors below stay under it
                     if (memory.isPresent() && memory.get().totalBytes() != Long.MAX_VALUE) {   // a real device, not emulated
                         used = memory.get().totalBytes() - memory.get().freeBytes();
@@ -242,6 +245,11 @@ public final class DeviceStepBenchmark {
             return new Result(header, plainMs, stepFlops / rate, rate, osftMs, projectionFlops / stepFlops, protectMs, checkMs, worst,
                     s.tokens() * accumulation, peak, components, planned, atPeak, used, plan.totalBytes());
         }
+    }
+
+    /** One line on standard output as soon as a figure is known, so that a run cut short by its time budget keeps it. */
+    private static void progress(String format, Object... args) {
+        System.out.println("[step benchmark] " + String.format(Locale.ROOT, format, args));
     }
 
     /** The time of each optimizer step after the first, in ms: one epoch over {@code (steps + 1)} micro-batches. */
