@@ -3,6 +3,7 @@ package dev.sculpt.plan;
 import dev.sculpt.model.TrainingShape;
 import dev.sculpt.model.TrainingShape.TargetGroup;
 import dev.sculpt.model.TrainingShape.TensorGroup;
+import dev.sculpt.ops.Bf16ProjectionScratch;
 import dev.sculpt.ops.DeviceBlocks;
 import dev.sculpt.osft.DecompositionChunks;
 import dev.sculpt.osft.RankPolicy;
@@ -49,7 +50,7 @@ import java.util.Set;
  *   (DenseAdamWUpdater shares them between parameters of a shape), and for the largest target the projection's
  *   scratch and the guard's invariant scratch, k x n + m x k + k x k fp32 each; with bf16 bases the projection runs on
  *   bf16 operands and its scratch is the update in bf16 (2 m n bytes) and the three intermediates in fp32 and bf16
- *   (6 (k n + m k + k k) bytes), each region 256-byte aligned ({@link #bf16ProjectionScratch}). The task start's: the largest
+ *   (6 (k n + m k + k k) bytes), each region 256-byte aligned ({@link Bf16ProjectionScratch}). The task start's: the largest
  *   decomposition batch (same-shape targets, at most {@link DecompositionChunks#MAX_ELEMENTS} input elements per
  *   batch) with every buffer the CUDA backend's batched randomized SVD allocates ({@link #taskStartBytes}: the
  *   batch's copy, its factors, the sketch panels, the small problem, two CholeskyQR2 workspaces). A device run's
@@ -197,7 +198,7 @@ public final class MemoryPlanner {
             for (TargetGroup g : shape.targets()) {
                 long m = g.rows(), n = g.cols(), k = rank(g, o.rankRatio());
                 invariant = Math.max(invariant, 4 * (k * n + m * k + k * k));
-                projection = Math.max(projection, bb == 4 ? 4 * (k * n + m * k + k * k) : bf16ProjectionScratch(m, n, k));
+                projection = Math.max(projection, bb == 4 ? 4 * (k * n + m * k + k * k) : Bf16ProjectionScratch.bytes(m, n, k));
                 byShape.merge(List.of(g.rows(), g.cols()), g.count(), Integer::sum);
             }
             for (Map.Entry<List<Integer>, Integer> e : byShape.entrySet()) {
@@ -393,16 +394,6 @@ public final class MemoryPlanner {
             rounding += waste(b);
         }
         return new long[] {bytes, rounding};
-    }
-
-    /**
-     * The scratch of a projection with bf16 bases (the cuda provider's): the update in bf16 (2 m n), then u^T d (k n),
-     * d v (m k) and u^T d v (k k) each in float32 and in bf16, every region rounded up to 256 bytes.
-     */
-    public static long bf16ProjectionScratch(long m, long n, long k) {
-        long total = 0;
-        for (long b : new long[] {2 * m * n, 4 * k * n, 2 * k * n, 4 * m * k, 2 * m * k, 4 * k * k, 2 * k * k}) total += (b + 255) / 256 * 256;
-        return total;
     }
 
     private static long waste(long bytes) {

@@ -11,6 +11,7 @@ import dev.sculpt.SculptException;
 import dev.sculpt.model.ModelConfig;
 import dev.sculpt.model.Models;
 import dev.sculpt.model.TrainingShape;
+import dev.sculpt.ops.Bf16ProjectionScratch;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -103,7 +104,7 @@ class MemoryPlannerTest {
         long updates = 4 * (V * H + H + H * H + I * H + H * I);
         long bf16Projection = 2 * I * H + 6 * (k * H + I * k) + (4 * k * k + 255) / 256 * 256 + (2 * k * k + 255) / 256 * 256;
         assertEquals(232_470_784L, bf16Projection);
-        assertEquals(bf16Projection, MemoryPlanner.bf16ProjectionScratch(I, H, k));
+        assertEquals(bf16Projection, Bf16ProjectionScratch.bytes(I, H, k));
         long step = TOKENS * perTokenLayer + updates + 4 * (k * H + I * k + k * k) + bf16Projection;
         assertEquals(2_355_311_504L, step);
         assertTrue(decomposition > step);

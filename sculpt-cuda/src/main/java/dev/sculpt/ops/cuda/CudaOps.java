@@ -3,6 +3,7 @@ package dev.sculpt.ops.cuda;
 import dev.sculpt.SculptException;
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.AdamWStep;
+import dev.sculpt.ops.Bf16ProjectionScratch;
 import dev.sculpt.ops.DType;
 import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.OpArguments;
@@ -561,26 +562,9 @@ public class CudaOps implements Ops {
         }
     }
 
-    /**
-     * Bytes of {@link #projectBf16}'s scratch for a [rows, cols] update at rank k: d in bf16, then u^T d [k, cols],
-     * d v [rows, k] and u^T d v [k, k] in float32 and bf16, each region starting on a 256-byte boundary.
-     */
-    static long bf16ProjectionScratch(long rows, long cols, long k) {
-        long[] regions = bf16ProjectionRegions(rows, cols, k);
-        return regions[regions.length - 1];
-    }
-
-    /** Start offsets of the regions of {@link #bf16ProjectionScratch} (dq, ud, udq, dv, dvq, udv, udvq), then the end. */
-    private static long[] bf16ProjectionRegions(long rows, long cols, long k) {
-        long[] bytes = {2 * rows * cols, 4 * k * cols, 2 * k * cols, 4 * rows * k, 2 * rows * k, 4 * k * k, 2 * k * k};
-        long[] at = new long[bytes.length + 1];
-        for (int i = 0; i < bytes.length; i++) at[i + 1] = at[i] + (bytes[i] + 255) / 256 * 256;
-        return at;
-    }
-
     /** {@link Ops#project} with both bases bf16: each product on bf16 operands (d or the intermediate rounded just before). */
     private void projectBf16(long d, long u, long v, ProjectionMode mode, int rows, int cols, int k) {
-        long[] at = bf16ProjectionRegions(rows, cols, k);
+        long[] at = Bf16ProjectionScratch.regions(rows, cols, k);
         try (Scratch scratch = new Scratch("the bf16 projection", at[at.length - 1])) {
             long base = scratch.address;
             long dq = base + at[0], ud = base + at[1], udq = base + at[2], dv = base + at[3], dvq = base + at[4];

@@ -4,18 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sculpt.linalg.ProjectionMode;
 import dev.sculpt.ops.Allocation;
+import dev.sculpt.ops.Bf16ProjectionScratch;
 import dev.sculpt.ops.DType;
 import dev.sculpt.ops.DeviceMemory;
 import dev.sculpt.ops.Ops;
 import dev.sculpt.ops.OpsProviders;
 import dev.sculpt.ops.ParityProvider;
 import dev.sculpt.ops.Tensor;
-import dev.sculpt.plan.MemoryPlanner;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The memory plan's projection scratch with bf16 bases ({@link MemoryPlanner#bf16ProjectionScratch}) against the
+ * The projection scratch with bf16 bases as the memory plan counts it ({@link Bf16ProjectionScratch}) against the
  * scratch the device provider takes for it, read from the arena at the traced peak: equal to the byte, for shapes
  * whose regions do and do not fall on 256-byte boundaries.
  */
@@ -32,7 +32,7 @@ class ProjectionScratchPlanTest {
             ops.project(d, u, v, ProjectionMode.TWO_SIDED);
             long scratch = 0;
             for (Allocation a : dm.allocationsAtPeak()) if (a.what().contains("bf16 projection")) scratch += a.requested();
-            assertEquals(MemoryPlanner.bf16ProjectionScratch(rows, cols, k), scratch, rows + " x " + cols + ", k " + k);
+            assertEquals(Bf16ProjectionScratch.bytes(rows, cols, k), scratch, rows + " x " + cols + ", k " + k);
         }
     }
 }
