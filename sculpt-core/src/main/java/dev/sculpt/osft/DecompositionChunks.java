@@ -1,5 +1,8 @@
 package dev.sculpt.osft;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * How the start of a task splits a group of same-shape targets into the batches it decomposes
  * ({@link SubspaceGuard#protect()}), and how the memory planner sizes the task start: batches of at most
@@ -9,8 +12,8 @@ package dev.sculpt.osft;
  * which the 128 q/k/v/o matrices of LLaMA-7B, 2^31 elements, already pass) and on the device beside its sketch and
  * factors. At 2^27 elements a LLaMA-7B batch is 8 of its 4096 x 4096 matrices or 2 of its 11008 x 4096 ones, each
  * product of the randomized SVD still a large GEMM (4096 x 4096 x 1444 at rank ratio 0.35), and the task start's
- * device memory (input, factors, sketch and the rest of the CUDA backend's workspace: 2.45 GB) stays below the
- * training step's workspace at 2048 tokens (MemoryPlannerTest).
+ * device memory (input, factors, sketch and the rest of the CUDA backend's workspace) is 2.52 GB for a batch of 8
+ * (MemoryPlannerTest).
  */
 public final class DecompositionChunks {
     /** The most input elements of one decomposition batch: 2^27 (512 MiB of float32). */
@@ -38,6 +41,17 @@ public final class DecompositionChunks {
         int[] sizes = new int[batches];
         for (int i = 0; i < batches; i++) sizes[i] = count / batches + (i < count % batches ? 1 : 0);
         return sizes;
+    }
+
+    /** {@code items} (matrices of {@code elements} each) cut into consecutive batches of {@link #sizes(int, long, long)}. */
+    public static <T> List<List<T>> split(List<T> items, long elements, long maxElements) {
+        List<List<T>> batches = new ArrayList<>();
+        int from = 0;
+        for (int size : sizes(items.size(), elements, maxElements)) {
+            batches.add(items.subList(from, from + size));
+            from += size;
+        }
+        return batches;
     }
 
     /** The largest batch {@link #sizes(int, long)} gives. */

@@ -311,14 +311,11 @@ public final class SubspaceGuard implements UpdateConstraint, AutoCloseable {
                 continue;
             }
             long t0 = System.nanoTime();
-            int from = 0;
+            List<List<Target>> batches = DecompositionChunks.split(shape, (long) m * n, batchElements);
             SvdMethod method = null;
-            for (int size : DecompositionChunks.sizes(shape.size(), (long) m * n, batchElements)) {
-                method = decompose(shape.subList(from, from + size), m, n, kmax, fresh);
-                from += size;
-            }
-            LOG.debug("decomposed {} matrices of {} x {} (k = {}, {}, batches of at most {}) in {} ms", shape.size(), m, n, kmax, method,
-                    DecompositionChunks.sizes(shape.size(), (long) m * n, batchElements)[0], (System.nanoTime() - t0) / 1_000_000);
+            for (List<Target> batch : batches) method = decompose(batch, m, n, kmax, fresh);
+            LOG.debug("decomposed {} matrices of {} x {} (k = {}, {}, {} batches) in {} ms", shape.size(), m, n, kmax, method,
+                    batches.size(), (System.nanoTime() - t0) / 1_000_000);
         }
         protectCount++;
         for (Map.Entry<Target, ProtectedBasis> e : fresh.entrySet()) {

@@ -97,12 +97,8 @@ public final class TensorFileDecomposer {
                 }
             }
             List<List<TensorInfo>> batches = new ArrayList<>();
-            for (List<TensorInfo> g : groups.values()) {   // the batches a task's start makes (DecompositionChunks)
-                int from = 0;
-                for (int size : DecompositionChunks.sizes(g.size(), Math.max(1, g.get(0).elementCount()))) {
-                    batches.add(g.subList(from, from + size));
-                    from += size;
-                }
+            for (List<TensorInfo> g : groups.values()) {   // the batches a task's start makes
+                batches.addAll(DecompositionChunks.split(g, Math.max(1, g.get(0).elementCount()), DecompositionChunks.MAX_ELEMENTS));
             }
             List<TensorSpec> specs = new ArrayList<>();
             for (List<TensorInfo> b : batches) {
