@@ -80,7 +80,7 @@ public final class TargetDecompositionBenchmark {
         StringBuilder md = new StringBuilder();
         md.append("# Decomposition of all targets at the start of a task\n\n").append(device).append("\n\n");
         int targets = shape.groups().stream().mapToInt(Group::count).sum();
-        md.append(String.format(Locale.ROOT, "%s, %d targets, k = round(%.2f min(m, n)): one batched randomized SVD per shape "
+        md.append(String.format(Locale.ROOT, "%s, %d targets, k = round(%.2f min(m, n)): batched randomized SVDs of same-shape matrices "
                         + "(p = %d, q = %d) against a loop of cuSOLVER gesvdj exact SVDs, one matrix at a time (the loop's time: the "
                         + "median of %d exact SVD(s) per shape times the shape's count); batches of at most 2^27 input elements as a task's start makes them. Device-resident float32 Gaussian matrices.%n%n",
                 shape.label(), targets, ratio, opts.oversample(), opts.powerIters(), samples));
