@@ -235,8 +235,7 @@ public final class DeviceStepBenchmark {
             }
             double rate = bf16GemmRate(ops, s, 3);   // flop per ms
             long components = memory.isPresent() ? plan.arenaBytes() : 0;
-            Map<String, Long> planned = new TreeMap<>(plan.components());
-            planned.computeIfPresent("workspace", (k, v) -> v - MemoryPlanner.RUNTIME_RESERVE - plan.taskStartExcess());
+            Map<String, Long> planned = new TreeMap<>(plan.arenaComponents());
             Map<String, Long> atPeak = new TreeMap<>();
             for (Allocation a : memory.map(DeviceMemory::allocationsAtPeak).orElse(List.of())) {
                 atPeak.merge(PlanComponents.ofTensor(a.tensor()), a.block(), Long::sum);

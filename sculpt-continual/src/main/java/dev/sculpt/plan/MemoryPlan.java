@@ -37,6 +37,13 @@ public record MemoryPlan(Map<String, Long> components, long parameters, long dev
         return totalBytes() - MemoryPlanner.RUNTIME_RESERVE - taskStartExcess;
     }
 
+    /** The components as the arena holds them: workspace less the runtime reserve and the task start's excess; they add up to {@link #arenaBytes()}. */
+    public Map<String, Long> arenaComponents() {
+        Map<String, Long> c = new LinkedHashMap<>(components);
+        c.computeIfPresent("workspace", (k, v) -> v - MemoryPlanner.RUNTIME_RESERVE - taskStartExcess);
+        return c;
+    }
+
     public boolean fits() {
         return totalBytes() <= deviceMemory;
     }

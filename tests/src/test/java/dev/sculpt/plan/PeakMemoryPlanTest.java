@@ -146,9 +146,9 @@ class PeakMemoryPlanTest {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s (seed %d): peak %,d bytes, plan %,d without its runtime reserve: %.3f%n",
                 arch, seed, peak, planned, (double) peak / planned));
         sb.append(String.format(Locale.ROOT, "  %-12s %14s %14s %14s%n", "component", "plan", "peak blocks", "peak requested"));
-        for (String c : plan.components().keySet()) {
-            sb.append(String.format(Locale.ROOT, "  %-12s %,14d %,14d %,14d%n", c, plan.components().get(c) - (c.equals("workspace") ? MemoryPlanner.RUNTIME_RESERVE + plan.taskStartExcess() : 0),
-                    measured.getOrDefault(c, 0L), requested.getOrDefault(c, 0L)));
+        for (Map.Entry<String, Long> c : plan.arenaComponents().entrySet()) {
+            sb.append(String.format(Locale.ROOT, "  %-12s %,14d %,14d %,14d%n", c.getKey(), c.getValue(),
+                    measured.getOrDefault(c.getKey(), 0L), requested.getOrDefault(c.getKey(), 0L)));
         }
         for (int i = 0; i < atPeak.size(); i++) {
             Allocation a = atPeak.get(i);
